@@ -1,0 +1,222 @@
+"""ASGI skin (pure ASGI over Starlette's request/response objects): Starlette, FastAPI, any ASGI app."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
+from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
+from starlette.requests import Request, cookie_parser
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import ConfigurationError, SSOError, TokenTooLarge
+from .flows import Issuer, Verifier, issuer_error, original_url
+from .principal import Principal
+from .responses import Reply, error
+from .services import Service
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .flows import VerifierOptions
+
+PRINCIPAL_KEY = "sso_middleware.principal"
+_MAX_FORM = 16 * 1024
+
+
+def _response(reply: Reply) -> Response:
+    response = Response(reply.body, status_code=reply.status)
+    response.raw_headers = [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers
+    ]
+    return response
+
+
+def _route_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        return path[len(root) :]
+    return path
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class SSOUser(BaseUser):
+    """Starlette's ``request.user`` for a verified session (``@requires("authenticated")`` works)."""
+
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def display_name(self) -> str:
+        return str(self.principal.name or self.principal.email or self.principal.id)
+
+    @property
+    def identity(self) -> str:
+        return str(self.principal.id)
+
+
+class IssuerMiddleware:
+    """Signs your users in to services: owns ``{prefix}/{service}``, passes everything else.
+
+    On a login path it checks the service's return URL against the service's
+    hosts, asks ``user`` (called with a ``starlette.requests.Request``; may be
+    async) who is signed in, and redirects (or auto-POSTs) there with a
+    short-lived token. Nobody signed in: a redirect to
+    ``login_url?next=<this URL>``, or a 401 without one. Lifespan, websocket
+    and every other request pass through untouched.
+
+    :param app: the ASGI app to wrap.
+    :param services: the destinations, e.g. ``services.frill(...)``.
+    :param user: ``request -> Principal | Mapping | object | None`` (sync or async).
+    :param prefix: login paths are ``{prefix}/{service.name}``.
+    :param login_url: where anonymous users go to sign in.
+
+    >>> from sso_middleware import services
+    >>> from sso_middleware.extractors import scope_user
+    >>> async def app(scope, receive, send): ...
+    >>> app = IssuerMiddleware(app, user=scope_user, services=[
+    ...     services.invoiced(key="a-secret-of-at-least-thirty-two-bytes!", company="acme")])
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        services: Iterable[Service],
+        user: Callable[[Request], Any],
+        prefix: str = "/sso",
+        login_url: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not callable(user):
+            raise ConfigurationError("user: pass a callable(request) returning the signed-in user.")
+        self.app = app
+        self.user = user
+        self.flow = Issuer(services, prefix=prefix, login_url=login_url, clock=clock)
+        self._routes = self.flow.routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (service := self._routes.get(_route_path(scope))) is None:
+            await self.app(scope, receive, send)
+            return
+        reply = await self._sso(service, scope, receive)
+        await _response(reply)(scope, receive, send)
+
+    async def _sso(self, service: Service, scope: Scope, receive: Receive) -> Reply:
+        query = scope["query_string"].decode("latin-1")
+        try:
+            pending = self.flow.prepare(service, scope["method"], query)
+            user = self.user(Request(scope, receive))
+            if inspect.isawaitable(user):
+                user = await user
+            principal = Principal.coerce(user)
+            if principal is None:
+                path = scope.get("root_path", "") + _route_path(scope)
+                return self.flow.unauthenticated(original_url(path.encode("utf-8"), query))
+            return self.flow.issue(pending, principal)
+        except SSOError as e:
+            return issuer_error(e, _header(scope, b"accept"))
+
+
+class VerifierMiddleware:
+    """The receiving side: verifies a sign-in token once, opens a session, exposes the user.
+
+    The token is checked fully (algorithm allow-list, signature, ``exp`` or a
+    maximum age, maximum lifetime, issuer/audience/type when configured,
+    required claims) and its ``jti`` consumed before the session opens; the
+    browser is then sent on with a 303 so the token leaves the URL. Later
+    requests with the session cookie get ``scope["user"]`` (an :class:`SSOUser`),
+    ``scope["auth"]`` and ``scope["sso_middleware.principal"]``, so
+    ``request.user`` and ``@requires("authenticated")`` work.
+    ``{path}/logout`` ends the session. Accepted logins are recorded in ``logins``.
+
+    :param app: the ASGI app to wrap.
+    :param key: the shared secret of a generic receiver on ``path`` (``?token=``).
+    :param service: receive like this service does (``services.frill(...)``).
+    :param options: see :meth:`sso_middleware.flows.Verifier.configure`.
+
+    >>> async def app(scope, receive, send): ...
+    >>> app = VerifierMiddleware(app, key="a-secret-of-at-least-thirty-two-bytes!")
+    >>> len(app.logins)
+    0
+    """
+
+    def __init__(self, app: ASGIApp, **options: Unpack[VerifierOptions]) -> None:
+        self.app = app
+        self.flow = Verifier.configure(**options)
+        self.logins = self.flow.logins
+        self._cookie_name = self.flow.sessions.cookie_name
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        secure = scope.get("scheme") in ("https", "wss")
+        path = _route_path(scope)
+        query = scope["query_string"].decode("latin-1")
+        method = scope.get("method", "GET")
+        action = self.flow.match(method, path, query) if scope["type"] == "http" else None
+        if action is not None:
+            accept = _header(scope, b"accept")
+            try:
+                body = await _read_form(scope, receive) if method == "POST" else b""
+            except SSOError as e:
+                await _response(error(e, accept))(scope, receive, send)
+                return
+            if self.flow.replay_store.blocking:
+                reply = await anyio.to_thread.run_sync(
+                    self.flow.respond, action, method, path, query, body, secure, accept
+                )
+            else:
+                reply = self.flow.respond(action, method, path, query, body, secure, accept)
+            await _response(reply)(scope, receive, send)
+            return
+
+        header = _header(scope, b"cookie")
+        principal, clear = (
+            self.flow.authenticate(cookie_parser(header).get(self._cookie_name), secure)
+            if header and self._cookie_name in header
+            else (None, None)
+        )
+        if principal is not None:
+            scope["user"] = SSOUser(principal)
+            scope["auth"] = AuthCredentials(["authenticated"])
+            scope[PRINCIPAL_KEY] = principal
+        else:
+            scope.setdefault("user", UnauthenticatedUser())
+            scope.setdefault("auth", AuthCredentials())
+        if clear is None or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cookie = (b"set-cookie", clear.encode("latin-1"))
+
+        async def clearing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), cookie]}
+            await send(message)
+
+        await self.app(scope, receive, clearing)
+
+
+async def _read_form(scope: Scope, receive: Receive) -> bytes:
+    body = b""
+    async for chunk in Request(scope, receive).stream():
+        body += chunk
+        if len(body) > _MAX_FORM:
+            raise TokenTooLarge()
+    return body

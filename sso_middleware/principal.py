@@ -1,0 +1,54 @@
+"""The signed-in user, as the app's extractor reports it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+_CORE = ("id", "email", "name")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in user: ``id``, ``email``, ``name`` and free ``attributes``.
+
+    Claim builders and callables such as Invoiced's ``customer_id`` receive a
+    ``Principal``. Claims are only ever built from it, never from request
+    parameters. Values keep their type: an integer id stays an integer.
+
+    >>> ada = Principal.coerce({"id": 7, "email": "ada@example.com", "plan": "pro"})
+    >>> ada.id, ada.email, ada.name, ada.attributes["plan"]
+    (7, 'ada@example.com', None, 'pro')
+    """
+
+    id: Any
+    email: str | None = None
+    name: str | None = None
+    attributes: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.attributes, MappingProxyType):
+            object.__setattr__(self, "attributes", MappingProxyType(dict(self.attributes)))
+
+    @classmethod
+    def coerce(cls, user: object) -> Principal | None:
+        """Convert what an extractor returned; ``None`` (or no id) means nobody is signed in.
+
+        A mapping's keys other than id/email/name land in ``attributes``; any
+        other object is read through its ``id``, ``email`` and ``name``
+        attributes (and an ``attributes`` mapping if it has one).
+        """
+        if user is None or isinstance(user, Principal):
+            return user
+        if isinstance(user, Mapping):
+            values = {k: user.get(k) for k in _CORE}
+            extra = {k: v for k, v in user.items() if k not in _CORE}
+        else:
+            values = {k: getattr(user, k, None) for k in _CORE}
+            raw = getattr(user, "attributes", None)
+            extra = dict(raw) if isinstance(raw, Mapping) else {}
+        if values["id"] is None or values["id"] == "":
+            return None
+        return cls(values["id"], values["email"], values["name"], extra)

@@ -1,0 +1,111 @@
+"""The responses the middleware produces, as framework-free values the skins send."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+from urllib.parse import urlsplit
+
+from .errors import SSOError
+
+# Every response that carries, consumes or refuses a token.
+NO_STORE: tuple[tuple[str, str], ...] = (
+    ("Cache-Control", "no-store"),
+    ("Pragma", "no-cache"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Content-Type-Options", "nosniff"),
+)
+_SUBMIT = "document.forms[0].submit();"
+_SUBMIT_HASH = base64.b64encode(hashlib.sha256(_SUBMIT.encode()).digest()).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An HTTP response: status, headers (in order, repeats allowed) and body."""
+
+    status: int
+    headers: Sequence[tuple[str, str]]
+    body: bytes = b""
+
+    def with_headers(self, *headers: tuple[str, str]) -> Reply:
+        return Reply(self.status, (*self.headers, *headers), self.body)
+
+
+def redirect(location: str, *extra: tuple[str, str]) -> Reply:
+    """A 303 to ``location`` (already judged safe), never cached, no referrer."""
+    return Reply(
+        303,
+        (("Location", location), *NO_STORE, ("Content-Length", "0"), *extra),
+    )
+
+
+def post_form(action: str, fields: Sequence[tuple[str, str]]) -> Reply:
+    """An auto-submitting form POSTing ``fields`` to ``action`` (for services that want a POST).
+
+    A content security policy lets only this page's own script run and the
+    form go only to the target's origin.
+    """
+    parts = urlsplit(action)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    inputs = "".join(
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+        for name, value in fields
+    )
+    body = (
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Signing you in…</title>"
+        '<meta name="referrer" content="no-referrer"></head><body>'
+        f'<form method="post" action="{escape(action)}">{inputs}'
+        "<noscript><button type=\"submit\">Continue</button></noscript></form>"
+        f"<script>{_SUBMIT}</script></body></html>"
+    ).encode()
+    csp = (
+        f"default-src 'none'; script-src 'sha256-{_SUBMIT_HASH}'; "
+        f"form-action {origin}; frame-ancestors 'none'; base-uri 'none'"
+    )
+    return Reply(
+        200,
+        (
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Content-Security-Policy", csp),
+            *NO_STORE,
+        ),
+        body,
+    )
+
+
+def wants_json(accept: str | None) -> bool:
+    """True when the client asked for JSON rather than HTML."""
+    if not accept:
+        return False
+    accept = accept.lower()
+    return "application/json" in accept and "text/html" not in accept
+
+
+def error(err: SSOError, accept: str | None, *extra: tuple[str, str]) -> Reply:
+    """A short page (JSON for JSON clients) with the error's constant message and code."""
+    if wants_json(accept):
+        body = json.dumps({"error": err.code, "message": err.message}).encode()
+        content_type = "application/json"
+    else:
+        body = (
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Sign-in failed</title>"
+            f"</head><body><h1>Sign-in failed</h1><p>{escape(err.message)}</p>"
+            f"<p><small>Error code: {escape(err.code)}</small></p></body></html>"
+        ).encode()
+        content_type = "text/html; charset=utf-8"
+    return Reply(
+        err.status,
+        (
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+            *NO_STORE,
+            *extra,
+        ),
+        body,
+    )
