@@ -63,13 +63,14 @@ class WSGIClient:
         data: dict[str, str] | bytes | None = None,
         root_path: str = "",
         environ: dict[str, Any] | None = None,
+        https: bool = False,
     ) -> Result:
         response = self._client.open(
             url,
             method=method,
             headers=headers or {},
             data=data,
-            script_root=root_path,
+            base_url=("https" if https else "http") + "://localhost" + root_path,
             environ_overrides=environ or {},
         )
         return Result(response.status_code, Headers(response.headers), response.get_data(True))
@@ -99,11 +100,14 @@ class ASGIClient:
         data: dict[str, str] | bytes | None = None,
         root_path: str = "",
         environ: dict[str, Any] | None = None,
+        https: bool = False,
     ) -> Result:
         async def go() -> httpx.Response:
             transport = httpx.ASGITransport(app=self.app, root_path=root_path)
             async with httpx.AsyncClient(
-                transport=transport, base_url="http://localhost", cookies=self.cookies
+                transport=transport,
+                base_url=("https" if https else "http") + "://localhost",
+                cookies=self.cookies,
             ) as client:
                 kwargs: dict[str, Any] = {"headers": headers or {}}
                 if isinstance(data, bytes):
