@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import ConfigurationError, SSOError, TokenTooLarge
-from .flows import Issuer, Verifier, issuer_error, original_url
+from .flows import Incoming, Issuer, Verifier, issuer_error, original_url
 from .principal import Principal
 from .responses import Reply, error
 from .services import Service
@@ -178,12 +178,13 @@ class VerifierMiddleware:
             except SSOError as e:
                 await _response(error(e, accept))(scope, receive, send)
                 return
+            request = Incoming(
+                method, scope.get("root_path", ""), path, query, secure, accept, body
+            )
             if self.flow.replay_store.blocking:
-                reply = await anyio.to_thread.run_sync(
-                    self.flow.respond, action, method, path, query, body, secure, accept
-                )
+                reply = await anyio.to_thread.run_sync(self.flow.respond, action, request)
             else:
-                reply = self.flow.respond(action, method, path, query, body, secure, accept)
+                reply = self.flow.respond(action, request)
             await _response(reply)(scope, receive, send)
             return
 

@@ -185,6 +185,19 @@ class Issuer:
 
 
 @dataclass(frozen=True, slots=True)
+class Incoming:
+    """What the verifier needs of a request it handles (built by the skins)."""
+
+    method: str
+    root: str
+    path: str
+    query: str
+    secure: bool
+    accept: str | None
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
 class Login:
     """One accepted login, as recorded by the verifier."""
 
@@ -286,7 +299,9 @@ class Verifier:
         self.sessions = sessions
         self.service = service
         self.identity = identity
-        self.replay_store: ReplayStore = replay_store or MemoryReplayStore()
+        self.replay_store: ReplayStore = (
+            replay_store if replay_store is not None else MemoryReplayStore()
+        )
         self.logout_path = logout_path
         self.default_return = default_return
         self.return_params = return_params
@@ -399,13 +414,14 @@ class Verifier:
             return "login" if path.startswith(receiver.path) and len(path) > len(receiver.path) else None
         return "login" if path == receiver.path else None
 
-    def login(self, method: str, path: str, query: str, body: bytes, secure: bool) -> Reply:
+    def login(self, request: Incoming) -> Reply:
         """Verify the token, consume it, and answer with a fresh session and a 303."""
         receiver = self.receiver
+        method, path, query = request.method, request.path, request.query
         if receiver.placement == "form":
             if method != "POST":
                 raise MethodNotAllowed("This sign-in address only accepts POST.")
-            token = parse_query(body.decode("latin-1"), [receiver.token_param]).get(
+            token = parse_query(request.body.decode("latin-1"), [receiver.token_param]).get(
                 receiver.token_param
             )
         elif method not in ("GET", "HEAD"):
@@ -455,13 +471,15 @@ class Verifier:
             self.on_login(record)
         logger.info("accepted login service=%s user=%r", self.service, user_id)
         return redirect(
-            self._return_path(path, query),
-            ("Set-Cookie", self.sessions.open(principal, self.service, now, secure)),
+            self._return_path(request),
+            ("Set-Cookie", self.sessions.open(principal, self.service, now, request.secure)),
         )
 
-    def _return_path(self, path: str, query: str) -> str:
+    def _return_path(self, request: Incoming) -> str:
+        query = request.query
         if self.receiver.path is None:  # back to the page itself, minus the token
-            return without_params(f"{path}?{query}", [self.receiver.token_param])
+            page = original_url((request.root + request.path).encode("utf-8"), query)
+            return without_params(page, [self.receiver.token_param])
         try:
             params = parse_query(query, self.return_params)
         except BadRequest:
@@ -475,18 +493,15 @@ class Verifier:
     def logout(self, secure: bool) -> Reply:
         return redirect(self.default_return, ("Set-Cookie", self.sessions.close(secure)))
 
-    def respond(
-        self, action: Action, method: str, path: str, query: str, body: bytes, secure: bool,
-        accept: str | None,
-    ) -> Reply:
+    def respond(self, action: Action, request: Incoming) -> Reply:
         """Run ``action``; every failure becomes its error page (no cookie, no token echoed)."""
         try:
             if action == "logout":
-                return self.logout(secure)
-            return self.login(method, path, query, body, secure)
+                return self.logout(request.secure)
+            return self.login(request)
         except SSOError as e:
             logger.info("refused login service=%s code=%s", self.service, e.code)
-            return error(e, accept)
+            return error(e, request.accept)
 
 
 def issuer_error(err: SSOError, accept: str | None) -> Reply:
@@ -497,6 +512,7 @@ def issuer_error(err: SSOError, accept: str | None) -> Reply:
 
 __all__ = [
     "MAX_TOKEN_LENGTH",
+    "Incoming",
     "Issuer",
     "Login",
     "Pending",

@@ -1,1 +1,213 @@
-"""pytest plugin (filled in with the verifier)."""
+"""pytest plugin: stand-in services for end-to-end tests of your app's SSO, with no network.
+
+Loaded automatically (entry point ``pytest11``) wherever sso-middleware is
+installed, so its import is cheap: frameworks and servers load on first use.
+
+Fixtures (override ``sso_clock`` to control time):
+
+- ``sso_stand_in(service, **options)`` → :class:`StandIn`: a verifier that
+  receives the way ``service`` does, in-process.
+- ``sso_live_stand_in(service, **options)`` → :class:`LiveStandIn`: the same
+  on a real server on 127.0.0.1 (ephemeral port), stopped after the test.
+
+Example: "my Flask app sends Ada to Frill with the right claims"::
+
+    def test_feedback_link(sso_stand_in):
+        frill = services.frill(key=KEY, hosts=["feedback.acme.com"])
+        stand_in = sso_stand_in(frill)
+        response = my_app.test_client().get("/sso/frill", environ_base={"REMOTE_USER": "ada"})
+        login = stand_in.follow(response)
+        assert login.claims["email"] == "ada@example.com"
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import pytest
+
+if TYPE_CHECKING:
+    from .flows import Login
+    from .services import Service
+
+
+class StandInRefused(AssertionError):
+    """The stand-in refused what the app sent; ``code`` says why (e.g. ``token_expired``)."""
+
+    def __init__(self, status: int, code: str) -> None:
+        self.status = status
+        self.code = code
+        super().__init__(f"the stand-in service refused the sign-in: {status} {code}")
+
+
+class _FormReader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.action: str | None = None
+        self.fields: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "form" and self.action is None:
+            self.action = found.get("action") or ""
+        elif tag == "input" and found.get("name"):
+            self.fields.append((found["name"] or "", found.get("value") or ""))
+
+
+def _landing(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """The stand-in's own page: who is signed in."""
+    from html import escape
+
+    user = environ.get("REMOTE_USER")
+    text = f"signed in as {escape(user)}" if user else "not signed in"
+    body = f"<!doctype html><title>stand-in</title><p>{text}</p>".encode()
+    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+    return [body]
+
+
+def _what_was_sent(response: Any) -> tuple[str, str, dict[str, str] | None]:
+    """``(method, url, form)`` from a response object, a Location URL, or a form page."""
+    if isinstance(response, str):
+        return "GET", response, None
+    headers = response.headers
+    status = getattr(response, "status_code", None) or getattr(response, "status", 0)
+    location = headers.get("location")
+    if location:
+        return "GET", location, None
+    text = response.text if hasattr(response, "text") and isinstance(response.text, str) else (
+        response.get_data(as_text=True)
+    )
+    form = _FormReader()
+    form.feed(text)
+    if status == 200 and form.action:
+        return "POST", form.action, dict(form.fields)
+    raise AssertionError(f"the app did not send the browser anywhere (status {status})")
+
+
+class StandIn:
+    """A verifier standing in for ``service``: records who arrived with which claims.
+
+    :param service: the service as configured in your app (its key, placement, claims).
+    :param options: more :class:`~sso_middleware.wsgi.VerifierMiddleware` options.
+
+    >>> from sso_middleware import services
+    >>> stand_in = StandIn(services.frill(key="a-secret-of-at-least-thirty-two-bytes!",
+    ...                                   hosts=["feedback.acme.com"]))
+    >>> stand_in.logins
+    []
+    """
+
+    def __init__(self, service: Service, **options: Any) -> None:
+        from werkzeug.test import Client
+
+        from .wsgi import VerifierMiddleware
+
+        options.setdefault("cookie_name", f"{service.name}_session")
+        self.service = service
+        self.app = VerifierMiddleware(_landing, service=service, **options)
+        self._client = Client(self.app)
+
+    @property
+    def logins(self) -> list[Login]:
+        """Every accepted login, oldest first."""
+        return list(self.app.logins)
+
+    def follow(self, response: Any) -> Login:
+        """Present what your app sent the browser (a redirect response, its ``Location``,
+        or an auto-submitting form page) to the stand-in; return the accepted login.
+
+        Raises :class:`StandInRefused` (with the error code) if the stand-in refused it.
+        """
+        method, url, form = _what_was_sent(response)
+        parts = urlsplit(url)
+        before = len(self.app.logins)
+        reply = self._client.open(
+            parts.path or "/",
+            method=method,
+            query_string=parts.query,
+            data=form,
+            base_url=f"{parts.scheme or 'https'}://{parts.netloc or 'localhost'}",
+            headers={"Accept": "application/json"},
+        )
+        if reply.status_code != 303 or len(self.app.logins) == before:
+            body = reply.get_json(silent=True) or {}
+            raise StandInRefused(reply.status_code, str(body.get("error", "unknown")))
+        return self.app.logins[-1]
+
+
+class LiveStandIn(StandIn):
+    """A :class:`StandIn` served by a real server on 127.0.0.1 (ephemeral port).
+
+    ``url`` is its base URL and ``host`` its ``host:port`` (for your service's
+    ``hosts`` or ``base_url``); :meth:`follow` makes a real HTTP request.
+    """
+
+    def __init__(self, service: Service, **options: Any) -> None:
+        from werkzeug.serving import make_server
+
+        super().__init__(service, **options)
+        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.host = f"127.0.0.1:{self._server.server_port}"
+        self.url = f"http://{self.host}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def follow(self, response: Any) -> Login:
+        import httpx
+
+        method, url, form = _what_was_sent(response)
+        parts = urlsplit(url)
+        target = f"{self.url}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
+        before = len(self.app.logins)
+        reply = httpx.request(method, target, data=form, headers={"Accept": "application/json"})
+        if reply.status_code != 303 or len(self.app.logins) == before:
+            code = reply.json().get("error", "unknown") if reply.content else "unknown"
+            raise StandInRefused(reply.status_code, str(code))
+        return self.app.logins[-1]
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def sso_clock() -> Callable[[], float] | None:
+    """The stand-ins' clock; override with a callable returning the time to control expiry."""
+    return None
+
+
+@pytest.fixture
+def sso_stand_in(sso_clock: Callable[[], float] | None) -> Callable[..., StandIn]:
+    """Build an in-process stand-in for a service: ``sso_stand_in(services.frill(...))``."""
+
+    def build(service: Service, **options: Any) -> StandIn:
+        if sso_clock is not None:
+            options.setdefault("clock", sso_clock)
+        return StandIn(service, **options)
+
+    return build
+
+
+@pytest.fixture
+def sso_live_stand_in(sso_clock: Callable[[], float] | None) -> Iterator[Callable[..., LiveStandIn]]:
+    """Build a stand-in served on 127.0.0.1; every server is stopped after the test."""
+    started: list[LiveStandIn] = []
+
+    def build(service: Service, **options: Any) -> LiveStandIn:
+        if sso_clock is not None:
+            options.setdefault("clock", sso_clock)
+        stand_in = LiveStandIn(service, **options)
+        started.append(stand_in)
+        return stand_in
+
+    yield build
+    for stand_in in started:
+        stand_in.stop()
+
+
+__all__ = ["LiveStandIn", "StandIn", "StandInRefused"]

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import get_input_stream
 
 from .errors import ConfigurationError, SSOError, TokenTooLarge
-from .flows import Issuer, Verifier, issuer_error, original_url
+from .flows import Incoming, Issuer, Verifier, issuer_error, original_url
 from .principal import Principal
 from .responses import Reply, error
 from .services import Service
@@ -80,9 +80,8 @@ class IssuerMiddleware:
             pending = self.flow.prepare(service, environ.get("REQUEST_METHOD", "GET"), query)
             principal = Principal.coerce(self.user(Request(environ)))
             if principal is None:
-                # WSGI paths are bytes decoded as latin-1 (PEP 3333).
-                path = environ.get("SCRIPT_NAME", "") + environ["PATH_INFO"]
-                return self.flow.unauthenticated(original_url(path.encode("latin-1"), query))
+                path = _text(environ, "SCRIPT_NAME") + _text(environ, "PATH_INFO")
+                return self.flow.unauthenticated(original_url(path.encode("utf-8"), query))
             return self.flow.issue(pending, principal)
         except SSOError as e:
             return issuer_error(e, environ.get("HTTP_ACCEPT"))
@@ -127,8 +126,11 @@ class VerifierMiddleware:
                 body = _read_form(environ) if action == "login" and method == "POST" else b""
             except SSOError as e:
                 return _response(error(e, accept))(environ, start_response)
-            reply = self.flow.respond(action, method, path, query, body, secure, accept)
-            return _response(reply)(environ, start_response)
+            request = Incoming(
+                method, _text(environ, "SCRIPT_NAME"), _text(environ, "PATH_INFO"), query,
+                secure, accept, body,
+            )
+            return _response(self.flow.respond(action, request))(environ, start_response)
 
         header = environ.get("HTTP_COOKIE")
         if not header or self._cookie_name not in header:
@@ -147,6 +149,11 @@ class VerifierMiddleware:
             return start_response(status, [*headers, ("Set-Cookie", clear)], exc_info)
 
         return self.app(environ, clearing)
+
+
+def _text(environ: WSGIEnvironment, name: str) -> str:
+    # PEP 3333 hands paths over as bytes decoded as latin-1; browsers send UTF-8.
+    return str(environ.get(name, "")).encode("latin-1").decode("utf-8", "replace")
 
 
 def _read_form(environ: WSGIEnvironment) -> bytes:

@@ -128,7 +128,8 @@ class ASGIClient:
         return self.cookies.get(name)
 
     def set_cookie(self, name: str, value: str) -> None:
-        self.cookies.set(name, value, domain="localhost")
+        self.cookies.delete(name)
+        self.cookies.set(name, value, domain="localhost.local")
 
 
 Client = WSGIClient | ASGIClient
