@@ -1,0 +1,136 @@
+"""Issuer -> verifier, end to end: in-process through the pytest plugin, and over real sockets."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
+import pytest
+
+from conftest import KEY, OTHER_KEY, Clock, Skin
+from servers import serve
+from sso_middleware import services
+from sso_middleware.testing import StandIn, StandInRefused
+
+pytest_plugins = ["pytester"]
+
+BOARD = "https://feedback.acme.com/b/roadmap"
+
+
+def frill() -> Any:
+    return services.frill(key=KEY, hosts=["feedback.acme.com"])
+
+
+def test_frill_round_trip_in_process(skin: Skin, sso_stand_in: Any) -> None:
+    stand_in = sso_stand_in(frill())
+    app = skin.issuer(services=[frill()])
+    login = stand_in.follow(app.get(f"/sso/frill?redirect={quote(BOARD)}", headers={"X-User": "ada"}))
+    assert login.service == "frill"
+    assert (login.claims["id"], login.claims["email"], login.claims["name"]) == (
+        7, "ada@example.com", "Ada Lovelace")
+    assert stand_in.logins == [login]
+
+
+def test_replay_refused_in_process(skin: Skin, sso_stand_in: Any) -> None:
+    stand_in = sso_stand_in(frill())
+    response = skin.issuer(services=[frill()]).get("/sso/frill", headers={"X-User": "ada"})
+    stand_in.follow(response)
+    with pytest.raises(StandInRefused) as e:
+        stand_in.follow(response)
+    assert (e.value.status, e.value.code) == (401, "token_replayed")
+
+
+def test_expiry_with_controlled_clock(skin: Skin, clock: Clock) -> None:
+    stand_in = StandIn(frill(), clock=clock, leeway=0)
+    response = skin.issuer(services=[frill()], clock=clock).get(
+        "/sso/frill", headers={"X-User": "ada"})
+    clock.advance(301)
+    with pytest.raises(StandInRefused, match="token_expired"):
+        stand_in.follow(response)
+
+
+def test_tampered_and_wrong_key(skin: Skin) -> None:
+    location = skin.issuer(services=[frill()]).get("/sso/frill", headers={"X-User": "ada"}).location
+    head, payload, sig = parse_qs(urlsplit(location).query)["ssoToken"][0].split(".")
+    forged = location.replace(sig, sig[:5] + ("A" if sig[5] != "A" else "B") + sig[6:])
+    with pytest.raises(StandInRefused, match="token_bad_signature"):
+        StandIn(frill()).follow(forged)
+    wrong = StandIn(services.frill(key=OTHER_KEY, hosts=["feedback.acme.com"]))
+    with pytest.raises(StandInRefused, match="token_bad_signature"):
+        wrong.follow(location)
+
+
+def test_invoiced_and_zendesk_round_trips(skin: Skin) -> None:
+    invoiced = services.invoiced(key=OTHER_KEY, company="acme",
+                                 customer_id=lambda u: u.attributes["invoiced_id"])
+    zendesk = services.zendesk(key=KEY, subdomain="acme")
+    app = skin.issuer(services=[invoiced, zendesk])
+    login = StandIn(invoiced).follow(app.get("/sso/invoiced", headers={"X-User": "ada"}))
+    assert login.claims["sub"] == 1234 and login.principal.id == 1234
+    login = StandIn(zendesk).follow(app.get("/sso/zendesk", headers={"X-User": "ada"}))
+    assert login.claims["email"] == "ada@example.com"
+
+
+# -- over real sockets -------------------------------------------------------------------
+
+
+def test_live_round_trip_replay_and_logout(skin: Skin, sso_live_stand_in: Any) -> None:
+    stand_in = sso_live_stand_in(frill())
+    services_for_app = [services.frill(key=KEY, hosts=[stand_in.host])]
+    issuer = skin.module.IssuerMiddleware(skin.echo, services=services_for_app,
+                                          user=lambda r: {"id": 7, "email": "a@x.io", "name": "A"})
+    with serve(skin.name, issuer) as app_url, httpx.Client() as browser:
+        r = browser.get(f"{app_url}/sso/frill?redirect={quote(stand_in.url + '/b/ideas?x=1')}")
+        assert r.status_code == 303
+        location = r.headers["location"]
+        assert location.startswith(f"{stand_in.url}/b/ideas?x=1&ssoToken=")
+        landing = browser.get(location)
+        assert landing.status_code == 303 and landing.headers["location"] == "/b/ideas?x=1"
+        assert "HttpOnly" in landing.headers["set-cookie"]
+        page = browser.get(f"{stand_in.url}/b/ideas?x=1")
+        assert "signed in as 7" in page.text
+        assert browser.get(location).status_code == 401  # replay over the wire
+        browser.get(f"{stand_in.url}/sso/logout")
+        assert "not signed in" in browser.get(f"{stand_in.url}/").text
+    assert [login.claims["email"] for login in stand_in.logins] == ["a@x.io"]
+
+
+def test_live_stand_in_follow_helper(skin: Skin, sso_live_stand_in: Any) -> None:
+    invoiced = services.invoiced(key=OTHER_KEY, company="acme")
+    stand_in = sso_live_stand_in(invoiced)
+    app_services = [services.invoiced(key=OTHER_KEY, base_url=stand_in.url)]
+    issuer = skin.module.IssuerMiddleware(skin.echo, services=app_services,
+                                          user=lambda r: {"id": 99})
+    with serve(skin.name, issuer) as app_url, httpx.Client() as browser:
+        response = browser.get(f"{app_url}/sso/invoiced")
+        assert response.headers["location"].startswith(f"{stand_in.url}/login/")
+        assert stand_in.follow(response).claims["sub"] == 99
+
+
+def test_plugin_in_a_fresh_project(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        f"""
+        from flask import Flask
+        from sso_middleware import services
+        from sso_middleware.extractors import remote_user
+        from sso_middleware.wsgi import IssuerMiddleware
+
+        KEY = {KEY!r}
+        FRILL = services.frill(key=KEY, hosts=["feedback.acme.com"])
+
+        def make_app():
+            app = Flask(__name__)
+            app.wsgi_app = IssuerMiddleware(app.wsgi_app, services=[FRILL], user=lambda r: {{
+                "id": 1, "email": "ada@example.com", "name": "Ada"}})
+            return app
+
+        def test_feedback_link_signs_ada_in(sso_stand_in):
+            stand_in = sso_stand_in(FRILL)
+            response = make_app().test_client().get("/sso/frill")
+            login = stand_in.follow(response)
+            assert login.claims["email"] == "ada@example.com"
+        """
+    )
+    result = pytester.runpytest_subprocess("-W", "error")
+    result.assert_outcomes(passed=1)
