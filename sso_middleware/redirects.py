@@ -19,7 +19,8 @@ MAX_URL_LENGTH = 2048
 # RFC 3986 unreserved + reserved + "%": everything else (space, control characters,
 # backslash, quotes, angle brackets, non-ASCII) makes a URL ambiguous or unsafe.
 _URL_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
-_HOSTNAME = re.compile(r"(?=.{1,253}\Z)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOSTNAME = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(\.{_LABEL})*")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 _AUTHORITY_END = re.compile(r"[/?#]")
 

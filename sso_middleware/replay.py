@@ -86,10 +86,11 @@ class MemoryReplayStore:
 class RedisReplayStore:
     """One-time ids in Redis (``SET key 1 NX EXAT exp``), shared by every process and host.
 
-    Any Redis error refuses the login (fail closed).
+    Any Redis error refuses the login (fail closed), so give the client a short
+    ``socket_timeout``: a login waits for Redis at most that long (times its retries).
 
     >>> import redis  # doctest: +SKIP
-    >>> store = RedisReplayStore(redis.Redis())  # doctest: +SKIP
+    >>> store = RedisReplayStore(redis.Redis(socket_timeout=0.5))  # doctest: +SKIP
     """
 
     blocking = True

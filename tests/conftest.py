@@ -146,7 +146,7 @@ def wsgi_echo(environ: dict[str, Any], start_response: Callable[..., Any]) -> li
 
 async def asgi_echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
-        message = await receive()
+        await receive()
         await send({"type": "lifespan.startup.complete"})
         return
     user = scope.get("user")

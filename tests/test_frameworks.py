@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import jwt as pyjwt
+from conftest import KEY, OTHER_KEY
 from flask import Flask, session
 from starlette.applications import Starlette
 from starlette.authentication import AuthCredentials, AuthenticationBackend, SimpleUser
@@ -18,7 +19,6 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from conftest import KEY, OTHER_KEY
 from sso_middleware import services
 from sso_middleware.asgi import IssuerMiddleware as ASGIIssuer
 from sso_middleware.extractors import remote_user, scope_user, session_key

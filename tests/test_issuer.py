@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import jwt as pyjwt
 import pytest
-
 from conftest import KEY, OTHER_KEY, USERS, Clock, Skin
+
 from sso_middleware import ConfigurationError, Principal, services
 
 FRILL = "/sso/frill"

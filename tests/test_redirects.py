@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import DATA
+
 from sso_middleware.errors import ConfigurationError, RedirectNotAllowed
 from sso_middleware.redirects import (
     AllowedHosts,

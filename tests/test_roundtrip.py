@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
-
 from conftest import KEY, OTHER_KEY, Clock, Skin
 from servers import serve
+
 from sso_middleware import services
 from sso_middleware.testing import StandIn, StandInRefused
 
@@ -52,7 +52,7 @@ def test_expiry_with_controlled_clock(skin: Skin, clock: Clock) -> None:
 
 def test_tampered_and_wrong_key(skin: Skin) -> None:
     location = skin.issuer(services=[frill()]).get("/sso/frill", headers={"X-User": "ada"}).location
-    head, payload, sig = parse_qs(urlsplit(location).query)["ssoToken"][0].split(".")
+    _head, _payload, sig = parse_qs(urlsplit(location).query)["ssoToken"][0].split(".")
     forged = location.replace(sig, sig[:5] + ("A" if sig[5] != "A" else "B") + sig[6:])
     with pytest.raises(StandInRefused, match="token_bad_signature"):
         StandIn(frill()).follow(forged)

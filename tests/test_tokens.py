@@ -9,8 +9,8 @@ from typing import Any
 
 import jwt as pyjwt
 import pytest
-
 from conftest import KEY, vectors
+
 from sso_middleware import errors
 from sso_middleware.keys import Key, KeySet, ShortKeyWarning
 from sso_middleware.tokens import TokenPolicy, b64encode, sign, verify
@@ -305,7 +305,7 @@ def test_required_claims() -> None:
 
 
 def test_error_messages_never_contain_the_token() -> None:
-    for case in FORMAT_CASES + [pytest.param(raw_token(HDR, {"exp": "x"}))]:
+    for case in [*FORMAT_CASES, pytest.param(raw_token(HDR, {"exp": "x"}))]:
         token = case.values[0]
         try:
             verify(token, policy(), NOW)

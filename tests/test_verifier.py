@@ -7,8 +7,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
-
 from conftest import KEY, OTHER_KEY, Clock, Skin, vectors
+
 from sso_middleware import ConfigurationError, services
 from sso_middleware.flows import Incoming, Verifier
 from sso_middleware.keys import Key
@@ -83,7 +83,7 @@ def test_replay_is_refused(skin: Skin, clock: Clock) -> None:
 
 def test_replay_keyed_on_claims_not_spelling(skin: Skin, clock: Clock) -> None:
     # Same claims re-signed with a different header spelling: still one use.
-    middleware, client = verifier(skin, clock)
+    _middleware, client = verifier(skin, clock)
     assert client.get(f"/sso?token={token()}").status == 303
     other = sign({"sub": "ada", "iat": int(NOW), "exp": int(NOW) + 300, "jti": "jti-1"},
                  Key(KEY, kid=None), typ=None)
@@ -111,7 +111,7 @@ def test_expiry_with_controlled_clock(skin: Skin, clock: Clock) -> None:
 def test_tampering_and_wrong_key(skin: Skin, clock: Clock) -> None:
     _, client = verifier(skin, clock)
     tok = token()
-    head, payload, sig = tok.split(".")
+    head, _payload, sig = tok.split(".")
     forged = token(sub="admin")
     for bad in (f"{head}.{forged.split('.')[1]}.{sig}", token(key=OTHER_KEY)):
         r = client.get(f"/sso?token={bad}")

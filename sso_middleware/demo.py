@@ -1,0 +1,213 @@
+"""A demo to click through: an app that signs its users in to stand-in Frill and Invoiced.
+
+One process on 127.0.0.1 serves three things: the app (pick a user, then open
+Frill or Invoiced), a stand-in Frill board under ``/frill/`` and a stand-in
+Invoiced portal under ``/invoiced/``. The stand-ins are ``VerifierMiddleware``
+configured like the real services, so what they show is exactly what the real
+ones would have received. Keys are random for each run; nothing is stored.
+
+    python -m sso_middleware demo [--port 8000]
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from html import escape
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from . import services
+from .keys import Key
+from .principal import Principal
+from .session import Sessions
+from .wsgi import PRINCIPAL_KEY, IssuerMiddleware, VerifierMiddleware
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+USERS = {
+    "ada": {"id": 1, "email": "ada@example.com", "name": "Ada Lovelace", "invoiced_id": 1001},
+    "grace": {"id": 2, "email": "grace@example.com", "name": "Grace Hopper", "invoiced_id": 1002},
+    "linus": {"id": 3, "email": "linus@example.com", "name": "Linus Torvalds", "invoiced_id": 1003},
+}
+_STYLE = (
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}"
+    ".card{border:1px solid #ccc;border-radius:8px;padding:1rem 1.5rem;margin:1rem 0}"
+    "button,.button{font:inherit;padding:.4rem 1rem;margin:.2rem;border-radius:6px;"
+    "border:1px solid #456;background:#f4f7fb;color:#123;text-decoration:none;cursor:pointer}"
+    "pre{background:#f6f6f6;padding:.8rem;overflow:auto}"
+)
+
+
+def _page(title: str, body: str, status: int = 200) -> Response:
+    html = (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f"<style>{_STYLE}</style></head><body>{body}</body></html>"
+    )
+    return Response(html, status=status, content_type="text/html; charset=utf-8")
+
+
+def _stand_in_page(label: str, logins: Iterable[Any]) -> WSGIApplication:
+    """A stand-in service's page: who is signed in, and the claims their token carried."""
+
+    def page(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        principal: Principal | None = environ.get(PRINCIPAL_KEY)
+        if principal is None:
+            body = f"<h1>{escape(label)}</h1><p>Not signed in.</p><p><a href='/'>Back to the app</a></p>"
+        else:
+            claims = next(
+                (login.claims for login in reversed(list(logins)) if login.principal.id == principal.id),
+                {},
+            )
+            body = (
+                f"<h1>{escape(label)}</h1><div class='card'><p>Signed in as "
+                f"<strong>{escape(str(principal.name or principal.id))}</strong></p>"
+                f"<p>Verified claims:</p><pre>{escape(json.dumps(claims, indent=2))}</pre></div>"
+                "<p><a href='/'>Back to the app</a></p>"
+            )
+        return _page(label, body)(environ, start_response)
+
+    return page
+
+
+def build(base_url: str) -> WSGIApplication:
+    """The whole demo as one WSGI app, for a server reachable at ``base_url``."""
+    host = base_url.split("://", 1)[1]
+    frill_key, invoiced_key = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    sessions = Sessions(Key(secrets.token_bytes(32)), cookie_name="demo_user")
+
+    def current_user(request: Request) -> Principal | None:
+        value = request.cookies.get("demo_user")
+        if not value:
+            return None
+        principal = sessions.read(value, time.time())
+        return Principal.coerce(USERS.get(str(principal.id))) if principal else None
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        user = current_user(request)
+        if request.path == "/login" and request.method == "POST":
+            name = request.form.get("user", "")
+            nxt = request.form.get("next", "/")
+            response = Response(status=303, headers={
+                "Location": nxt if nxt.startswith("/") and not nxt.startswith("//") else "/"})
+            if name in USERS:
+                response.headers.add(
+                    "Set-Cookie", sessions.open(Principal(name), "demo", time.time(), False)
+                )
+            return response(environ, start_response)
+        if request.path == "/logout" and request.method == "POST":
+            response = Response(status=303, headers={"Location": "/"})
+            response.headers.add("Set-Cookie", sessions.close(False))
+            return response(environ, start_response)
+        if request.path not in ("/", "/login"):
+            return _page("Not found", "<p>Not found.</p>", 404)(environ, start_response)
+        if user is None:
+            options = "".join(
+                f"<label><input type='radio' name='user' value='{escape(key)}'"
+                f"{' checked' if i == 0 else ''}> {escape(data['name'])}</label><br>"
+                for i, (key, data) in enumerate(USERS.items())
+            )
+            nxt = escape(request.args.get("next", "/"))
+            body = (
+                "<h1>Acme App</h1><div class='card'><p>Sign in as:</p>"
+                f"<form method='post' action='/login'>{options}"
+                f"<input type='hidden' name='next' value='{nxt}'>"
+                "<button type='submit'>Sign in</button></form></div>"
+            )
+        else:
+            board = quote(f"{base_url}/frill/b/roadmap", safe="")
+            body = (
+                f"<h1>Acme App</h1><div class='card'><p>Hello, <strong>{escape(user.name or '')}"
+                "</strong>.</p>"
+                f"<a class='button' id='frill' href='/sso/frill?redirect={board}'>Feedback (Frill)</a>"
+                "<a class='button' id='invoiced' href='/sso/invoiced'>Billing (Invoiced)</a>"
+                "<form method='post' action='/logout'><button type='submit'>Sign out</button></form>"
+                "</div><p>Each button signs you in to the service with a short-lived token; "
+                "the stand-in services verify it and show what they received.</p>"
+            )
+        return _page("Acme App", body)(environ, start_response)
+
+    issuer = IssuerMiddleware(
+        app,
+        services=[
+            services.frill(key=frill_key, hosts=[host], default_redirect=f"{base_url}/frill/"),
+            services.invoiced(
+                key=invoiced_key,
+                base_url=f"{base_url}/invoiced",
+                customer_id="invoiced_id",
+                issuer="Acme App",
+            ),
+        ],
+        user=current_user,
+        login_url="/login",
+    )
+    frill_logins: list[Any] = []
+    invoiced_logins: list[Any] = []
+    frill = VerifierMiddleware(
+        _stand_in_page("Frill board (stand-in)", frill_logins),
+        service=services.frill(key=frill_key, hosts=[host]),
+        cookie_name="frill_session",
+        on_login=frill_logins.append,
+    )
+    invoiced = VerifierMiddleware(
+        _stand_in_page("Invoiced portal (stand-in)", invoiced_logins),
+        service=services.invoiced(key=invoiced_key, base_url=base_url),
+        cookie_name="invoiced_session",
+        default_return="/invoiced/",
+        on_login=invoiced_logins.append,
+    )
+    return DispatcherMiddleware(issuer, {"/frill": frill, "/invoiced": invoiced})
+
+
+class DemoServer:
+    """The demo on a real server (``port=0`` picks a free one); ``url`` is where to point a browser."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 8000) -> None:
+        self._server = make_server(host, port, _unready, threaded=True)
+        self.url = f"http://{host}:{self._server.server_port}"
+        self._server.app = build(self.url)
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        """Stop a server started with :meth:`start`."""
+        self._server.shutdown()
+        self.close()
+
+    def close(self) -> None:
+        self._server.server_close()
+
+
+def _unready(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"starting"]
+
+
+def run(port: int = 8000) -> None:
+    """Serve the demo until Ctrl-C."""
+    server = DemoServer(port=port)
+    sys.stdout.write(f"sso_middleware demo: open {server.url}/ in your browser (Ctrl-C to stop)\n")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        sys.stdout.write("demo stopped\n")

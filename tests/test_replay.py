@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import KEY, Clock, Skin
+from sso_middleware.errors import ConfigurationError, ReplayStoreFull
+from sso_middleware.keys import Key
+from sso_middleware.replay import MemoryReplayStore, RedisReplayStore, ReplayStore
+from sso_middleware.tokens import sign
+
+
+def test_memory_store_claims_once_and_forgets_after_expiry() -> None:
+    store = MemoryReplayStore(max_entries=10)
+    assert isinstance(store, ReplayStore)
+    assert store.claim("a", expires_at=100.0, now=0.0)
+    assert not store.claim("a", expires_at=100.0, now=99.0)
+    assert store.claim("b", expires_at=50.0, now=1.0)
+    assert len(store) == 2
+    assert store.claim("c", expires_at=300.0, now=101.0)  # a and b have expired and left
+    assert len(store) == 1
+
+
+def test_memory_store_full_refuses_instead_of_forgetting() -> None:
+    store = MemoryReplayStore(max_entries=3)
+    for key in "abc":
+        assert store.claim(key, expires_at=100.0, now=0.0)
+    with pytest.raises(ReplayStoreFull):
+        store.claim("d", expires_at=100.0, now=1.0)
+    assert not store.claim("a", expires_at=100.0, now=2.0)  # still remembered
+    assert store.claim("d", expires_at=200.0, now=100.5)
+
+
+def test_memory_store_bounded_entry_size() -> None:
+    store = MemoryReplayStore()
+    store.claim("x" * 10_000, expires_at=10.0, now=0.0)
+    assert all(len(k) == 16 for k in store._expiry)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_memory_store_config(bad: Any) -> None:
+    with pytest.raises(ConfigurationError):
+        MemoryReplayStore(max_entries=bad)
+
+
+def _race(store: Any, n: int = 64) -> list[bool]:
+    barrier = threading.Barrier(n)
+    results: list[bool] = []
+
+    def go() -> None:
+        barrier.wait()
+        results.append(store.claim("same", expires_at=time.time() + 60, now=time.time()))
+
+    threads = [threading.Thread(target=go) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_memory_store_atomic_under_threads() -> None:
+    assert sorted(_race(MemoryReplayStore())) == [False] * 63 + [True]
+
+
+# -- Redis -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_client(tmp_path: Path) -> Iterator[Any]:
+    """A private redis-server on a unix socket (CI installs it; SSO_REQUIRE_REDIS makes it mandatory)."""
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("SSO_REQUIRE_REDIS"):
+            pytest.fail("redis-server is not installed")
+        pytest.skip("redis-server is not installed")
+    socket = tmp_path / "redis.sock"
+    proc = subprocess.Popen(
+        [binary, "--port", "0", "--unixsocket", str(socket), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    client = redis.Redis(unix_socket_path=str(socket))
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        yield client
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_redis_store_claims_once_with_expiry(redis_client: Any) -> None:
+    store = RedisReplayStore(redis_client)
+    assert store.claim("frill|jti", expires_at=1060.0, now=1000.0)
+    assert not store.claim("frill|jti", expires_at=1060.0, now=1001.0)
+    (name,) = redis_client.keys("sso_middleware:jti:*")
+    assert 59_000 < redis_client.pttl(name) <= 60_000
+    assert b"frill" not in name  # ids are digested, never stored as sent
+
+
+def test_redis_store_atomic_under_threads(redis_client: Any) -> None:
+    assert sorted(_race(RedisReplayStore(redis_client))) == [False] * 63 + [True]
+
+
+def test_verifier_with_redis_on_both_skins(skin: Skin, clock: Clock, redis_client: Any) -> None:
+    store = RedisReplayStore(redis_client)
+    middleware, client = skin.verifier(key=KEY, clock=clock, replay_store=store)
+    tok = sign({"sub": "ada", "iat": int(clock.now), "exp": int(clock.now) + 60, "jti": "r1"}, Key(KEY))
+    assert client.get(f"/sso?token={tok}").status == 303
+    # a second process sharing the Redis also refuses it
+    _, other = skin.verifier(key=KEY, clock=clock, replay_store=RedisReplayStore(redis_client))
+    assert other.get(f"/sso?token={tok}").status == 401
+
+
+def test_unreachable_redis_fails_closed(skin: Skin, clock: Clock, tmp_path: Path) -> None:
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    client = redis.Redis(unix_socket_path=str(tmp_path / "nothing.sock"), retry=Retry(NoBackoff(), 0))
+    _, web = skin.verifier(key=KEY, clock=clock, replay_store=RedisReplayStore(client))
+    tok = sign({"sub": "ada", "iat": int(clock.now), "exp": int(clock.now) + 60, "jti": "r2"}, Key(KEY))
+    r = web.get(f"/sso?token={tok}", headers={"Accept": "application/json"})
+    assert r.status == 503 and r.json()["error"] == "replay_store_unavailable"
+    assert "Set-Cookie" not in r.headers
