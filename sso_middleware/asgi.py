@@ -160,7 +160,6 @@ class VerifierMiddleware:
         self.app = app
         self.flow = Verifier.configure(**options)
         self.logins = self.flow.logins
-        self._cookie_name = self.flow.sessions.cookie_name
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -190,9 +189,7 @@ class VerifierMiddleware:
 
         header = _header(scope, b"cookie")
         principal, clear = (
-            self.flow.authenticate(cookie_parser(header).get(self._cookie_name), secure)
-            if header and self._cookie_name in header
-            else (None, None)
+            self.flow.authenticate(header, secure, cookie_parser) if header else (None, None)
         )
         if principal is not None:
             scope["user"] = SSOUser(principal)

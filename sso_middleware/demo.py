@@ -16,11 +16,12 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from werkzeug.http import parse_cookie
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -64,7 +65,7 @@ def _stand_in_page(label: str, logins: Iterable[Any]) -> WSGIApplication:
         if principal is None:
             body = f"<h1>{escape(label)}</h1><p>Not signed in.</p><p><a href='/'>Back to the app</a></p>"
         else:
-            claims = next(
+            claims: Mapping[str, Any] = next(
                 (login.claims for login in reversed(list(logins)) if login.principal.id == principal.id),
                 {},
             )
@@ -86,10 +87,8 @@ def build(base_url: str) -> WSGIApplication:
     sessions = Sessions(Key(secrets.token_bytes(32)), cookie_name="demo_user")
 
     def current_user(request: Request) -> Principal | None:
-        value = request.cookies.get("demo_user")
-        if not value:
-            return None
-        principal = sessions.read(value, time.time())
+        header = request.headers.get("Cookie")
+        principal = sessions.read(header, time.time(), parse_cookie)[0] if header else None
         return Principal.coerce(USERS.get(str(principal.id))) if principal else None
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -114,7 +113,7 @@ def build(base_url: str) -> WSGIApplication:
         if user is None:
             options = "".join(
                 f"<label><input type='radio' name='user' value='{escape(key)}'"
-                f"{' checked' if i == 0 else ''}> {escape(data['name'])}</label><br>"
+                f"{' checked' if i == 0 else ''}> {escape(str(data['name']))}</label><br>"
                 for i, (key, data) in enumerate(USERS.items())
             )
             nxt = escape(request.args.get("next", "/"))

@@ -393,13 +393,11 @@ class Verifier:
         )
 
     def authenticate(
-        self, cookie: str | None, secure: bool
+        self, cookie_header: str, secure: bool, parse: Callable[[str], Mapping[str, str]]
     ) -> tuple[Principal | None, str | None]:
         """The session's principal, and a ``Set-Cookie`` clearing a bad or expired cookie."""
-        if not cookie:
-            return None, None
-        principal = self.sessions.read(cookie, self.clock())
-        if principal is None:
+        principal, sent = self.sessions.read(cookie_header, self.clock(), parse)
+        if principal is None and sent:
             return None, self.sessions.close(secure)
         return principal, None
 

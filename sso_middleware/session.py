@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Mapping
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -23,8 +24,8 @@ class Sessions:
     cross-site landing), Secure on https, Path=/, Max-Age. The cookie is signed
     with a key of its own (by default derived from the verifier's key for this
     purpose only), so a session cookie never verifies as a login token.
-    Verified cookies are cached (bounded, expiry honoured) to keep
-    authenticated requests cheap.
+    Verified cookies are cached (bounded, oldest out first, expiry honoured) to
+    keep authenticated requests cheap.
 
     >>> sessions = Sessions(Key("a-secret-of-at-least-thirty-two-bytes!"))
     >>> cookie = sessions.open(Principal(7, "ada@example.com", "Ada"), "frill", 1000.0, True)
@@ -69,25 +70,38 @@ class Sessions:
         """A ``Set-Cookie`` value that deletes the session."""
         return self._cookie("", 0, secure)
 
-    def read(self, value: str, now: float) -> Principal | None:
-        """The session's principal, or ``None`` if the cookie is tampered with or expired."""
-        cached = self._cache.get(value)
+    def read(
+        self, cookie_header: str, now: float, parse: Callable[[str], Mapping[str, str]]
+    ) -> tuple[Principal | None, bool]:
+        """The principal of the session in a ``Cookie`` header (``parse`` is the framework's
+        cookie parser), and whether a session cookie was sent at all.
+
+        A tampered or expired cookie gives ``(None, True)``: the caller clears it.
+        Results are cached by the whole header, so an authenticated request costs
+        a dictionary lookup; entries leave when the session expires.
+        """
+        if self.cookie_name not in cookie_header:
+            return None, False
+        cached = self._cache.get(cookie_header)
         if cached is not None:
             if now <= cached[1]:
-                return cached[0]
-            self._cache.pop(value, None)
-            return None
+                return cached[0], True
+            self._cache.pop(cookie_header, None)
+        value = parse(cookie_header).get(self.cookie_name)
+        if not value:
+            return None, False
         try:
             claims = verify(value, self.policy, now).claims
         except InvalidToken:
-            return None
+            return None, True
         principal = Principal(
             claims["sub"], claims.get("email"), claims.get("name"), {"service": claims.get("svc")}
         )
-        if len(self._cache) >= self._cache_size:
-            self._cache.clear()  # crude but bounded; a full cache is rebuilt from verified cookies
-        self._cache[value] = (principal, float(claims["exp"]))
-        return principal
+        cache = self._cache
+        if len(cache) >= self._cache_size:
+            cache.pop(next(iter(cache), ""), None)  # oldest first: dicts keep insertion order
+        cache[cookie_header] = (principal, float(claims["exp"]))
+        return principal, True
 
     def _cookie(self, value: str, max_age: int, secure: bool) -> str:
         cookie: SimpleCookie = SimpleCookie()

@@ -112,7 +112,6 @@ class VerifierMiddleware:
         self.app = app
         self.flow = Verifier.configure(**options)
         self.logins = self.flow.logins
-        self._cookie_name = self.flow.sessions.cookie_name
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -133,11 +132,9 @@ class VerifierMiddleware:
             return _response(self.flow.respond(action, request))(environ, start_response)
 
         header = environ.get("HTTP_COOKIE")
-        if not header or self._cookie_name not in header:
+        if not header:
             return self.app(environ, start_response)
-        principal, clear = self.flow.authenticate(
-            parse_cookie(header).get(self._cookie_name), secure
-        )
+        principal, clear = self.flow.authenticate(header, secure, parse_cookie)
         if principal is not None:
             environ["REMOTE_USER"] = str(principal.id)
             environ[PRINCIPAL_KEY] = principal

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import KEY, Clock, Skin
+
 from sso_middleware.errors import ConfigurationError, ReplayStoreFull
 from sso_middleware.keys import Key
 from sso_middleware.replay import MemoryReplayStore, RedisReplayStore, ReplayStore
@@ -122,7 +122,7 @@ def test_redis_store_atomic_under_threads(redis_client: Any) -> None:
 
 def test_verifier_with_redis_on_both_skins(skin: Skin, clock: Clock, redis_client: Any) -> None:
     store = RedisReplayStore(redis_client)
-    middleware, client = skin.verifier(key=KEY, clock=clock, replay_store=store)
+    _middleware, client = skin.verifier(key=KEY, clock=clock, replay_store=store)
     tok = sign({"sub": "ada", "iat": int(clock.now), "exp": int(clock.now) + 60, "jti": "r1"}, Key(KEY))
     assert client.get(f"/sso?token={tok}").status == 303
     # a second process sharing the Redis also refuses it

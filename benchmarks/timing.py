@@ -1,0 +1,103 @@
+"""Measurement: interleaved repeats, medians, ratios against a baseline timed in the same run."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Comparison:
+    """Per-call times (seconds) of a subject and its baseline, from interleaved repeats."""
+
+    name: str
+    baseline: str
+    subject_times: list[float] = field(default_factory=list)
+    baseline_times: list[float] = field(default_factory=list)
+    target: str = ""
+
+    @property
+    def subject(self) -> float:
+        return statistics.median(self.subject_times)
+
+    @property
+    def base(self) -> float:
+        return statistics.median(self.baseline_times)
+
+    @property
+    def ratio(self) -> float:
+        # median of per-round ratios: each round's pair ran back to back, under the same noise
+        return statistics.median(s / b for s, b in zip(self.subject_times, self.baseline_times))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "baseline": self.baseline,
+            "subject_us": round(self.subject * 1e6, 3),
+            "baseline_us": round(self.base * 1e6, 3),
+            "ratio": round(self.ratio, 4),
+            "delta_us": round((self.subject - self.base) * 1e6, 3),
+            "target": self.target,
+        }
+
+
+def _per_call(fn: Callable[[], Any], number: int) -> float:
+    start = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - start) / number
+
+
+def compare(
+    name: str,
+    subject: Callable[[], Any],
+    baseline: Callable[[], Any],
+    *,
+    baseline_name: str,
+    number: int,
+    repeat: int,
+    target: str = "",
+) -> Comparison:
+    """Time two sync callables in alternating rounds (ABBA order to cancel drift)."""
+    result = Comparison(name, baseline_name, target=target)
+    subject(), baseline()  # warm caches
+    for i in range(repeat):
+        order = ((subject, result.subject_times), (baseline, result.baseline_times))
+        for fn, times in order if i % 2 == 0 else reversed(order):
+            times.append(_per_call(fn, number))
+    return result
+
+
+def compare_async(
+    name: str,
+    subject: Callable[[], Awaitable[Any]],
+    baseline: Callable[[], Awaitable[Any]],
+    *,
+    baseline_name: str,
+    number: int,
+    repeat: int,
+    target: str = "",
+) -> Comparison:
+    """Like :func:`compare` for coroutine functions, all in one event loop."""
+    result = Comparison(name, baseline_name, target=target)
+
+    async def per_call(fn: Callable[[], Awaitable[Any]]) -> float:
+        start = time.perf_counter()
+        for _ in range(number):
+            await fn()
+        return (time.perf_counter() - start) / number
+
+    async def run() -> None:
+        await subject()
+        await baseline()
+        for i in range(repeat):
+            order = ((subject, result.subject_times), (baseline, result.baseline_times))
+            for fn, times in order if i % 2 == 0 else reversed(order):
+                times.append(await per_call(fn))
+
+    asyncio.run(run())
+    return result
