@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import ConfigurationError, SSOError, TokenTooLarge
-from .flows import Incoming, Issuer, Verifier, issuer_error, original_url
+from .flows import Action, Incoming, Issuer, Verifier, issuer_error, original_url
 from .principal import Principal
 from .responses import Reply, error
 from .services import Service
@@ -52,10 +52,18 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 class SSOUser(BaseUser):
-    """Starlette's ``request.user`` for a verified session (``@requires("authenticated")`` works)."""
+    """Starlette's ``request.user`` for a verified session (``@requires("authenticated")`` works).
+
+    Immutable: one instance serves every request of a session.
+    """
+
+    principal: Principal
 
     def __init__(self, principal: Principal) -> None:
-        self.principal = principal
+        object.__setattr__(self, "principal", principal)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("SSOUser is immutable")
 
     @property
     def is_authenticated(self) -> bool:
@@ -68,6 +76,16 @@ class SSOUser(BaseUser):
     @property
     def identity(self) -> str:
         return str(self.principal.id)
+
+
+class _Credentials(AuthCredentials):
+    """``request.auth`` of a verified session; scopes in a tuple, so one instance can be shared."""
+
+    def __init__(self, scopes: tuple[str, ...]) -> None:
+        self.scopes = scopes  # type: ignore[assignment]
+
+
+_AUTHENTICATED = _Credentials(("authenticated",))
 
 
 class IssuerMiddleware:
@@ -111,11 +129,15 @@ class IssuerMiddleware:
         self._routes = self.flow.routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (service := self._routes.get(_route_path(scope))) is None:
-            await self.app(scope, receive, send)
-            return
-        reply = await self._sso(service, scope, receive)
-        await _response(reply)(scope, receive, send)
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            root = scope.get("root_path")
+            service = self._routes.get(path[len(root) :] if root and path.startswith(root) else path)
+            if service is not None:
+                reply = await self._sso(service, scope, receive)
+                await _response(reply)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
     async def _sso(self, service: Service, scope: Scope, receive: Receive) -> Reply:
         query = scope["query_string"].decode("latin-1")
@@ -162,53 +184,59 @@ class VerifierMiddleware:
         self.logins = self.flow.logins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
             return
-        secure = scope.get("scheme") in ("https", "wss")
         path = _route_path(scope)
-        query = scope["query_string"].decode("latin-1")
-        method = scope.get("method", "GET")
-        action = self.flow.match(method, path, query) if scope["type"] == "http" else None
-        if action is not None:
-            accept = _header(scope, b"accept")
-            try:
-                body = await _read_form(scope, receive) if method == "POST" else b""
-            except SSOError as e:
-                await _response(error(e, accept))(scope, receive, send)
+        if kind == "http":
+            query = scope["query_string"].decode("latin-1")
+            action = self.flow.match(scope["method"], path, query)
+            if action is not None:
+                await self._respond(action, path, query, scope, receive, send)
                 return
-            request = Incoming(
-                method, scope.get("root_path", ""), path, query, secure, accept, body
-            )
-            if self.flow.replay_store.blocking:
-                reply = await anyio.to_thread.run_sync(self.flow.respond, action, request)
-            else:
-                reply = self.flow.respond(action, request)
-            await _response(reply)(scope, receive, send)
-            return
 
         header = _header(scope, b"cookie")
-        principal, clear = (
-            self.flow.authenticate(header, secure, cookie_parser) if header else (None, None)
-        )
-        if principal is not None:
-            scope["user"] = SSOUser(principal)
-            scope["auth"] = AuthCredentials(["authenticated"])
-            scope[PRINCIPAL_KEY] = principal
+        user, stale = self.flow.authenticate(header, cookie_parser, SSOUser) if header else (None, False)
+        if user is not None:
+            scope["user"] = user
+            scope["auth"] = _AUTHENTICATED
+            scope[PRINCIPAL_KEY] = user.principal
         else:
             scope.setdefault("user", UnauthenticatedUser())
             scope.setdefault("auth", AuthCredentials())
-        if clear is None or scope["type"] != "http":
+        if not stale or kind != "http":
             await self.app(scope, receive, send)
             return
-        cookie = (b"set-cookie", clear.encode("latin-1"))
+        clear = self.flow.sessions.close(_secure(scope)).encode("latin-1")
 
         async def clearing(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", ()), cookie]}
+                message = {**message, "headers": [*message.get("headers", ()), (b"set-cookie", clear)]}
             await send(message)
 
         await self.app(scope, receive, clearing)
+
+    async def _respond(
+        self, action: Action, path: str, query: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        method = scope["method"]
+        accept = _header(scope, b"accept")
+        try:
+            body = await _read_form(scope, receive) if method == "POST" else b""
+        except SSOError as e:
+            await _response(error(e, accept))(scope, receive, send)
+            return
+        request = Incoming(method, scope.get("root_path", ""), path, query, _secure(scope), accept, body)
+        if self.flow.replay_store.blocking:
+            reply = await anyio.to_thread.run_sync(self.flow.respond, action, request)
+        else:
+            reply = self.flow.respond(action, request)
+        await _response(reply)(scope, receive, send)
+
+
+def _secure(scope: Scope) -> bool:
+    return scope.get("scheme") in ("https", "wss")
 
 
 async def _read_form(scope: Scope, receive: Receive) -> bytes:

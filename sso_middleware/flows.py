@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, TypeVar
 from urllib.parse import parse_qsl, quote
 
 from .errors import (
@@ -41,6 +41,7 @@ from .tokens import MAX_TOKEN_LENGTH, TokenPolicy, sign, verify
 logger = logging.getLogger("sso_middleware")
 
 Clock = Callable[[], float]
+T = TypeVar("T")
 _MAX_ECHO = 512
 _MAX_QUERY = 8 * 1024
 _PATH_SEGMENT = frozenset("/?#")
@@ -393,13 +394,14 @@ class Verifier:
         )
 
     def authenticate(
-        self, cookie_header: str, secure: bool, parse: Callable[[str], Mapping[str, str]]
-    ) -> tuple[Principal | None, str | None]:
-        """The session's principal, and a ``Set-Cookie`` clearing a bad or expired cookie."""
-        principal, sent = self.sessions.read(cookie_header, self.clock(), parse)
-        if principal is None and sent:
-            return None, self.sessions.close(secure)
-        return principal, None
+        self,
+        cookie_header: str,
+        parse: Callable[[str], Mapping[str, str]],
+        view: Callable[[Principal], T],
+    ) -> tuple[T | None, bool]:
+        """The session as ``view(principal)``, and whether a bad or expired cookie must be cleared."""
+        user, sent = self.sessions.read(cookie_header, self.clock(), parse, view)
+        return user, user is None and sent
 
     def match(self, method: str, path: str, query: str) -> Action | None:
         """Is this request a login or logout for us? Cheap: string compares only."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from http.cookies import SimpleCookie
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import ConfigurationError, InvalidToken
 from .keys import Key, KeySet
 from .principal import Principal
 from .tokens import TokenPolicy, sign, verify
 
+T = TypeVar("T")
 _TYP = "sso-session"
 _MAX_FIELD = 256
 
@@ -51,7 +52,7 @@ class Sessions:
         self.policy = TokenPolicy(
             KeySet([key]), typ=_TYP, required=("sub", "sid"), leeway=0, max_lifetime=max_age
         )
-        self._cache: dict[str, tuple[Principal, float]] = {}
+        self._cache: dict[str, tuple[Any, float]] = {}
         self._cache_size = cache_size
 
     def open(self, principal: Principal, service: str, now: float, secure: bool) -> str:
@@ -71,14 +72,20 @@ class Sessions:
         return self._cookie("", 0, secure)
 
     def read(
-        self, cookie_header: str, now: float, parse: Callable[[str], Mapping[str, str]]
-    ) -> tuple[Principal | None, bool]:
-        """The principal of the session in a ``Cookie`` header (``parse`` is the framework's
-        cookie parser), and whether a session cookie was sent at all.
+        self,
+        cookie_header: str,
+        now: float,
+        parse: Callable[[str], Mapping[str, str]],
+        view: Callable[[Principal], T],
+    ) -> tuple[T | None, bool]:
+        """The session in a ``Cookie`` header as ``view(principal)``, and whether a session
+        cookie was sent at all. ``parse`` is the framework's cookie parser.
 
         A tampered or expired cookie gives ``(None, True)``: the caller clears it.
         Results are cached by the whole header, so an authenticated request costs
-        a dictionary lookup; entries leave when the session expires.
+        a dictionary lookup; entries leave when the session expires. ``view``
+        builds what the caller hands its app (it is cached too, so it must be
+        immutable).
         """
         if self.cookie_name not in cookie_header:
             return None, False
@@ -94,14 +101,14 @@ class Sessions:
             claims = verify(value, self.policy, now).claims
         except InvalidToken:
             return None, True
-        principal = Principal(
-            claims["sub"], claims.get("email"), claims.get("name"), {"service": claims.get("svc")}
+        result = view(
+            Principal(claims["sub"], claims.get("email"), claims.get("name"), {"service": claims.get("svc")})
         )
         cache = self._cache
         if len(cache) >= self._cache_size:
             cache.pop(next(iter(cache), ""), None)  # oldest first: dicts keep insertion order
-        cache[cookie_header] = (principal, float(claims["exp"]))
-        return principal, True
+        cache[cookie_header] = (result, float(claims["exp"]))
+        return result, True
 
     def _cookie(self, value: str, max_age: int, secure: bool) -> str:
         cookie: SimpleCookie = SimpleCookie()

@@ -134,18 +134,23 @@ class VerifierMiddleware:
         header = environ.get("HTTP_COOKIE")
         if not header:
             return self.app(environ, start_response)
-        principal, clear = self.flow.authenticate(header, secure, parse_cookie)
+        principal, stale = self.flow.authenticate(header, parse_cookie, _same)
         if principal is not None:
             environ["REMOTE_USER"] = str(principal.id)
             environ[PRINCIPAL_KEY] = principal
             return self.app(environ, start_response)
-        if clear is None:
+        if not stale:
             return self.app(environ, start_response)
+        clear = self.flow.sessions.close(secure)
 
         def clearing(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             return start_response(status, [*headers, ("Set-Cookie", clear)], exc_info)
 
         return self.app(environ, clearing)
+
+
+def _same(principal: Principal) -> Principal:
+    return principal
 
 
 def _text(environ: WSGIEnvironment, name: str) -> str:
