@@ -37,6 +37,7 @@ def _response(reply: Reply) -> Response:
 
 
 def _route_path(scope: Scope) -> str:
+    """The path below ``root_path`` (servers put the root in ``path`` too, per the ASGI spec)."""
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
     if root and path.startswith(root):
@@ -86,6 +87,8 @@ class _Credentials(AuthCredentials):
 
 
 _AUTHENTICATED = _Credentials(("authenticated",))
+_NO_CREDENTIALS = _Credentials(())
+_ANONYMOUS = UnauthenticatedUser()
 
 
 class IssuerMiddleware:
@@ -130,9 +133,7 @@ class IssuerMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            path: str = scope["path"]
-            root = scope.get("root_path")
-            service = self._routes.get(path[len(root) :] if root and path.startswith(root) else path)
+            service = self._routes.get(_route_path(scope))
             if service is not None:
                 reply = await self._sso(service, scope, receive)
                 await _response(reply)(scope, receive, send)
@@ -202,9 +203,9 @@ class VerifierMiddleware:
             scope["user"] = user
             scope["auth"] = _AUTHENTICATED
             scope[PRINCIPAL_KEY] = user.principal
-        else:
-            scope.setdefault("user", UnauthenticatedUser())
-            scope.setdefault("auth", AuthCredentials())
+        elif "user" not in scope:  # keep what an outer authentication middleware set
+            scope["user"] = _ANONYMOUS
+            scope["auth"] = _NO_CREDENTIALS
         if not stale or kind != "http":
             await self.app(scope, receive, send)
             return

@@ -8,7 +8,10 @@ An extractor takes the framework's request object and returns a
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import SimpleNamespace
 from typing import Any
+
+from .principal import Principal
 
 
 def remote_user(request: Any) -> dict[str, Any] | None:
@@ -50,3 +53,34 @@ def session_key(key: str = "user") -> Callable[[Any], Any]:
         return session.get(key)
 
     return session_user
+
+
+def django_user(request: Any) -> Principal | None:
+    """WSGI: the Django user of the request's session cookie (``django.contrib.sessions`` + ``auth``).
+
+    Reads the session through Django's own session engine and
+    ``django.contrib.auth.get_user`` (which also checks the session's auth
+    hash), so it sees exactly the user Django would. Wrap the object
+    ``get_wsgi_application()`` returns.
+
+    >>> django_user.__name__
+    'django_user'
+    """
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import get_user
+
+    key = request.cookies.get(settings.SESSION_COOKIE_NAME)
+    if not key:
+        return None
+    store = import_module(settings.SESSION_ENGINE).SessionStore(key)
+    user = get_user(SimpleNamespace(session=store))
+    if not user.is_authenticated:
+        return None
+    return Principal(
+        user.pk,
+        getattr(user, "email", None) or None,
+        user.get_full_name() or user.get_username(),
+        {"username": user.get_username()},
+    )

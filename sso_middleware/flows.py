@@ -169,9 +169,8 @@ class Issuer:
         params = list(pending.echoed)
         if service.forward_as and pending.return_url:
             params.append((service.forward_as, pending.return_url))
-        if service.target is None:
-            assert pending.return_url is not None  # prepare() guarantees it
-            reply = redirect(with_params(pending.return_url, [(service.token_param, token)]))
+        if service.target is None:  # prepare() guarantees a return URL here
+            reply = redirect(with_params(pending.return_url or "", [(service.token_param, token)]))
         elif service.placement == "path":
             reply = redirect(with_params(service.token_url(token), params))
         elif service.placement == "form":
@@ -309,6 +308,7 @@ class Verifier:
         self.on_login = on_login
         self.clock = clock
         self.logins: deque[Login] = deque(maxlen=max_logins)
+        self._query_marker = receiver.token_param + "="
 
     @classmethod
     def configure(
@@ -409,7 +409,7 @@ class Verifier:
         if path == self.logout_path:
             return "logout"
         if receiver.path is None:
-            return "login" if receiver.token_param + "=" in query else None
+            return "login" if self._query_marker in query else None
         if receiver.placement == "path":
             return "login" if path.startswith(receiver.path) and len(path) > len(receiver.path) else None
         return "login" if path == receiver.path else None

@@ -202,8 +202,7 @@ class Service:
 
     def token_url(self, token: str) -> str:
         """The target with the token in its path (``placement='path'`` only)."""
-        assert self.target is not None
-        return self.target.replace(_TOKEN, quote(token, safe=""))
+        return (self.target or "").replace(_TOKEN, quote(token, safe=""))
 
     def __repr__(self) -> str:
         return f"<Service {self.name!r} {self.placement} -> {self.target or 'return URL'}>"
