@@ -31,7 +31,6 @@ def measure(sizes: tuple[int, ...], claims: int = 10_000) -> list[dict[str, Any]
             "entries": size,
             "bytes_per_entry": round((after - before) / size, 1),
             "claim_us": round(per_claim * 1e6, 3),
-            "redis_claim_us": "",
         })
         del store
     return rows

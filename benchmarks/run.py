@@ -137,7 +137,7 @@ def main() -> int:
     sizes = (1000, 5000) if args.smoke else (10_000, 100_000, 1_000_000)
     report["replay_store"] = replay_bench.measure(sizes)
     print()
-    print(table(report["replay_store"], ["entries", "bytes_per_entry", "claim_us", "redis_claim_us"]))
+    print(table(report["replay_store"], ["entries", "bytes_per_entry", "claim_us"]))
 
     if not args.skip_load:
         clients, trips = (20, 200) if args.smoke else (200, 10_000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,13 @@ class Comparison:
         }
 
 
+def _rounds(result: Comparison, subject: Any, baseline: Any, repeat: int) -> Iterator[tuple[Any, list[float]]]:
+    """``(callable, where its times go)`` in ABBA order, so drift hits both sides alike."""
+    order = ((subject, result.subject_times), (baseline, result.baseline_times))
+    for i in range(repeat):
+        yield from order if i % 2 == 0 else reversed(order)
+
+
 def _per_call(fn: Callable[[], Any], number: int) -> float:
     start = time.perf_counter()
     for _ in range(number):
@@ -65,10 +72,8 @@ def compare(
     """Time two sync callables in alternating rounds (ABBA order to cancel drift)."""
     result = Comparison(name, baseline_name, target=target)
     subject(), baseline()  # warm caches
-    for i in range(repeat):
-        order = ((subject, result.subject_times), (baseline, result.baseline_times))
-        for fn, times in order if i % 2 == 0 else reversed(order):
-            times.append(_per_call(fn, number))
+    for fn, times in _rounds(result, subject, baseline, repeat):
+        times.append(_per_call(fn, number))
     return result
 
 
@@ -94,10 +99,8 @@ def compare_async(
     async def run() -> None:
         await subject()
         await baseline()
-        for i in range(repeat):
-            order = ((subject, result.subject_times), (baseline, result.baseline_times))
-            for fn, times in order if i % 2 == 0 else reversed(order):
-                times.append(await per_call(fn))
+        for fn, times in _rounds(result, subject, baseline, repeat):
+            times.append(await per_call(fn))
 
     asyncio.run(run())
     return result

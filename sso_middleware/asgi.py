@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import inspect
-import time
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
@@ -13,7 +11,7 @@ from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import ConfigurationError, SSOError, TokenTooLarge
+from .errors import SSOError, TokenTooLarge
 from .flows import Action, Incoming, Issuer, Verifier, issuer_error, original_url
 from .principal import Principal
 from .responses import Reply, error
@@ -22,7 +20,7 @@ from .services import Service
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from .flows import VerifierOptions
+    from .flows import IssuerOptions, VerifierOptions
 
 PRINCIPAL_KEY = "sso_middleware.principal"
 _MAX_FORM = 16 * 1024
@@ -114,21 +112,9 @@ class IssuerMiddleware:
     ...     services.invoiced(key="a-secret-of-at-least-thirty-two-bytes!", company="acme")])
     """
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        services: Iterable[Service],
-        user: Callable[[Request], Any],
-        prefix: str = "/sso",
-        login_url: str | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        if not callable(user):
-            raise ConfigurationError("user: pass a callable(request) returning the signed-in user.")
+    def __init__(self, app: ASGIApp, **options: Unpack[IssuerOptions]) -> None:
         self.app = app
-        self.user = user
-        self.flow = Issuer(services, prefix=prefix, login_url=login_url, clock=clock)
+        self.flow = Issuer(**options)
         self._routes = self.flow.routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -144,7 +130,7 @@ class IssuerMiddleware:
         query = scope["query_string"].decode("latin-1")
         try:
             pending = self.flow.prepare(service, scope["method"], query)
-            user = self.user(Request(scope, receive))
+            user = self.flow.user(Request(scope, receive))
             if inspect.isawaitable(user):
                 user = await user
             principal = Principal.coerce(user)

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 from urllib.parse import parse_qsl, quote
 
 from .errors import (
@@ -37,6 +37,9 @@ from .responses import Reply, error, post_form, redirect
 from .services import Service
 from .session import Sessions
 from .tokens import MAX_TOKEN_LENGTH, TokenPolicy, sign, verify
+
+if TYPE_CHECKING:
+    from typing_extensions import Required
 
 logger = logging.getLogger("sso_middleware")
 
@@ -94,17 +97,39 @@ class Pending:
     echoed: tuple[tuple[str, str], ...]
 
 
+class IssuerOptions(TypedDict, total=False):
+    """Keyword options of both ``IssuerMiddleware`` skins (see :class:`Issuer`)."""
+
+    services: Required[Iterable[Service]]
+    user: Required[Callable[[Any], Any]]
+    prefix: str
+    login_url: str | None
+    clock: Clock
+
+
 class Issuer:
-    """The issuer's logic: which paths are ours, then checks, then sign and send."""
+    """The issuer's logic: which paths are ours, then checks, then sign and send.
+
+    :param services: the destinations, e.g. ``services.frill(...)``.
+    :param user: the extractor, ``request -> Principal | Mapping | object | None``
+        (the framework's request object; may be async on ASGI).
+    :param prefix: login paths are ``{prefix}/{service.name}``.
+    :param login_url: where anonymous users go to sign in (``?next=`` is added).
+    :param clock: the time source (tests pass a controllable one).
+    """
 
     def __init__(
         self,
-        services: Iterable[Service],
         *,
+        services: Iterable[Service],
+        user: Callable[[Any], Any],
         prefix: str = "/sso",
         login_url: str | None = None,
         clock: Clock = time.time,
     ) -> None:
+        if not callable(user):
+            raise ConfigurationError("user: pass a callable(request) returning the signed-in user.")
+        self.user = user
         prefix = check_prefix(prefix)
         self.routes: dict[str, Service] = {}
         for service in services:
@@ -514,6 +539,7 @@ __all__ = [
     "MAX_TOKEN_LENGTH",
     "Incoming",
     "Issuer",
+    "IssuerOptions",
     "Login",
     "Pending",
     "Receiver",

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException
@@ -11,7 +10,7 @@ from werkzeug.http import parse_cookie
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import get_input_stream
 
-from .errors import ConfigurationError, SSOError, TokenTooLarge
+from .errors import SSOError, TokenTooLarge
 from .flows import Incoming, Issuer, Verifier, issuer_error, original_url
 from .principal import Principal
 from .responses import Reply, error
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from typing_extensions import Unpack
 
-    from .flows import VerifierOptions
+    from .flows import IssuerOptions, VerifierOptions
 
 PRINCIPAL_KEY = "sso_middleware.principal"
 _MAX_FORM = 16 * 1024
@@ -51,21 +50,9 @@ class IssuerMiddleware:
     ...     services.frill(key="a-secret-of-at-least-thirty-two-bytes!", hosts=["fb.acme.com"])])
     """
 
-    def __init__(
-        self,
-        app: WSGIApplication,
-        *,
-        services: Iterable[Service],
-        user: Callable[[Request], Any],
-        prefix: str = "/sso",
-        login_url: str | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        if not callable(user):
-            raise ConfigurationError("user: pass a callable(request) returning the signed-in user.")
+    def __init__(self, app: WSGIApplication, **options: Unpack[IssuerOptions]) -> None:
         self.app = app
-        self.user = user
-        self.flow = Issuer(services, prefix=prefix, login_url=login_url, clock=clock)
+        self.flow = Issuer(**options)
         self._routes = self.flow.routes
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -78,7 +65,7 @@ class IssuerMiddleware:
         query = environ.get("QUERY_STRING", "")
         try:
             pending = self.flow.prepare(service, environ.get("REQUEST_METHOD", "GET"), query)
-            principal = Principal.coerce(self.user(Request(environ)))
+            principal = Principal.coerce(self.flow.user(Request(environ)))
             if principal is None:
                 path = _text(environ, "SCRIPT_NAME") + _text(environ, "PATH_INFO")
                 return self.flow.unauthenticated(original_url(path.encode("utf-8"), query))

@@ -377,3 +377,41 @@ def test_starlette_requires_works_behind_verifier(clock: Clock) -> None:
 
     assert go and asyncio.run(go()) == (403, "hello Ada (ada)")
     assert urlsplit("/private").path == "/private"
+
+
+def test_asgi_user_objects_are_immutable_and_outer_user_kept(clock: Clock) -> None:
+    from starlette.authentication import AuthCredentials, SimpleUser
+
+    from sso_middleware.asgi import SSOUser, VerifierMiddleware
+
+    seen: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append((scope["user"], scope["auth"]))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    middleware = VerifierMiddleware(app, key=KEY, clock=clock)
+
+    async def outer(scope: Any, receive: Any, send: Any) -> None:
+        scope["user"] = SimpleUser("from-outer-middleware")
+        scope["auth"] = AuthCredentials(["outer"])
+        await middleware(scope, receive, send)
+
+    async def go() -> None:
+        transport = httpx.ASGITransport(app=outer)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            await client.get("/")
+            await client.get(f"/sso?token={token()}")
+            await client.get("/")
+            await client.get("/")
+
+    asyncio.run(go())
+    assert seen[0][0].username == "from-outer-middleware"
+    user, auth = seen[1]
+    assert isinstance(user, SSOUser) and user.identity == "ada"
+    with pytest.raises(AttributeError):
+        user.principal = None  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        auth.scopes.append("admin")  # a tuple: the shared credentials cannot be widened
+    assert seen[2][0] is user  # one immutable user object per cached session
