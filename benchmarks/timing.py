@@ -45,7 +45,9 @@ class Comparison:
         }
 
 
-def _rounds(result: Comparison, subject: Any, baseline: Any, repeat: int) -> Iterator[tuple[Any, list[float]]]:
+def _rounds(
+    result: Comparison, subject: Any, baseline: Any, repeat: int
+) -> Iterator[tuple[Any, list[float]]]:
     """``(callable, where its times go)`` in ABBA order, so drift hits both sides alike."""
     order = ((subject, result.subject_times), (baseline, result.baseline_times))
     for i in range(repeat):
