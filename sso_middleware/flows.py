@@ -36,7 +36,7 @@ from .replay import MemoryReplayStore, ReplayStore
 from .responses import Reply, error, post_form, redirect
 from .services import Service
 from .session import Sessions
-from .tokens import MAX_TOKEN_LENGTH, TokenPolicy, sign, verify
+from .tokens import TokenPolicy, sign, verify
 
 if TYPE_CHECKING:
     from typing_extensions import Required
@@ -381,7 +381,11 @@ class Verifier:
             max_age = service.max_age if max_age is None else max_age
             name = service.name
         else:
-            receiver = Receiver(path=path, placement=placement, token_param=token_param)
+            receiver = Receiver(
+                path=path + "/" if placement == "path" else path,
+                placement=placement,
+                token_param=token_param,
+            )
             keys = KeySet.build(key, algorithm="HS256", field="key")
             required = tuple(required_claims)
             identity = tuple(identity or ("sub", "id"))
@@ -526,7 +530,8 @@ class Verifier:
             return self.login(request)
         except SSOError as e:
             logger.info("refused login service=%s code=%s", self.service, e.code)
-            return error(e, request.accept)
+            allow = "POST" if self.receiver.placement == "form" else "GET, HEAD"
+            return error(e, request.accept, *((("Allow", allow),) if e.status == 405 else ()))
 
 
 def issuer_error(err: SSOError, accept: str | None) -> Reply:
@@ -536,7 +541,6 @@ def issuer_error(err: SSOError, accept: str | None) -> Reply:
 
 
 __all__ = [
-    "MAX_TOKEN_LENGTH",
     "Incoming",
     "Issuer",
     "IssuerOptions",

@@ -222,7 +222,19 @@ def test_on_login_hook(skin: Skin, clock: Clock) -> None:
 
 def test_post_to_query_receiver_is_405(skin: Skin, clock: Clock) -> None:
     _, client = verifier(skin, clock)
-    assert client.request("POST", f"/sso?token={token()}").status == 405
+    r = client.request("POST", f"/sso?token={token()}")
+    assert r.status == 405 and r.headers["Allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize("placement", ["path", "form"])
+def test_generic_receiver_placements(skin: Skin, clock: Clock, placement: str) -> None:
+    middleware, client = verifier(skin, clock, placement=placement, path="/auth")
+    if placement == "path":
+        r = client.get(f"/auth/{token()}")
+    else:
+        r = client.request("POST", "/auth", data={"token": token()})
+    assert r.status == 303 and middleware.logins[0].principal.id == "ada"
+    assert client.get("/auth/logout").status == 303
 
 
 def test_other_paths_pass_through_anonymous(skin: Skin, clock: Clock) -> None:
@@ -292,7 +304,8 @@ def test_form_post_receiver(skin: Skin, clock: Clock) -> None:
     svc = services.zendesk(key=KEY, subdomain="acme")
     middleware, client = skin.verifier(service=svc, clock=clock)
     tok = token(sub=None)
-    assert client.get(f"/access/jwt?jwt={tok}").status == 405
+    r = client.get(f"/access/jwt?jwt={tok}")
+    assert r.status == 405 and r.headers["Allow"] == "POST"
     r = client.request("POST", "/access/jwt", data={"jwt": tok})
     assert r.status == 303
     assert middleware.logins[0].principal.id == "ada@example.com"
