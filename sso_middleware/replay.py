@@ -89,8 +89,11 @@ class RedisReplayStore:
     Any Redis error refuses the login (fail closed), so give the client a short
     ``socket_timeout``: a login waits for Redis at most that long (times its retries).
 
-    >>> import redis  # doctest: +SKIP
-    >>> store = RedisReplayStore(redis.Redis(socket_timeout=0.5))  # doctest: +SKIP
+    Usage::
+
+        import redis
+        store = RedisReplayStore(redis.Redis(host="redis", socket_timeout=0.5))
+        app = VerifierMiddleware(app, key=KEY, replay_store=store)
     """
 
     blocking = True
