@@ -76,14 +76,14 @@ class AllowedHosts:
     (True, True, False)
     """
 
-    __slots__ = ("exact", "suffixes")
+    __slots__ = ("_listed", "exact", "suffixes")
 
     def __init__(self, patterns: Iterable[str], *, field: str = "hosts") -> None:
         if isinstance(patterns, str):
             raise ConfigurationError(
                 f"{field}: pass a list of host names, e.g. [{patterns!r}], not a bare string."
             )
-        exact: set[str] = set()
+        exact: list[str] = []
         suffixes: list[str] = []
         for pattern in patterns:
             if not isinstance(pattern, str):
@@ -101,7 +101,8 @@ class AllowedHosts:
             if wildcard:
                 suffixes.append("." + hostname)
             else:
-                exact.add(hostname if port is None else f"{hostname}:{port}")
+                exact.append(hostname if port is None else f"{hostname}:{port}")
+        self._listed = tuple(exact)
         self.exact = frozenset(exact)
         self.suffixes = tuple(suffixes)
 
@@ -114,8 +115,8 @@ class AllowedHosts:
         return bool(self.exact or self.suffixes)
 
     def first(self) -> str | None:
-        """An exact host, if any (used for a default return URL)."""
-        return min(self.exact) if self.exact else None
+        """The first exact host listed, if any (used for a default return URL)."""
+        return self._listed[0] if self._listed else None
 
 
 def host_key(url: str) -> str | None:

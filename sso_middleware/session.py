@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable, Mapping
 from http.cookies import SimpleCookie
 from typing import Any, TypeVar
@@ -54,6 +55,7 @@ class Sessions:
         )
         self._cache: dict[str, tuple[Any, float]] = {}
         self._cache_size = cache_size
+        self._lock = threading.Lock()
 
     def open(self, principal: Principal, service: str, now: float, secure: bool) -> str:
         """A ``Set-Cookie`` value for a fresh session of ``principal``."""
@@ -93,7 +95,8 @@ class Sessions:
         if cached is not None:
             if now <= cached[1]:
                 return cached[0], True
-            self._cache.pop(cookie_header, None)
+            with self._lock:
+                self._cache.pop(cookie_header, None)
         value = parse(cookie_header).get(self.cookie_name)
         if not value:
             return None, False
@@ -105,9 +108,10 @@ class Sessions:
             Principal(claims["sub"], claims.get("email"), claims.get("name"), {"service": claims.get("svc")})
         )
         cache = self._cache
-        if len(cache) >= self._cache_size:
-            cache.pop(next(iter(cache), ""), None)  # oldest first: dicts keep insertion order
-        cache[cookie_header] = (result, float(claims["exp"]))
+        with self._lock:  # eviction iterates the dict: keep other threads' writes out meanwhile
+            if len(cache) >= self._cache_size:
+                cache.pop(next(iter(cache), ""), None)  # oldest first: dicts keep insertion order
+            cache[cookie_header] = (result, float(claims["exp"]))
         return result, True
 
     def _cookie(self, value: str, max_age: int, secure: bool) -> str:

@@ -185,3 +185,10 @@ def test_without_params() -> None:
     assert without_params("/p?ssoToken=abc&x=1", ["ssoToken"]) == "/p?x=1"
     assert without_params("/p?ssoToken=abc", ["ssoToken"]) == "/p"
     assert without_params("/p", ["ssoToken"]) == "/p"
+
+
+def test_first_is_the_first_listed_exact_host() -> None:
+    assert AllowedHosts(["*.frill.co", "zeta.example.com", "alpha.example.com"]).first() == (
+        "zeta.example.com"
+    )
+    assert AllowedHosts(["*.frill.co"]).first() is None

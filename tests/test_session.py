@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+
+from conftest import KEY
+from werkzeug.http import parse_cookie
+
+from sso_middleware.keys import Key
+from sso_middleware.principal import Principal
+from sso_middleware.session import Sessions
+
+NOW = 1_800_000_000.0
+
+
+def _value(set_cookie: str) -> str:
+    cookie: SimpleCookie = SimpleCookie()
+    cookie.load(set_cookie)
+    return cookie["sso_session"].value
+
+
+def test_cookie_attributes_and_fresh_sid() -> None:
+    sessions = Sessions(Key(KEY))
+    a = sessions.open(Principal(7, "ada@example.com", "Ada"), "frill", NOW, secure=True)
+    b = sessions.open(Principal(7, "ada@example.com", "Ada"), "frill", NOW, secure=True)
+    assert _value(a) != _value(b)  # a new session id every login
+    for part in ("HttpOnly", "SameSite=Lax", "Secure", "Path=/", "Max-Age=28800"):
+        assert part in a
+    assert len(a) < 1024
+
+
+def test_cache_is_bounded_and_honours_expiry() -> None:
+    sessions = Sessions(Key(KEY), cache_size=2, max_age=100)
+    headers = [
+        f"other=1; sso_session={_value(sessions.open(Principal(i), 'svc', NOW, False))}" for i in range(3)
+    ]
+    for i, header in enumerate(headers):
+        principal, sent = sessions.read(header, NOW + 1, parse_cookie, lambda p: p)
+        assert sent and principal is not None and principal.id == i
+    assert len(sessions._cache) == 2 and headers[0] not in sessions._cache
+    assert sessions.read(headers[2], NOW + 100, parse_cookie, lambda p: p)[0] is not None
+    assert sessions.read(headers[2], NOW + 101, parse_cookie, lambda p: p) == (None, True)
+
+
+def test_long_fields_are_left_out_of_the_cookie() -> None:
+    sessions = Sessions(Key(KEY))
+    cookie = sessions.open(Principal(1, "a" * 300 + "@example.com", "Ada"), "svc", NOW, False)
+    principal, _ = sessions.read(f"sso_session={_value(cookie)}", NOW, parse_cookie, lambda p: p)
+    assert principal is not None and principal.email is None and principal.name == "Ada"
+
+
+def test_no_session_cookie() -> None:
+    sessions = Sessions(Key(KEY))
+    assert sessions.read("theme=dark", NOW, parse_cookie, lambda p: p) == (None, False)
+    assert sessions.read("sso_session=", NOW, parse_cookie, lambda p: p) == (None, False)
