@@ -46,7 +46,7 @@ def _route_path(scope: Scope) -> str:
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key == name:
-            return str(value.decode("latin-1"))
+            return value.decode("latin-1")  # type: ignore[no-any-return]
     return None
 
 
