@@ -31,9 +31,6 @@ class Reply:
     headers: Sequence[tuple[str, str]]
     body: bytes = b""
 
-    def with_headers(self, *headers: tuple[str, str]) -> Reply:
-        return Reply(self.status, (*self.headers, *headers), self.body)
-
 
 def redirect(location: str, *extra: tuple[str, str]) -> Reply:
     """A 303 to ``location`` (already judged safe), never cached, no referrer."""
