@@ -23,12 +23,12 @@ from urllib.parse import quote
 
 from werkzeug.http import parse_cookie
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from . import services
 from .keys import Key
 from .principal import Principal
+from .serving import local_server
 from .session import Sessions
 from .wsgi import PRINCIPAL_KEY, IssuerMiddleware, VerifierMiddleware
 
@@ -171,9 +171,9 @@ def build(base_url: str) -> WSGIApplication:
 class DemoServer:
     """The demo on a real server (``port=0`` picks a free one); ``url`` is where to point a browser."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8000) -> None:
-        self._server = make_server(host, port, _unready, threaded=True)
-        self.url = f"http://{host}:{self._server.server_port}"
+    def __init__(self, port: int = 8000) -> None:
+        self._server = local_server(_unready, port)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._server.app = build(self.url)
 
     def serve_forever(self) -> None:

@@ -147,10 +147,10 @@ class LiveStandIn(StandIn):
     """
 
     def __init__(self, service: Service, **options: Any) -> None:
-        from werkzeug.serving import make_server
+        from .serving import local_server
 
         super().__init__(service, **options)
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self._server = local_server(self.app)
         self.host = f"127.0.0.1:{self._server.server_port}"
         self.url = f"http://{self.host}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

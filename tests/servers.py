@@ -34,9 +34,9 @@ def uvicorn_server(app: Any) -> Iterator[str]:
 @contextmanager
 def werkzeug_server(app: Any) -> Iterator[str]:
     """Serve a WSGI app with werkzeug's threaded server; yields its base URL."""
-    from werkzeug.serving import make_server
+    from sso_middleware.serving import local_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = local_server(app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

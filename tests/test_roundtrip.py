@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -75,7 +76,10 @@ def test_invoiced_and_zendesk_round_trips(skin: Skin) -> None:
 # -- over real sockets -------------------------------------------------------------------
 
 
-def test_live_round_trip_replay_and_logout(skin: Skin, sso_live_stand_in: Any) -> None:
+def test_live_round_trip_replay_and_logout(
+    skin: Skin, sso_live_stand_in: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
     stand_in = sso_live_stand_in(frill())
     services_for_app = [services.frill(key=KEY, hosts=[stand_in.host])]
     issuer = skin.module.IssuerMiddleware(skin.echo, services=services_for_app,
@@ -94,6 +98,10 @@ def test_live_round_trip_replay_and_logout(skin: Skin, sso_live_stand_in: Any) -
         browser.get(f"{stand_in.url}/sso/logout")
         assert "not signed in" in browser.get(f"{stand_in.url}/").text
     assert [login.claims["email"] for login in stand_in.logins] == ["a@x.io"]
+    # every log but the test's own HTTP client (httpx logs the URLs it requests)
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name != "httpx")
+    assert "/b/ideas?[query]" in logged  # the stand-in's request log ran ...
+    assert "eyJ" not in logged and location.split("ssoToken=")[1] not in logged  # ... without the token
 
 
 def test_live_stand_in_follow_helper(skin: Skin, sso_live_stand_in: Any) -> None:
