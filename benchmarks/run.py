@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import apps
 import load
 import replay_bench
-from timing import Comparison, compare, compare_async
+from timing import Comparison, compare
 
 from sso_middleware.keys import Key, KeySet
 from sso_middleware.tokens import TokenPolicy, sign, verify
@@ -31,16 +31,16 @@ def in_process(number: int, repeat: int) -> list[Comparison]:
 
     # 1. pass-through
     for n_services in (2, 1000):
-        results.append(compare_async(
+        results.append(compare(
             f"pass-through raw ASGI ({n_services} services)",
             apps.asgi_call(apps.asgi_issuer(apps.raw_asgi, n_services), "/hello"),
             apps.asgi_call(apps.raw_asgi, "/hello"),
             baseline_name="raw ASGI callable", target="<= +0.5 us", **a_args))
     hello = apps.starlette_hello()
-    results.append(compare_async(
+    results.append(compare(
         "pass-through Starlette app", apps.asgi_call(apps.asgi_issuer(hello), "/hello"),
         apps.asgi_call(hello, "/hello"), baseline_name="Starlette app", target="<= 1.02x", **a_args))
-    results.append(compare_async(
+    results.append(compare(
         "pass-through Starlette app (1000 services)",
         apps.asgi_call(apps.asgi_issuer(hello, 1000), "/hello"),
         apps.asgi_call(hello, "/hello"), baseline_name="Starlette app", target="<= 1.02x", **a_args))
@@ -58,7 +58,7 @@ def in_process(number: int, repeat: int) -> list[Comparison]:
 
     # 2. issue path vs the vendors' snippet in the same framework
     query = "redirect=https%3A%2F%2Ffeedback.acme.com%2Fb%2Froadmap"
-    results.append(compare_async(
+    results.append(compare(
         "issue path Starlette", apps.asgi_call(apps.asgi_issuer(hello), "/sso/frill", query),
         apps.asgi_call(apps.starlette_vendor_snippet(), "/sso/frill", query),
         baseline_name="jwt.encode + RedirectResponse route", target="<= 1.1x", **a_args))
@@ -69,7 +69,7 @@ def in_process(number: int, repeat: int) -> list[Comparison]:
 
     # 3. verify path: one fresh token per call for both sides
     count = number * repeat + 10
-    results.append(compare_async(
+    results.append(compare(
         "verify path Starlette",
         apps.asgi_call_tokens(apps.asgi_verifier(hello), "/sso", apps.fresh_tokens(count)),
         apps.asgi_call_tokens(apps.starlette_hand_verifier(), "/sso", apps.fresh_tokens(count)),
@@ -96,7 +96,7 @@ def in_process(number: int, repeat: int) -> list[Comparison]:
     verifier = apps.asgi_verifier(hello)
     cookie = apps.session_cookie(verifier)
     headers = [(b"host", b"bench"), (b"cookie", cookie.encode())]
-    results.append(compare_async(
+    results.append(compare(
         "authenticated request Starlette", apps.asgi_call(verifier, "/hello", headers=headers),
         apps.asgi_call(hello, "/hello", headers=headers), baseline_name="Starlette app",
         target="<= 1.05x", **a_args))

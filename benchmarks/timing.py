@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -71,26 +72,14 @@ def compare(
     repeat: int,
     target: str = "",
 ) -> Comparison:
-    """Time two sync callables in alternating rounds (ABBA order to cancel drift)."""
+    """Time two callables (both plain or both coroutine functions, the latter in one event loop)
+    in alternating rounds, ABBA order to cancel drift."""
     result = Comparison(name, baseline_name, target=target)
-    subject(), baseline()  # warm caches
-    for fn, times in _rounds(result, subject, baseline, repeat):
-        times.append(_per_call(fn, number))
-    return result
-
-
-def compare_async(
-    name: str,
-    subject: Callable[[], Awaitable[Any]],
-    baseline: Callable[[], Awaitable[Any]],
-    *,
-    baseline_name: str,
-    number: int,
-    repeat: int,
-    target: str = "",
-) -> Comparison:
-    """Like :func:`compare` for coroutine functions, all in one event loop."""
-    result = Comparison(name, baseline_name, target=target)
+    if not inspect.iscoroutinefunction(subject):
+        subject(), baseline()  # warm caches
+        for fn, times in _rounds(result, subject, baseline, repeat):
+            times.append(_per_call(fn, number))
+        return result
 
     async def per_call(fn: Callable[[], Awaitable[Any]]) -> float:
         start = time.perf_counter()

@@ -49,10 +49,8 @@ class Result:
         return json.loads(self.text)
 
 
-class WSGIClient:
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self._client = WerkzeugClient(app)
+class _Client:
+    """A real client for one skin; cookies persist across requests, redirects are not followed."""
 
     def request(
         self,
@@ -62,21 +60,30 @@ class WSGIClient:
         headers: dict[str, str] | None = None,
         data: dict[str, str] | bytes | None = None,
         root_path: str = "",
-        environ: dict[str, Any] | None = None,
         https: bool = False,
     ) -> Result:
-        response = self._client.open(
-            url,
-            method=method,
-            headers=headers or {},
-            data=data,
-            base_url=("https" if https else "http") + "://localhost" + root_path,
-            environ_overrides=environ or {},
-        )
-        return Result(response.status_code, Headers(response.headers), response.get_data(True))
+        return self._send(method, url, headers or {}, data, root_path, "https" if https else "http")
 
     def get(self, url: str, **kwargs: Any) -> Result:
         return self.request("GET", url, **kwargs)
+
+    def _send(self, method: str, url: str, headers: dict[str, str], data: Any, root_path: str,
+              scheme: str) -> Result:
+        raise NotImplementedError
+
+
+class WSGIClient(_Client):
+    """werkzeug's test client."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._client = WerkzeugClient(app)
+
+    def _send(self, method: str, url: str, headers: dict[str, str], data: Any, root_path: str,
+              scheme: str) -> Result:
+        response = self._client.open(url, method=method, headers=headers, data=data,
+                                     base_url=f"{scheme}://localhost{root_path}")
+        return Result(response.status_code, Headers(response.headers), response.get_data(True))
 
     def cookie(self, name: str) -> str | None:
         c = self._client.get_cookie(name)
@@ -86,43 +93,27 @@ class WSGIClient:
         self._client.set_cookie(name, value)
 
 
-class ASGIClient:
+class ASGIClient(_Client):
+    """httpx over ASGITransport."""
+
     def __init__(self, app: Any) -> None:
         self.app = app
         self.cookies = httpx.Cookies()
 
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: dict[str, str] | None = None,
-        data: dict[str, str] | bytes | None = None,
-        root_path: str = "",
-        environ: dict[str, Any] | None = None,
-        https: bool = False,
-    ) -> Result:
+    def _send(self, method: str, url: str, headers: dict[str, str], data: Any, root_path: str,
+              scheme: str) -> Result:
         async def go() -> httpx.Response:
             transport = httpx.ASGITransport(app=self.app, root_path=root_path)
             async with httpx.AsyncClient(
-                transport=transport,
-                base_url=("https" if https else "http") + "://localhost",
-                cookies=self.cookies,
+                transport=transport, base_url=f"{scheme}://localhost", cookies=self.cookies
             ) as client:
-                kwargs: dict[str, Any] = {"headers": headers or {}}
-                if isinstance(data, bytes):
-                    kwargs["content"] = data
-                elif data is not None:
-                    kwargs["data"] = data
-                response = await client.request(method, root_path + url, **kwargs)
+                body = {"content": data} if isinstance(data, bytes) else {"data": data}
+                response = await client.request(method, root_path + url, headers=headers, **body)
                 self.cookies = httpx.Cookies(client.cookies)
                 return response
 
         response = asyncio.run(go())
         return Result(response.status_code, Headers(list(response.headers.multi_items())), response.text)
-
-    def get(self, url: str, **kwargs: Any) -> Result:
-        return self.request("GET", url, **kwargs)
 
     def cookie(self, name: str) -> str | None:
         return self.cookies.get(name)
