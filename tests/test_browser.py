@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from conftest import KEY
 from servers import werkzeug_server
+
 from sso_middleware import services
 from sso_middleware.demo import DemoServer
 from sso_middleware.testing import LiveStandIn
