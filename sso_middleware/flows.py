@@ -190,7 +190,7 @@ class Issuer:
         claims["iat"] = now
         claims["exp"] = now + service.ttl
         claims["jti"] = secrets.token_urlsafe(16)
-        token = sign(claims, service.keys.signing)
+        token = sign(claims, service.keys.signing, typ=service.typ)
         params = list(pending.echoed)
         if service.forward_as and pending.return_url:
             params.append((service.forward_as, pending.return_url))

@@ -65,6 +65,8 @@ class Service:
     :param required_claims: claims a receiver standing in for this service requires.
     :param identity: the claim naming the user on the receiving side.
     :param max_age: a receiver accepts a token with ``iat`` but no ``exp`` this long.
+    :param typ: the token's ``typ`` header; a distinct one (``"app-b+jwt"``) lets a receiver
+        configured with ``typ=`` refuse tokens minted for anything else.
 
     >>> svc = Service(name="board", key="a-secret-of-at-least-thirty-two-bytes!",
     ...               claims=lambda u: {"sub": u.id}, target="https://board.example.com/sso")
@@ -90,6 +92,7 @@ class Service:
         "target",
         "token_param",
         "ttl",
+        "typ",
     )
 
     def __init__(
@@ -111,6 +114,7 @@ class Service:
         required_claims: Sequence[str] = (),
         identity: Sequence[str] = ("sub", "id"),
         max_age: float | None = None,
+        typ: str | None = "JWT",
     ) -> None:
         where = f"service {name!r}"
         if not isinstance(name, str) or not _NAME.fullmatch(name):
@@ -144,6 +148,9 @@ class Service:
         self.required_claims = tuple(required_claims)
         self.identity = tuple(identity)
         self.max_age = max_age
+        if typ is not None and not (isinstance(typ, str) and _PARAM.fullmatch(typ.replace("+", "."))):
+            raise ConfigurationError(f"{where}: typ {typ!r} is not a media type name.")
+        self.typ = typ
         self.target = target
         self.receive_path = self._check_target(where)
         if return_param is not None and not self.hosts and target is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections.abc import Callable, Mapping
@@ -16,6 +17,7 @@ from .tokens import TokenPolicy, sign, verify
 T = TypeVar("T")
 _TYP = "sso-session"
 _MAX_FIELD = 256
+_COOKIE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 class Sessions:
@@ -45,8 +47,8 @@ class Sessions:
     ) -> None:
         if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age <= 0:
             raise ConfigurationError("session_max_age must be a positive number of seconds.")
-        if not cookie_name.isidentifier():
-            raise ConfigurationError(f"cookie_name {cookie_name!r}: use letters, digits and '_'.")
+        if not isinstance(cookie_name, str) or not _COOKIE_NAME.fullmatch(cookie_name):
+            raise ConfigurationError(f"cookie_name {cookie_name!r}: use letters, digits, '_', '-', '.'.")
         self.key = key
         self.cookie_name = cookie_name
         self.max_age = max_age

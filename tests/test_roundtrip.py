@@ -142,3 +142,18 @@ def test_plugin_in_a_fresh_project(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest_subprocess("-W", "error")
     result.assert_outcomes(passed=1)
+
+
+def test_distinct_typ_keeps_directions_apart(skin: Skin) -> None:
+    def app_b(**kw: Any) -> Any:
+        return services.generic(name="app-b", key=KEY, claims=lambda u: {"sub": str(u.id)},
+                                target="https://b.example.com/sso", **kw)
+
+    issuer = skin.issuer(services=[app_b(typ="app-b+jwt"), frill()])
+    strict = StandIn(app_b(), typ="app-b+jwt")
+    assert strict.follow(issuer.get("/sso/app-b", headers={"X-User": "ada"})).claims["sub"] == "7"
+    # a Frill token signed with the same key is refused by the receiver that wants its own typ
+    frill_location = issuer.get("/sso/frill", headers={"X-User": "ada"}).location
+    token = parse_qs(urlsplit(frill_location).query)["ssoToken"][0]
+    with pytest.raises(StandInRefused, match="token_invalid_claim"):
+        strict.follow(f"https://b.example.com/sso?token={token}")
