@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from .errors import ConfigurationError
+
 _CORE = ("id", "email", "name")
 
 
@@ -34,14 +36,25 @@ class Principal:
 
     @classmethod
     def coerce(cls, user: object) -> Principal | None:
-        """Convert what an extractor returned; ``None`` (or no id) means nobody is signed in.
+        """Convert what an extractor returned; ``None`` means nobody is signed in.
 
         A mapping's keys other than id/email/name land in ``attributes``; any
         other object is read through its ``id``, ``email`` and ``name``
-        attributes (and an ``attributes`` mapping if it has one).
+        attributes (and an ``attributes`` mapping if it has one). An object
+        whose ``is_authenticated`` is false (Django's, Flask-Login's or
+        Starlette's anonymous user) is nobody. A user without an id is a
+        mistake in the extractor and raises, rather than sending a signed-in
+        user round the login page for ever.
+
+        >>> Principal.coerce({"email": "ada@example.com"})
+        Traceback (most recent call last):
+        ...
+        sso_middleware.errors.ConfigurationError: user: the extractor returned a dict without an 'id'; return None when nobody is signed in.
         """
         if user is None or isinstance(user, Principal):
             return user
+        if getattr(user, "is_authenticated", True) is False:
+            return None
         if isinstance(user, Mapping):
             values = {k: user.get(k) for k in _CORE}
             extra = {k: v for k, v in user.items() if k not in _CORE}
@@ -50,5 +63,8 @@ class Principal:
             raw = getattr(user, "attributes", None)
             extra = dict(raw) if isinstance(raw, Mapping) else {}
         if values["id"] is None or values["id"] == "":
-            return None
+            raise ConfigurationError(
+                f"user: the extractor returned a {type(user).__name__} without an 'id'; "
+                "return None when nobody is signed in."
+            )
         return cls(values["id"], values["email"], values["name"], extra)

@@ -369,3 +369,16 @@ def test_bad_user_and_login_url(skin: Skin) -> None:
         skin.issuer(services=[frill()], user="current_user")
     with pytest.raises(ConfigurationError, match="login_url"):
         skin.issuer(services=[frill()], login_url="javascript:alert(1)")
+
+
+def test_anonymous_objects_and_users_without_id(skin: Skin) -> None:
+    class Anonymous:
+        is_authenticated = False
+        id = None
+
+    client = skin.issuer(services=[frill()], user=lambda r: Anonymous(), login_url="/login")
+    assert client.get(FRILL).location == "/login?next=%2Fsso%2Ffrill"
+    client = skin.issuer(services=[frill()], user=lambda r: {"email": "ada@example.com"})
+    r = client.get(FRILL)
+    assert r.status == 500 and "without an &#x27;id&#x27;" in r.text
+    assert "Location" not in r.headers
