@@ -46,10 +46,10 @@ class Principal:
         mistake in the extractor and raises, rather than sending a signed-in
         user round the login page for ever.
 
-        >>> Principal.coerce({"email": "ada@example.com"})
+        >>> Principal.coerce({"email": "ada@example.com"})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        sso_middleware.errors.ConfigurationError: user: the extractor returned a dict without an 'id'; return None when nobody is signed in.
+        sso_middleware.errors.ConfigurationError: user: the extractor returned a dict without an 'id'...
         """
         if user is None or isinstance(user, Principal):
             return user
