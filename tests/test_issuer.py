@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import jwt as pyjwt
 import pytest
 from conftest import KEY, OTHER_KEY, USERS, Clock, Skin
+from test_redirects import DJANGO, PAYLOADS
 
 from sso_middleware import ConfigurationError, Principal, services
 
@@ -116,6 +117,16 @@ def test_bad_redirect_is_400_without_token(skin: Skin, bad: str) -> None:
     assert "Location" not in r.headers
     assert_token_free(r)
     assert "<script>" not in r.text and "evil" not in r.text
+
+
+@pytest.mark.parametrize("bad", [p for p in PAYLOADS + DJANGO["bad"] if p])
+def test_every_open_redirect_payload_over_http(skin: Skin, bad: str) -> None:
+    # The Frill service allows feedback.acme.com and *.frill.co; none of these may get a token.
+    client = skin.issuer(services=[frill()])
+    r = client.get(f"{FRILL}?redirect={quote(bad, safe='')}", headers={"X-User": "ada"})
+    assert r.status == 400, bad
+    assert "Location" not in r.headers
+    assert_token_free(r)
 
 
 def test_duplicate_redirect_parameter_is_refused(skin: Skin) -> None:
