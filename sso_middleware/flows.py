@@ -31,7 +31,7 @@ from .errors import (
 )
 from .keys import Key, KeyInput, KeySet
 from .principal import Principal
-from .redirects import check_url, safe_relative_path, with_params, without_params
+from .redirects import safe_relative_path, with_params, without_params
 from .replay import MemoryReplayStore, ReplayStore
 from .responses import Reply, error, post_form, redirect
 from .services import Service
@@ -164,7 +164,7 @@ class Issuer:
         params = parse_query(query, names) if names else {}
         return_url = params.get(service.return_param or "", "")
         if return_url:
-            return_url = check_url(return_url, service.hosts)
+            return_url = service.check_return(return_url)
         else:
             return_url = service.default_return or ""
             if service.target is None and not return_url:
@@ -380,6 +380,8 @@ class Verifier:
             identity = tuple(identity or service.identity)
             max_age = service.max_age if max_age is None else max_age
             name = service.name
+            # a service that hands back a same-site path (Help Scout's returnTo) lands there
+            return_params = ("next", "redirect", *((service.forward_as,) if service.relative_return else ()))
         else:
             receiver = Receiver(
                 path=path + "/" if placement == "path" else path,
@@ -390,6 +392,7 @@ class Verifier:
             required = tuple(required_claims)
             identity = tuple(identity or ("sub", "id"))
             name = "sso"
+            return_params = ("next", "redirect")
         if leeway < 0 or leeway > 300:
             raise ConfigurationError("leeway must be between 0 and 300 seconds.")
         policy = TokenPolicy(
@@ -418,6 +421,7 @@ class Verifier:
             replay_store=replay_store,
             logout_path=f"{path}/logout",
             default_return=default_return,
+            return_params=return_params,
             on_login=on_login,
             clock=clock,
         )

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
-from .errors import ConfigurationError, MissingClaim
+from .errors import ConfigurationError, MissingClaim, RedirectNotAllowed
 from .keys import KeyInput, KeySet
 from .principal import Principal
-from .redirects import AllowedHosts, host_key
+from .redirects import AllowedHosts, check_url, host_key, safe_relative_path
 
 Placement = Literal["query", "path", "form"]
 ClaimBuilder = Callable[[Principal], Mapping[str, Any]]
@@ -58,6 +58,8 @@ class Service:
     :param token_param: the query parameter or form field carrying the token.
     :param return_param: the parameter the service sends us to say where to go back to.
     :param forward_as: pass the validated return URL on to ``target`` under this name.
+    :param relative_return: the return parameter is a same-site path (``/article/1``) to forward,
+        not a URL to go to (Help Scout's ``returnTo``).
     :param hosts: hosts the return URL may point at (``feedback.acme.com``, ``*.acme.com``).
     :param default_return: where to go when the service sent no return URL.
     :param echo: request parameters copied through to the target unchanged.
@@ -87,6 +89,7 @@ class Service:
         "name",
         "placement",
         "receive_path",
+        "relative_return",
         "required_claims",
         "return_param",
         "target",
@@ -106,6 +109,7 @@ class Service:
         token_param: str = "token",
         return_param: str | None = None,
         forward_as: str | None = None,
+        relative_return: bool = False,
         hosts: Iterable[str] = (),
         default_return: str | None = None,
         echo: Sequence[str] = (),
@@ -142,6 +146,12 @@ class Service:
         self.token_param = token_param
         self.return_param = return_param
         self.forward_as = forward_as
+        self.relative_return = relative_return
+        if relative_return and (target is None or forward_as is None):
+            raise ConfigurationError(
+                f"{where}: relative_return needs a target and forward_as: a same-site path is "
+                "passed on to the service, never used as the destination."
+            )
         self.hosts = AllowedHosts(hosts, field=f"{where}: hosts")
         self.echo = tuple(echo)
         self.ttl = ttl
@@ -196,6 +206,15 @@ class Service:
                 f"{where}: '{{token}}' in the target needs placement='path'."
             )
         return path
+
+    def check_return(self, value: str) -> str:
+        """The service's return parameter, if it may be used; else :class:`RedirectNotAllowed`."""
+        if self.relative_return:
+            path = safe_relative_path(value)
+            if path is None:
+                raise RedirectNotAllowed()
+            return path
+        return check_url(value, self.hosts)
 
     def build_claims(self, principal: Principal) -> dict[str, Any]:
         claims = dict(self.claims(principal))
@@ -394,4 +413,49 @@ def featurebase(*, key: KeyInput, organization: str, hosts: Iterable[str] = (),
         ttl=ttl,
         required_claims=("email", "name"),
         identity=("userId",),
+    )
+
+
+def helpscout(
+    *,
+    key: KeyInput,
+    site: str,
+    claims: ClaimBuilder | None = None,
+    name: str = "helpscout",
+    ttl: int = 300,
+) -> Service:
+    """Help Scout Docs restricted sites: HS512, ``{site}/authcallback?token=&returnTo=``.
+
+    Help Scout sends ``returnTo`` as a relative path; it is checked to be one
+    and passed back. Claims default to ``email`` (and ``name`` when known).
+
+    >>> svc = helpscout(key="k" * 64, site="https://docs.acme.com")
+    >>> svc.target, svc.algorithm
+    ('https://docs.acme.com/authcallback', 'HS512')
+    """
+    if not isinstance(site, str) or host_key(site) is None or site.rstrip("/").count("/") > 2:
+        raise ConfigurationError(
+            f"service {name!r}: site must be your Docs site's base URL, e.g. "
+            "'https://docs.acme.com' or 'https://acme.helpscoutdocs.com'."
+        )
+
+    def default_claims(user: Principal) -> dict[str, Any]:
+        found: dict[str, Any] = {"email": need(user, "email")}
+        if user.name:
+            found["name"] = user.name
+        return found
+
+    return Service(
+        name=name,
+        key=key,
+        claims=claims or default_claims,
+        target=f"{site.rstrip('/')}/authcallback",
+        token_param="token",
+        return_param="returnTo",
+        forward_as="returnTo",
+        relative_return=True,
+        algorithm="HS512",
+        ttl=ttl,
+        required_claims=("email",),
+        identity=("email",),
     )

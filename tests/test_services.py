@@ -100,3 +100,45 @@ def test_invoiced_customer_id_by_attribute_and_missing(skin: Skin) -> None:
         "error": "missing_claim",
         "message": "Your account has no invoiced_id, which this service requires.",
     }
+
+
+HELPSCOUT_KEY = "helpscout-docs-key-" + "0123456789abcdef" * 3  # 67 bytes: HS512 wants >= 64
+
+
+def test_helpscout_forwards_a_relative_return_to(skin: Skin) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    import jwt as pyjwt
+
+    svc = services.helpscout(key=HELPSCOUT_KEY, site="https://docs.acme.com/")
+    client = skin.issuer(services=[svc])
+    r = client.get("/sso/helpscout?returnTo=%2Farticle%2F12-setup%3Flang%3Den",
+                   headers={"X-User": "ada"})
+    parts = urlsplit(r.location)
+    assert (parts.netloc, parts.path) == ("docs.acme.com", "/authcallback")
+    query = parse_qs(parts.query)
+    assert query["returnTo"] == ["/article/12-setup?lang=en"]
+    claims = pyjwt.decode(query["token"][0], HELPSCOUT_KEY, algorithms=["HS512"])
+    assert (claims["email"], claims["name"]) == ("ada@example.com", "Ada Lovelace")
+    for bad in ("https://evil.com/", "//evil.com", "/\\\\evil.com", "article"):
+        r = client.get(f"/sso/helpscout?returnTo={bad}", headers={"X-User": "ada"})
+        assert r.status == 400 and "eyJ" not in r.text
+
+
+def test_helpscout_round_trip_and_config() -> None:
+    from sso_middleware.testing import StandIn
+
+    svc = services.helpscout(key=HELPSCOUT_KEY, site="https://docs.acme.com")
+    stand_in = StandIn(svc)
+    issuer = Skin("wsgi").issuer(services=[svc])
+    login = stand_in.follow(issuer.get("/sso/helpscout", headers={"X-User": "ada"}))
+    assert login.principal.id == "ada@example.com"
+    # the stand-in lands where Help Scout would: on the returnTo page
+    _, client = Skin("wsgi").verifier(service=svc)
+    location = issuer.get("/sso/helpscout?returnTo=/article/7", headers={"X-User": "ada"}).location
+    assert client.get(location.replace("https://docs.acme.com", "")).location == "/article/7"
+    for site in ("docs.acme.com", "http://docs.acme.com", "https://docs.acme.com/a/b"):
+        with pytest.raises(ConfigurationError, match="site"):
+            services.helpscout(key=HELPSCOUT_KEY, site=site)
+    with pytest.raises(ConfigurationError, match="relative_return"):
+        Service(**base(relative_return=True))
