@@ -442,7 +442,8 @@ class Verifier:
         if path == self.logout_path:
             return "logout"
         if receiver.path is None:
-            return "login" if self._query_marker in query else None
+            marker = self._query_marker
+            return "login" if query.startswith(marker) or "&" + marker in query else None
         if receiver.placement == "path":
             return "login" if path.startswith(receiver.path) and len(path) > len(receiver.path) else None
         return "login" if path == receiver.path else None

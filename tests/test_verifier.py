@@ -280,6 +280,13 @@ def test_frill_stand_in_receives_on_the_board_page(skin: Skin, clock: Clock) -> 
     assert middleware.logins[0].service == "frill"
 
 
+def test_frill_stand_in_ignores_lookalike_parameters(skin: Skin, clock: Clock) -> None:
+    frill = services.frill(key=KEY, hosts=["feedback.acme.com"])
+    _, client = skin.verifier(service=frill, clock=clock)
+    assert client.get("/b/roadmap?xssoToken=1&a=ssoToken=2").json()["path"] == "/b/roadmap"
+    assert client.get("/b/roadmap?a=1&ssoToken=bad").status == 400
+
+
 def test_frill_stand_in_requires_frill_claims(skin: Skin, clock: Clock) -> None:
     frill = services.frill(key=KEY, hosts=["feedback.acme.com"])
     _, client = skin.verifier(service=frill, clock=clock)
