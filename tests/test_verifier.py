@@ -435,3 +435,21 @@ def test_asgi_user_objects_are_immutable_and_outer_user_kept(clock: Clock) -> No
     with pytest.raises(AttributeError):
         auth.scopes.append("admin")  # a tuple: the shared credentials cannot be widened
     assert seen[2][0] is user  # one immutable user object per cached session
+
+
+def test_exactly_one_of_64_concurrent_presentations_wins_over_sockets(skin: Skin, clock: Clock) -> None:
+    from servers import serve
+
+    middleware, _ = skin.verifier(key=KEY, clock=clock)
+    tok = token()
+
+    async def go(base: str) -> list[int]:
+        limits = httpx.Limits(max_connections=64)
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+            responses = await asyncio.gather(*(client.get(f"/sso?token={tok}") for _ in range(64)))
+        return [r.status_code for r in responses]
+
+    with serve(skin.name, middleware) as base:
+        statuses = asyncio.run(go(base))
+    assert sorted(statuses) == [303] + [401] * 63
+    assert len(middleware.logins) == 1
