@@ -10,7 +10,7 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 from urllib.parse import parse_qsl, quote
@@ -388,7 +388,17 @@ class Verifier:
                 placement=placement,
                 token_param=token_param,
             )
-            keys = KeySet.build(key, algorithm="HS256", field="key")
+            # a bare secret is bound to one algorithm; Key objects carry their own
+            allowed = sorted(set(algorithms or ("HS256",)))
+            bare = isinstance(key, (str, bytes)) or (
+                isinstance(key, Sequence) and any(isinstance(k, (str, bytes)) for k in key)
+            )
+            if len(allowed) > 1 and bare:
+                raise ConfigurationError(
+                    "algorithms: a secret is bound to one algorithm; to accept several, pass "
+                    "key=[Key(secret, algorithm='HS256'), Key(other, algorithm='HS512')]."
+                )
+            keys = KeySet.build(key, algorithm=allowed[0], field="key")
             required = tuple(required_claims)
             identity = tuple(identity or ("sub", "id"))
             name = "sso"

@@ -453,3 +453,18 @@ def test_exactly_one_of_64_concurrent_presentations_wins_over_sockets(skin: Skin
         statuses = asyncio.run(go(base))
     assert sorted(statuses) == [303] + [401] * 63
     assert len(middleware.logins) == 1
+
+
+def test_generic_receiver_with_another_algorithm(skin: Skin, clock: Clock) -> None:
+    secret = "k" * 64
+    _, client = skin.verifier(key=secret, algorithms=["HS512"], clock=clock)
+    hs512 = sign({"sub": "ada", "iat": int(NOW), "exp": int(NOW) + 60, "jti": "a"},
+                 Key(secret, algorithm="HS512"))
+    assert client.get(f"/sso?token={hs512}").status == 303
+    hs256 = sign({"sub": "ada", "iat": int(NOW), "exp": int(NOW) + 60, "jti": "b"}, Key(secret))
+    assert client.get(f"/sso?token={hs256}").status == 401
+    with pytest.raises(ConfigurationError, match="bound to one algorithm"):
+        skin.verifier(key=secret, algorithms=["HS256", "HS512"])
+    both = [Key(secret, algorithm="HS512"), Key(KEY, algorithm="HS256")]
+    _, client = skin.verifier(key=both, algorithms=["HS256", "HS512"], clock=clock)
+    assert client.get(f"/sso?token={token(jti='c')}").status == 303
