@@ -32,8 +32,8 @@ def frill() -> Any:
 
 def many_services(n: int) -> list[Any]:
     return [frill()] + [
-        services.generic(name=f"svc{i}", key=KEY, claims=lambda u: {"sub": u.id},
-                         target=f"https://s{i}.example.com/sso")
+        services.generic(name=f"svc{i}", key=KEY, token=services.TokenRules(claims=lambda u: {"sub": u.id}),
+                         destination=services.Destination(f"https://s{i}.example.com/sso"))
         for i in range(n - 1)
     ]
 
@@ -190,13 +190,12 @@ def wsgi_verifier(app: Any) -> Any:
     return wsgi.VerifierMiddleware(app, key=KEY, replay_store=MemoryReplayStore(max_entries=10**7))
 
 
-def session_cookie(verifier: Any) -> str:
-    """A valid session cookie from the verifier (by logging in once)."""
+def session_cookie() -> str:
+    """A valid session cookie for any verifier keyed with KEY (by logging in once)."""
     token = sign({**USER, "iat": int(time.time()), "exp": int(time.time()) + 3600,
                   "jti": "bench-cookie-login"}, Key(KEY))
-    from sso_middleware.flows import Incoming
+    from werkzeug.test import Client
 
-    reply = verifier.flow.respond("login", Incoming("GET", "", "/sso", f"token={token}", False, None))
-    set_cookie = dict(reply.headers)["Set-Cookie"]
-    return set_cookie.split(";", 1)[0]
+    reply = Client(wsgi.VerifierMiddleware(lambda e, s: [], key=KEY)).get(f"/sso?token={token}")
+    return reply.headers["Set-Cookie"].split(";", 1)[0]
 

@@ -94,14 +94,14 @@ def in_process(number: int, repeat: int) -> list[Comparison]:
 
     # 4. authenticated request (session cookie present) vs the bare app
     verifier = apps.asgi_verifier(hello)
-    cookie = apps.session_cookie(verifier)
+    cookie = apps.session_cookie()
     headers = [(b"host", b"bench"), (b"cookie", cookie.encode())]
     results.append(compare(
         "authenticated request Starlette", apps.asgi_call(verifier, "/hello", headers=headers),
         apps.asgi_call(hello, "/hello", headers=headers), baseline_name="Starlette app",
         target="<= 1.05x", **a_args))
     wverifier = apps.wsgi_verifier(flask_app.wsgi_app)
-    wcookie = apps.session_cookie(wverifier)
+    wcookie = apps.session_cookie()
     results.append(compare(
         "authenticated request Flask",
         apps.wsgi_call(wverifier, "/hello", headers={"Cookie": wcookie}),

@@ -1,36 +1,31 @@
-"""ASGI skin (pure ASGI over Starlette's request/response objects): Starlette, FastAPI, any ASGI app."""
+"""ASGI skin (pure ASGI over Starlette's request/response objects): Starlette, FastAPI, any ASGI app.
+
+Translation only: scope and body to a :class:`~sso_middleware.messages.Request`,
+the flow's :class:`~sso_middleware.messages.Reply` to a Starlette response.
+Every decision is in :mod:`sso_middleware.flows`.
+"""
 
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
-from starlette.requests import Request, cookie_parser
+from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import SSOError, TokenTooLarge
-from .flows import Action, Incoming, Issuer, Verifier, issuer_error, original_url
+from . import flows
+from .messages import PRINCIPAL_KEY, Reply, Request
 from .principal import Principal
-from .responses import Reply, error
-from .services import Service
 
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
-    from .flows import IssuerOptions, VerifierOptions
-
-PRINCIPAL_KEY = "sso_middleware.principal"
-_MAX_FORM = 16 * 1024
+__all__ = ["PRINCIPAL_KEY", "IssuerMiddleware", "SSOUser", "VerifierMiddleware"]
 
 
 def _response(reply: Reply) -> Response:
     response = Response(reply.body, status_code=reply.status)
-    response.raw_headers = [
-        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in reply.headers
-    ]
+    response.raw_headers = [(name.lower().encode("latin-1"), value.encode("latin-1"))
+                            for name, value in reply.headers]
     return response
 
 
@@ -38,16 +33,46 @@ def _route_path(scope: Scope) -> str:
     """The path below ``root_path`` (servers put the root in ``path`` too, per the ASGI spec)."""
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
-    if root and path.startswith(root):
-        return path[len(root) :]
-    return path
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")  # type: ignore[no-any-return]
-    return None
+def _headers(scope: Scope) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        # repeated headers join as a WSGI server joins them (cookies with "; ")
+        found[key] = f"{found[key]}{'; ' if key == 'cookie' else ', '}{text}" if key in found else text
+    return found
+
+
+def _cookie(scope: Scope) -> str | None:
+    values = [value for name, value in scope["headers"] if name == b"cookie"]
+    return b"; ".join(values).decode("latin-1") if values else None
+
+
+async def _body(receive: Receive, limit: int) -> bytes | None:
+    """At most ``limit + 1`` bytes of the body, or ``None`` when the client went away."""
+    body = b""
+    while len(body) <= limit:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            break
+    return body[: limit + 1]
+
+
+def _request(scope: Scope, body: bytes = b"") -> Request:
+    return Request(
+        method=scope["method"],
+        path=_route_path(scope),
+        query=scope["query_string"].decode("latin-1"),
+        root=scope.get("root_path", ""),
+        secure=scope.get("scheme") in ("https", "wss"),
+        headers=_headers(scope),
+        body=body,
+    )
 
 
 class SSOUser(BaseUser):
@@ -89,7 +114,7 @@ _NO_CREDENTIALS = _Credentials(())
 _ANONYMOUS = UnauthenticatedUser()
 
 
-class IssuerMiddleware:
+class IssuerMiddleware(flows.IssuerMiddleware[ASGIApp]):
     """Signs your users in to services: owns ``{prefix}/{service}``, passes everything else.
 
     On a login path it checks the service's return URL against the service's
@@ -97,13 +122,8 @@ class IssuerMiddleware:
     async) who is signed in, and redirects (or auto-POSTs) there with a
     short-lived token. Nobody signed in: a redirect to
     ``login_url?next=<this URL>``, or a 401 without one. Lifespan, websocket
-    and every other request pass through untouched.
-
-    :param app: the ASGI app to wrap.
-    :param services: the destinations, e.g. ``services.frill(...)``.
-    :param user: ``request -> Principal | Mapping | object | None`` (sync or async).
-    :param prefix: login paths are ``{prefix}/{service.name}``.
-    :param login_url: where anonymous users go to sign in.
+    and every other request pass through untouched. The options are those of
+    :class:`sso_middleware.flows.IssuerMiddleware`.
 
     >>> from sso_middleware import services
     >>> from sso_middleware.extractors import scope_user
@@ -112,37 +132,19 @@ class IssuerMiddleware:
     ...     services.invoiced(key="a-secret-of-at-least-thirty-two-bytes!", company="acme")])
     """
 
-    def __init__(self, app: ASGIApp, **options: Unpack[IssuerOptions]) -> None:
-        self.app = app
-        self.flow = Issuer(**options)
-        self._routes = self.flow.routes
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            service = self._routes.get(_route_path(scope))
-            if service is not None:
-                reply = await self._sso(service, scope, receive)
-                await _response(reply)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-    async def _sso(self, service: Service, scope: Scope, receive: Receive) -> Reply:
-        query = scope["query_string"].decode("latin-1")
-        try:
-            pending = self.flow.prepare(service, scope["method"], query)
-            user = self.flow.user(Request(scope, receive))
-            if inspect.isawaitable(user):
-                user = await user
-            principal = Principal.coerce(user)
-            if principal is None:
-                path = scope.get("root_path", "") + _route_path(scope)
-                return self.flow.unauthenticated(original_url(path.encode("utf-8"), query))
-            return self.flow.issue(pending, principal)
-        except SSOError as e:
-            return issuer_error(e, _header(scope, b"accept"))
+        service = self._routes.get(_route_path(scope)) if scope["type"] == "http" else None
+        if service is None:
+            await self.app(scope, receive, send)
+            return
+        step = self._begin(service, _request(scope))
+        if not isinstance(step, Reply):
+            user = self._user(StarletteRequest(scope, receive))
+            step = self._finish(step, await user if inspect.isawaitable(user) else user)
+        await _response(step)(scope, receive, send)
 
 
-class VerifierMiddleware:
+class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):
     """The receiving side: verifies a sign-in token once, opens a session, exposes the user.
 
     The token is checked fully (algorithm allow-list, signature, ``exp`` or a
@@ -152,12 +154,8 @@ class VerifierMiddleware:
     requests with the session cookie get ``scope["user"]`` (an :class:`SSOUser`),
     ``scope["auth"]`` and ``scope["sso_middleware.principal"]``, so
     ``request.user`` and ``@requires("authenticated")`` work.
-    ``{path}/logout`` ends the session. Accepted logins are recorded in ``logins``.
-
-    :param app: the ASGI app to wrap.
-    :param key: the shared secret of a generic receiver on ``path`` (``?token=``).
-    :param service: receive like this service does (``services.frill(...)``).
-    :param options: see :meth:`sso_middleware.flows.Verifier.configure`.
+    ``{path}/logout`` ends the session. Accepted logins are recorded in
+    ``logins``. The options are those of :class:`sso_middleware.flows.VerifierMiddleware`.
 
     >>> async def app(scope, receive, send): ...
     >>> app = VerifierMiddleware(app, key="a-secret-of-at-least-thirty-two-bytes!")
@@ -165,26 +163,31 @@ class VerifierMiddleware:
     0
     """
 
-    def __init__(self, app: ASGIApp, **options: Unpack[VerifierOptions]) -> None:
-        self.app = app
-        self.flow = Verifier.configure(**options)
-        self.logins = self.flow.logins
+    def _view(self, principal: Principal) -> SSOUser:
+        return SSOUser(principal)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
             return
-        path = _route_path(scope)
         if kind == "http":
-            query = scope["query_string"].decode("latin-1")
-            action = self.flow.match(scope["method"], path, query)
-            if action is not None:
-                await self._respond(action, path, query, scope, receive, send)
+            route = self._route(scope["method"], _route_path(scope), scope["query_string"].decode("latin-1"))
+            if route is not None:
+                body = await _body(receive, route.body_limit) if route.body_limit else b""
+                if body is None:
+                    return  # the client is gone: nobody to answer
+                request = _request(scope, body)
+                if self.blocking:
+                    reply = await anyio.to_thread.run_sync(self._answer, route, request)
+                else:
+                    reply = self._answer(route, request)
+                await _response(reply)(scope, receive, send)
                 return
 
-        header = _header(scope, b"cookie")
-        user, stale = self.flow.authenticate(header, cookie_parser, SSOUser) if header else (None, False)
+        header = _cookie(scope)
+        secure = scope.get("scheme") in ("https", "wss")
+        user, clear = self._session(header, secure) if header else (None, None)
         if user is not None:
             scope["user"] = user
             scope["auth"] = _AUTHENTICATED
@@ -192,44 +195,14 @@ class VerifierMiddleware:
         elif "user" not in scope:  # keep what an outer authentication middleware set
             scope["user"] = _ANONYMOUS
             scope["auth"] = _NO_CREDENTIALS
-        if not stale or kind != "http":
+        if clear is None or kind != "http":
             await self.app(scope, receive, send)
             return
-        clear = self.flow.sessions.close(_secure(scope)).encode("latin-1")
+        cookie = clear.encode("latin-1")
 
         async def clearing(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", ()), (b"set-cookie", clear)]}
+                message = {**message, "headers": [*message.get("headers", ()), (b"set-cookie", cookie)]}
             await send(message)
 
         await self.app(scope, receive, clearing)
-
-    async def _respond(
-        self, action: Action, path: str, query: str, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        method = scope["method"]
-        accept = _header(scope, b"accept")
-        try:
-            body = await _read_form(scope, receive) if method == "POST" else b""
-        except SSOError as e:
-            await _response(error(e, accept))(scope, receive, send)
-            return
-        request = Incoming(method, scope.get("root_path", ""), path, query, _secure(scope), accept, body)
-        if self.flow.replay_store.blocking:
-            reply = await anyio.to_thread.run_sync(self.flow.respond, action, request)
-        else:
-            reply = self.flow.respond(action, request)
-        await _response(reply)(scope, receive, send)
-
-
-def _secure(scope: Scope) -> bool:
-    return scope.get("scheme") in ("https", "wss")
-
-
-async def _read_form(scope: Scope, receive: Receive) -> bytes:
-    body = b""
-    async for chunk in Request(scope, receive).stream():
-        body += chunk
-        if len(body) > _MAX_FORM:
-            raise TokenTooLarge()
-    return body

@@ -21,7 +21,6 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from werkzeug.http import parse_cookie
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Request, Response
 
@@ -88,7 +87,7 @@ def build(base_url: str) -> WSGIApplication:
 
     def current_user(request: Request) -> Principal | None:
         header = request.headers.get("Cookie")
-        principal = sessions.read(header, time.time(), parse_cookie, Principal.coerce)[0] if header else None
+        principal = sessions.read(header, time.time(), Principal.coerce)[0] if header else None
         return Principal.coerce(USERS.get(str(principal.id))) if principal else None
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

@@ -35,6 +35,22 @@ class Principal:
             object.__setattr__(self, "attributes", MappingProxyType(dict(self.attributes)))
 
     @classmethod
+    def from_claims(cls, subject: Any, claims: Mapping[str, Any]) -> Principal:
+        """The user a verified claim set names: ``subject`` as id, string ``email``/``name``,
+        every other claim in ``attributes``.
+
+        >>> Principal.from_claims("ada", {"sub": "ada", "name": "Ada", "plan": "pro"})
+        Principal(id='ada', email=None, name='Ada', attributes=mappingproxy({'sub': 'ada', 'plan': 'pro'}))
+        """
+        email, name = claims.get("email"), claims.get("name")
+        return cls(
+            subject,
+            email if isinstance(email, str) else None,
+            name if isinstance(name, str) else None,
+            {k: v for k, v in claims.items() if k not in ("email", "name")},
+        )
+
+    @classmethod
     def coerce(cls, user: object) -> Principal | None:
         """Convert what an extractor returned; ``None`` means nobody is signed in.
 

@@ -1,33 +1,35 @@
-"""Service: one destination's configuration, plus presets for known services.
+"""Service: one destination's configuration, as three value objects, plus presets.
 
-A service varies in: the claims it expects, the algorithm, where the token
-goes (query parameter, path segment or POSTed form field), the return
-parameter it sends and the hosts that parameter may point at, extra
-parameters it wants echoed back, and the token's lifetime. The same
-description tells a :class:`~sso_middleware.wsgi.VerifierMiddleware` how to
-receive like that service does.
+A service is described by what its token says (:class:`TokenRules`), where the
+token goes (:class:`Destination`: a target URL and a placement), and where the
+browser comes back from and may go (:class:`ReturnRules`). The same
+description tells a ``VerifierMiddleware`` how to receive like that service.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from .errors import ConfigurationError, MissingClaim, RedirectNotAllowed
+from .errors import BadRequest, ConfigurationError, MissingClaim, RedirectMissing, RedirectNotAllowed
 from .keys import KeyInput, KeySet
+from .messages import Reply, parse_query
+from .placements import TOKEN, FormField, PathSegment, Placement, QueryParameter, check_param
 from .principal import Principal
 from .redirects import AllowedHosts, check_url, host_key, safe_relative_path
+from .tokens import sign
 
-Placement = Literal["query", "path", "form"]
 ClaimBuilder = Callable[[Principal], Mapping[str, Any]]
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
-_PARAM = re.compile(r"[A-Za-z0-9_.~-]{1,64}")
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
-_TOKEN = "{token}"
+_TYP = re.compile(r"[A-Za-z0-9_.~+-]{1,64}")
 _RESERVED = frozenset({"iat", "exp", "jti"})
+_MAX_ECHO = 512
 
 
 def need(principal: Principal, field: str) -> Any:
@@ -40,184 +42,273 @@ def need(principal: Principal, field: str) -> Any:
     return value
 
 
-class Service:
-    """How to sign a user in to one service, and how that service receives them.
+def _seconds(value: object, label: str, *, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+        math.isfinite(value) and value > 0
+    ):
+        raise ConfigurationError(f"{label} must be a finite, positive number of seconds.")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRules:
+    """What a service's token says: claims, algorithm, lifetime, and what a receiver requires.
+
+    Claims come from the server-side :class:`Principal` only; ``iat``, ``exp``
+    (now + ``ttl``) and a random ``jti`` are added to every token.
+
+    :param claims: builds the service's claims from a ``Principal`` (``None``: receive only).
+    :param required: claims a receiver standing in for this service requires.
+    :param identity: the claims naming the user on the receiving side, first present wins.
+    :param algorithm: ``HS256``, ``HS384`` or ``HS512``.
+    :param ttl: the token's lifetime in whole seconds (1 to 86400).
+    :param typ: the ``typ`` header; a distinct one (``"app-b+jwt"``) lets a receiver
+        configured with ``typ=`` refuse tokens minted for anything else.
+    :param max_age: a receiver accepts a token with ``iat`` but no ``exp`` this long.
+
+    >>> rules = TokenRules.requiring("email", "id", identity=("id",))
+    >>> rules.claims(Principal(7, "ada@example.com")), rules.required
+    ({'email': 'ada@example.com', 'id': 7}, ('email', 'id'))
+    """
+
+    claims: ClaimBuilder | None = None
+    required: tuple[str, ...] = ()
+    identity: tuple[str, ...] = ("sub", "id")
+    algorithm: str = "HS256"
+    ttl: int = 300
+    typ: str | None = "JWT"
+    max_age: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.claims is not None and not callable(self.claims):
+            raise ConfigurationError("claims must be a callable(Principal) -> dict.")
+        if isinstance(self.ttl, bool) or not isinstance(self.ttl, int) or not 0 < self.ttl <= 86400:
+            raise ConfigurationError("ttl must be whole seconds between 1 and 86400.")
+        if self.typ is not None and not (isinstance(self.typ, str) and _TYP.fullmatch(self.typ)):
+            raise ConfigurationError(f"typ {self.typ!r} is not a media type name.")
+        _seconds(self.max_age, "max_age", allow_none=True)
+        object.__setattr__(self, "required", tuple(self.required))
+        object.__setattr__(self, "identity", tuple(self.identity))
+        if not self.identity:
+            raise ConfigurationError("identity: name at least one claim, e.g. ('sub', 'id').")
+
+    @classmethod
+    def requiring(
+        cls, *fields: str, extra: ClaimBuilder | None = None, **options: Any
+    ) -> TokenRules:
+        """Rules whose claims are the principal's ``fields`` (each required), plus ``extra``."""
+
+        def claims(user: Principal) -> dict[str, Any]:
+            found = {name: need(user, name) for name in fields}
+            if extra is not None:
+                found.update(extra(user))
+            return found
+
+        return cls(claims=claims, required=fields, **options)
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where the token goes: a target URL and a :mod:`placement <sso_middleware.placements>`.
+
+    ``target=None`` sends the token back on the validated return URL (Frill);
+    a receiver then accepts it on any page. ``path`` is for receivers only: it
+    names the path they listen on when there is no target.
+
+    :param target: absolute https URL (http only for loopback hosts), no credentials.
+    :param placement: ``QueryParameter("token")`` (default), ``PathSegment()`` or ``FormField("jwt")``.
+    :param path: the path a receiver listens on, when there is no target.
+
+    >>> Destination("https://acme.invoiced.com/login/{token}", PathSegment()).listen
+    '/login/'
+    """
+
+    target: str | None = None
+    placement: Placement = field(default_factory=QueryParameter)
+    path: str | None = None
+    listen: str | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        placement, target = self.placement, self.target
+        if not isinstance(placement, Placement):
+            raise ConfigurationError(
+                f"placement {placement!r}: use QueryParameter('token'), PathSegment() or "
+                "FormField('jwt') from sso_middleware.placements."
+            )
+        if target is not None:
+            if not isinstance(target, str) or host_key(target.replace(TOKEN, "t")) is None:
+                raise ConfigurationError(
+                    f"target {target!r} must be an absolute https URL (http only for localhost) "
+                    "with no credentials."
+                )
+            placement.check_target(target, "target")
+            base: str | None = target.split("://", 1)[1].partition("/")[2].partition("?")[0]
+            base = "/" + (base or "")
+        elif self.path is not None:
+            if safe_relative_path(self.path) is None or "?" in self.path or "#" in self.path:
+                raise ConfigurationError(f"path {self.path!r}: use a path such as '/sso'.")
+            base = self.path
+        elif placement.needs_target:
+            raise ConfigurationError(f"placement {placement!r} needs a target URL.")
+        else:
+            base = None  # the token comes back on whatever page the return URL names
+        object.__setattr__(self, "listen", None if base is None else placement.listen_path(base))
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnRules:
+    """Where the browser comes back from and may go.
 
     Only hosts you list may receive a token: a service's return parameter
     (Frill's ``redirect``) comes from the browser and is attacker-controlled,
-    so it is checked against ``hosts`` before anything is signed. Claims come
-    from the server-side :class:`Principal` only; ``iat``, ``exp`` (now +
-    ``ttl``) and a random ``jti`` are added to every token.
+    so it is checked against ``hosts`` before anything is signed.
+
+    :param param: the parameter the service sends us to say where to go back to.
+    :param hosts: hosts that URL may point at (``feedback.acme.com``, ``*.acme.com``).
+    :param forward_as: pass the validated return value on to the target under this name.
+    :param relative: the return value is a same-site path (``/article/1``) to forward,
+        not a URL to go to (Help Scout's ``returnTo``).
+    :param default: where to go when the service sent none (absolute https URL).
+    :param echo: request parameters copied through to the target unchanged.
+
+    >>> ReturnRules("redirect", hosts=["fb.acme.com"]).resolve("redirect=https://fb.acme.com/b")
+    ('https://fb.acme.com/b', ())
+    """
+
+    param: str | None = None
+    hosts: AllowedHosts | Iterable[str] = ()
+    forward_as: str | None = None
+    relative: bool = False
+    default: str | None = None
+    echo: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for label, name in (("return param", self.param), ("forward_as", self.forward_as)):
+            if name is not None:
+                check_param(name, label)
+        echo = tuple(check_param(name, "echo") for name in self.echo)
+        object.__setattr__(self, "echo", echo)
+        if not isinstance(self.hosts, AllowedHosts):
+            object.__setattr__(self, "hosts", AllowedHosts(self.hosts))
+        if self.default is not None and host_key(self.default) is None:
+            raise ConfigurationError(f"default {self.default!r} must be an absolute https URL.")
+        if self.relative and self.forward_as is None:
+            raise ConfigurationError(
+                "relative return values need forward_as: a same-site path is passed on to "
+                "the service, never used as the destination."
+            )
+
+    def resolve(self, query: str) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+        """The checked return value and the echoed parameters of a login request's query."""
+        names = [n for n in (self.param, *self.echo) if n]
+        params = parse_query(query, names) if names else {}
+        value = params.get(self.param or "")
+        url = self.check(value) if value else self.default
+        echoed = tuple((name, params[name]) for name in self.echo if name in params)
+        if any(len(v) > _MAX_ECHO for _, v in echoed):
+            raise BadRequest()
+        return url, echoed
+
+    def check(self, value: str) -> str:
+        """``value`` if the browser may be sent (or it may be forwarded) there."""
+        if self.relative:
+            path = safe_relative_path(value)
+            if path is None:
+                raise RedirectNotAllowed()
+            return path
+        return check_url(value, self.hosts)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A login request that passed every check but the user's: where to return, what to echo."""
+
+    return_url: str | None
+    echoed: tuple[tuple[str, str], ...]
+
+
+class Service:
+    """How to sign a user in to one service, and how that service receives them.
 
     :param name: the login path's last segment (``/sso/{name}``).
     :param key: the service's secret (str taken as UTF-8 bytes), or a list, newest first.
-    :param claims: builds the service's claims from a ``Principal``.
-    :param target: where the token goes, e.g. ``https://acme.example.com/login/{token}``;
-        ``None`` sends the browser back to the validated return URL.
-    :param placement: ``"query"``, ``"path"`` (``{token}`` in ``target``) or ``"form"`` (POST).
-    :param token_param: the query parameter or form field carrying the token.
-    :param return_param: the parameter the service sends us to say where to go back to.
-    :param forward_as: pass the validated return URL on to ``target`` under this name.
-    :param relative_return: the return parameter is a same-site path (``/article/1``) to forward,
-        not a URL to go to (Help Scout's ``returnTo``).
-    :param hosts: hosts the return URL may point at (``feedback.acme.com``, ``*.acme.com``).
-    :param default_return: where to go when the service sent no return URL.
-    :param echo: request parameters copied through to the target unchanged.
-    :param ttl: the token's lifetime in seconds.
-    :param required_claims: claims a receiver standing in for this service requires.
-    :param identity: the claim naming the user on the receiving side.
-    :param max_age: a receiver accepts a token with ``iat`` but no ``exp`` this long.
-    :param typ: the token's ``typ`` header; a distinct one (``"app-b+jwt"``) lets a receiver
-        configured with ``typ=`` refuse tokens minted for anything else.
+    :param token: what the token says (:class:`TokenRules`).
+    :param destination: where it goes (:class:`Destination`).
+    :param returns: where the browser comes back from and may go (:class:`ReturnRules`).
 
     >>> svc = Service(name="board", key="a-secret-of-at-least-thirty-two-bytes!",
-    ...               claims=lambda u: {"sub": u.id}, target="https://board.example.com/sso")
-    >>> svc.receive_path
+    ...               token=TokenRules(claims=lambda u: {"sub": u.id}),
+    ...               destination=Destination("https://board.example.com/sso"))
+    >>> svc.destination.listen
     '/sso'
     """
 
-    __slots__ = (
-        "algorithm",
-        "claims",
-        "default_return",
-        "echo",
-        "forward_as",
-        "hosts",
-        "identity",
-        "keys",
-        "max_age",
-        "name",
-        "placement",
-        "receive_path",
-        "relative_return",
-        "required_claims",
-        "return_param",
-        "target",
-        "token_param",
-        "ttl",
-        "typ",
-    )
+    __slots__ = ("destination", "keys", "name", "returns", "token")
 
     def __init__(
         self,
         *,
         name: str,
-        key: KeyInput,
-        claims: ClaimBuilder,
-        target: str | None = None,
-        placement: Placement = "query",
-        token_param: str = "token",
-        return_param: str | None = None,
-        forward_as: str | None = None,
-        relative_return: bool = False,
-        hosts: Iterable[str] = (),
-        default_return: str | None = None,
-        echo: Sequence[str] = (),
-        ttl: int = 300,
-        algorithm: str = "HS256",
-        required_claims: Sequence[str] = (),
-        identity: Sequence[str] = ("sub", "id"),
-        max_age: float | None = None,
-        typ: str | None = "JWT",
+        key: KeyInput | KeySet,
+        token: TokenRules,
+        destination: Destination,
+        returns: ReturnRules | None = None,
     ) -> None:
-        where = f"service {name!r}"
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise ConfigurationError(
                 f"service name {name!r}: use lower-case letters, digits, '-' or '_' "
                 "(it becomes a URL path segment)."
             )
-        if not callable(claims):
-            raise ConfigurationError(f"{where}: claims must be a callable(Principal) -> dict.")
-        if placement not in ("query", "path", "form"):
-            raise ConfigurationError(
-                f"{where}: placement must be 'query', 'path' or 'form', not {placement!r}."
-            )
-        for label, param in (("token_param", token_param), ("return_param", return_param),
-                             ("forward_as", forward_as), *(("echo", e) for e in echo)):
-            if param is not None and not (isinstance(param, str) and _PARAM.fullmatch(param)):
-                raise ConfigurationError(f"{where}: {label} {param!r} is not a parameter name.")
-        if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= 86400:
-            raise ConfigurationError(f"{where}: ttl must be whole seconds between 1 and 86400.")
+        where = f"service {name!r}"
+        for label, value, kind in (("token", token, TokenRules), ("destination", destination, Destination),
+                                   ("returns", returns or ReturnRules(), ReturnRules)):
+            if not isinstance(value, kind):
+                raise ConfigurationError(
+                    f"{where}: {label} must be a {kind.__name__}(...) from sso_middleware.services."
+                )
+        returns = returns or ReturnRules()
         self.name = name
-        self.algorithm = algorithm
-        self.keys = KeySet.build(key, algorithm=algorithm, field=f"{where}: key")
-        self.claims = claims
-        self.placement: Placement = placement
-        self.token_param = token_param
-        self.return_param = return_param
-        self.forward_as = forward_as
-        self.relative_return = relative_return
-        if relative_return and (target is None or forward_as is None):
-            raise ConfigurationError(
-                f"{where}: relative_return needs a target and forward_as: a same-site path is "
-                "passed on to the service, never used as the destination."
-            )
-        self.hosts = AllowedHosts(hosts, field=f"{where}: hosts")
-        self.echo = tuple(echo)
-        self.ttl = ttl
-        self.required_claims = tuple(required_claims)
-        self.identity = tuple(identity)
-        self.max_age = max_age
-        if typ is not None and not (isinstance(typ, str) and _PARAM.fullmatch(typ.replace("+", "."))):
-            raise ConfigurationError(f"{where}: typ {typ!r} is not a media type name.")
-        self.typ = typ
-        self.target = target
-        self.receive_path = self._check_target(where)
-        if return_param is not None and not self.hosts and target is None:
-            raise ConfigurationError(
-                f"{where}: hosts is empty, so no return URL could ever be accepted. List the "
-                "service's hosts, e.g. hosts=['feedback.acme.com']."
-            )
-        if default_return is not None and host_key(default_return) is None:
-            raise ConfigurationError(
-                f"{where}: default_return {default_return!r} must be an absolute https URL."
-            )
-        self.default_return = default_return
-        if target is None and default_return is None and return_param is None:
-            raise ConfigurationError(
-                f"{where}: set target=..., or return_param=... with hosts=[...], so the "
-                "browser has somewhere to go."
-            )
-
-    def _check_target(self, where: str) -> str | None:
-        """Validate ``target`` for the placement; return the path a receiver listens on."""
-        target = self.target
-        if target is None:
-            if self.placement != "query":
+        self.keys = KeySet.build(key, algorithm=token.algorithm, field=f"{where}: key")
+        self.token = token
+        self.destination = destination
+        self.returns = returns
+        if returns.relative and destination.target is None:
+            raise ConfigurationError(f"{where}: a relative return value is forwarded to a target; set one.")
+        if destination.target is None and destination.path is None:
+            if returns.param is not None and not returns.hosts and not returns.relative:
                 raise ConfigurationError(
-                    f"{where}: placement {self.placement!r} needs a target URL."
+                    f"{where}: hosts is empty, so no return URL could ever be accepted. List the "
+                    "service's hosts, e.g. ReturnRules('redirect', hosts=['feedback.acme.com'])."
                 )
-            return None  # the token comes back on whatever page the return URL names
-        if not isinstance(target, str) or host_key(target.replace(_TOKEN, "t")) is None:
-            raise ConfigurationError(
-                f"{where}: target {target!r} must be an absolute https URL (http only for "
-                "localhost) with no credentials."
-            )
-        path = urlsplit(target).path or "/"
-        if self.placement == "path":
-            if target.count(_TOKEN) != 1 or not path.endswith(_TOKEN):
+            if returns.param is None and returns.default is None:
                 raise ConfigurationError(
-                    f"{where}: with placement='path' the target must end its path with "
-                    "'{token}', e.g. 'https://acme.invoiced.com/login/{token}'."
+                    f"{where}: set a Destination target, or a ReturnRules param with hosts, so "
+                    "the browser has somewhere to go."
                 )
-            return path[: -len(_TOKEN)]
-        if _TOKEN in target:
-            raise ConfigurationError(
-                f"{where}: '{{token}}' in the target needs placement='path'."
-            )
-        return path
 
-    def check_return(self, value: str) -> str:
-        """The service's return parameter, if it may be used; else :class:`RedirectNotAllowed`."""
-        if self.relative_return:
-            path = safe_relative_path(value)
-            if path is None:
-                raise RedirectNotAllowed()
-            return path
-        return check_url(value, self.hosts)
+    @property
+    def issues(self) -> bool:
+        """Whether an issuer can send users here (a receive-only service cannot)."""
+        return self.token.claims is not None and (
+            self.destination.target is not None
+            or self.returns.param is not None
+            or self.returns.default is not None
+        )
+
+    def prepare(self, query: str) -> Pending:
+        """Check a login request's own parameters, before anyone is asked who the user is."""
+        url, echoed = self.returns.resolve(query)
+        if url is None and self.destination.target is None:
+            raise RedirectMissing()
+        return Pending(url, echoed)
 
     def build_claims(self, principal: Principal) -> dict[str, Any]:
-        claims = dict(self.claims(principal))
+        """The service's claims for ``principal`` (without ``iat``/``exp``/``jti``)."""
+        builder = self.token.claims
+        if builder is None:
+            raise ConfigurationError(f"service {self.name!r} only receives: it has no claim builder.")
+        claims = dict(builder(principal))
         reserved = _RESERVED.intersection(claims)
         if reserved:
             raise ConfigurationError(
@@ -226,24 +317,43 @@ class Service:
             )
         return claims
 
-    def token_url(self, token: str) -> str:
-        """The target with the token in its path (``placement='path'`` only)."""
-        return (self.target or "").replace(_TOKEN, quote(token, safe=""))
+    def sign_in(self, pending: Pending, principal: Principal, now: float) -> Reply:
+        """Sign a fresh token for ``principal`` and the reply that delivers it."""
+        claims = self.build_claims(principal)
+        claims["iat"] = int(now)
+        claims["exp"] = int(now) + self.token.ttl
+        claims["jti"] = secrets.token_urlsafe(16)
+        token = sign(claims, self.keys.signing, typ=self.token.typ)
+        destination, forward = self.destination, self.returns.forward_as
+        if destination.target is None:  # prepare() guarantees a return URL here
+            return destination.placement.deliver(pending.return_url or "", token, ())
+        params = list(pending.echoed)
+        if forward and pending.return_url:
+            params.append((forward, pending.return_url))
+        return destination.placement.deliver(destination.target, token, params)
 
     def __repr__(self) -> str:
-        return f"<Service {self.name!r} {self.placement} -> {self.target or 'return URL'}>"
+        target = self.destination.target or self.destination.path or "return URL"
+        return f"<Service {self.name!r} {self.destination.placement!r} -> {target}>"
 
 
-def generic(**options: Any) -> Service:
-    """Any service with the usual JWT-SSO pattern; see :class:`Service` for the options.
+def generic(
+    *,
+    name: str,
+    key: KeyInput,
+    token: TokenRules,
+    destination: Destination,
+    returns: ReturnRules | None = None,
+) -> Service:
+    """Any service with the usual JWT-SSO pattern, from the three value objects.
 
     >>> svc = generic(name="docs", key="a-secret-of-at-least-thirty-two-bytes!",
-    ...               claims=lambda u: {"sub": str(u.id), "email": u.email},
-    ...               target="https://docs.example.com/authcallback", token_param="token")
-    >>> svc.placement
-    'query'
+    ...               token=TokenRules(claims=lambda u: {"sub": str(u.id), "email": u.email}),
+    ...               destination=Destination("https://docs.example.com/authcallback"))
+    >>> svc.destination.placement
+    QueryParameter('token')
     """
-    return Service(**options)
+    return Service(name=name, key=key, token=token, destination=destination, returns=returns)
 
 
 def frill(
@@ -262,29 +372,20 @@ def frill(
     the root of the first host.
 
     >>> svc = frill(key="a-secret-of-at-least-thirty-two-bytes!", hosts=["feedback.acme.com"])
-    >>> svc.default_return
+    >>> svc.returns.default
     'https://feedback.acme.com/'
     """
-    host_list = list(hosts) if not isinstance(hosts, str) else hosts
-    first = AllowedHosts(host_list, field=f"service {name!r}: hosts").first()
-    if default_redirect is None and first is not None:
-        default_redirect = f"https://{first}/"
-
-    def claims(user: Principal) -> dict[str, Any]:
-        return {"email": need(user, "email"), "id": need(user, "id"), "name": need(user, "name")}
-
+    allowed = AllowedHosts(hosts, field=f"service {name!r}: hosts")
+    first = allowed.first()
     return Service(
         name=name,
         key=key,
-        claims=claims,
-        token_param="ssoToken",
-        return_param="redirect",
-        hosts=host_list,
-        default_return=default_redirect,
-        ttl=ttl,
-        required_claims=("email", "id", "name"),
-        identity=("id",),
-        max_age=ttl,
+        token=TokenRules.requiring("email", "id", "name", identity=("id",), ttl=ttl, max_age=ttl),
+        destination=Destination(placement=QueryParameter("ssoToken")),
+        returns=ReturnRules(
+            "redirect", hosts=allowed,
+            default=default_redirect or (f"https://{first}/" if first is not None else None),
+        ),
     )
 
 
@@ -305,7 +406,7 @@ def invoiced(
     ``Principal``, or the name of one of its attributes; by default the user's id.
 
     >>> svc = invoiced(key="a-secret-of-at-least-thirty-two-bytes!", company="acme")
-    >>> svc.target
+    >>> svc.destination.target
     'https://acme.invoiced.com/login/{token}'
     """
     if base_url is None:
@@ -331,12 +432,11 @@ def invoiced(
     return Service(
         name=name,
         key=key,
-        claims=lambda user: {"sub": customer(user), "iss": issuer},
-        target=f"{base_url.rstrip('/')}/login/{_TOKEN}",
-        placement="path",
-        ttl=ttl,
-        required_claims=("sub", "iss"),
-        identity=("sub",),
+        token=TokenRules(
+            claims=lambda user: {"sub": customer(user), "iss": issuer},
+            required=("sub", "iss"), identity=("sub",), ttl=ttl,
+        ),
+        destination=Destination(f"{base_url.rstrip('/')}/login/{TOKEN}", PathSegment()),
     )
 
 
@@ -347,24 +447,20 @@ def zendesk(*, key: KeyInput, subdomain: str, hosts: Iterable[str] = (), name: s
     Zendesk's ``return_to`` is forwarded when it is on ``hosts`` (by default
     ``{subdomain}.zendesk.com``).
 
-    >>> zendesk(key="a-secret-of-at-least-thirty-two-bytes!", subdomain="acme").placement
-    'form'
+    >>> zendesk(key="a-secret-of-at-least-thirty-two-bytes!", subdomain="acme").destination.placement
+    FormField('jwt')
     """
     if not isinstance(subdomain, str) or not _LABEL.fullmatch(subdomain):
         raise ConfigurationError(f"service {name!r}: subdomain must be your Zendesk subdomain.")
     return Service(
         name=name,
         key=key,
-        claims=lambda u: {"name": need(u, "name"), "email": need(u, "email"), "external_id": str(u.id)},
-        target=f"https://{subdomain}.zendesk.com/access/jwt",
-        placement="form",
-        token_param="jwt",
-        return_param="return_to",
-        forward_as="return_to",
-        hosts=list(hosts) or [f"{subdomain}.zendesk.com"],
-        ttl=ttl,
-        required_claims=("name", "email"),
-        identity=("email",),
+        token=TokenRules.requiring(
+            "name", "email", extra=lambda u: {"external_id": str(u.id)}, identity=("email",), ttl=ttl
+        ),
+        destination=Destination(f"https://{subdomain}.zendesk.com/access/jwt", FormField("jwt")),
+        returns=ReturnRules("return_to", hosts=list(hosts) or [f"{subdomain}.zendesk.com"],
+                            forward_as="return_to"),
     )
 
 
@@ -372,22 +468,15 @@ def canny(*, key: KeyInput, hosts: Iterable[str] = ("canny.io", "*.canny.io"),
           name: str = "canny", ttl: int = 300) -> Service:
     """Canny: ``email``, ``id``, ``name``; ``/api/redirects/sso?companyID=&ssoToken=&redirect=``.
 
-    >>> canny(key="a-secret-of-at-least-thirty-two-bytes!").echo
+    >>> canny(key="a-secret-of-at-least-thirty-two-bytes!").returns.echo
     ('companyID',)
     """
     return Service(
         name=name,
         key=key,
-        claims=lambda u: {"email": need(u, "email"), "id": need(u, "id"), "name": need(u, "name")},
-        target="https://canny.io/api/redirects/sso",
-        token_param="ssoToken",
-        return_param="redirect",
-        forward_as="redirect",
-        hosts=hosts,
-        echo=("companyID",),
-        ttl=ttl,
-        required_claims=("email", "id", "name"),
-        identity=("id",),
+        token=TokenRules.requiring("email", "id", "name", identity=("id",), ttl=ttl),
+        destination=Destination("https://canny.io/api/redirects/sso", QueryParameter("ssoToken")),
+        returns=ReturnRules("redirect", hosts=hosts, forward_as="redirect", echo=("companyID",)),
     )
 
 
@@ -395,8 +484,8 @@ def featurebase(*, key: KeyInput, organization: str, hosts: Iterable[str] = (),
                 name: str = "featurebase", ttl: int = 300) -> Service:
     """Featurebase: ``…/api/v1/auth/access/jwt?jwt=&return_to=``.
 
-    >>> featurebase(key="a-secret-of-at-least-thirty-two-bytes!", organization="acme").token_param
-    'jwt'
+    >>> featurebase(key="a-secret-of-at-least-thirty-two-bytes!", organization="acme").destination.placement
+    QueryParameter('jwt')
     """
     if not isinstance(organization, str) or not _LABEL.fullmatch(organization):
         raise ConfigurationError(f"service {name!r}: organization must be your Featurebase subdomain.")
@@ -404,15 +493,11 @@ def featurebase(*, key: KeyInput, organization: str, hosts: Iterable[str] = (),
     return Service(
         name=name,
         key=key,
-        claims=lambda u: {"email": need(u, "email"), "name": need(u, "name"), "userId": str(u.id)},
-        target=f"https://{host}/api/v1/auth/access/jwt",
-        token_param="jwt",
-        return_param="return_to",
-        forward_as="return_to",
-        hosts=list(hosts) or [host],
-        ttl=ttl,
-        required_claims=("email", "name"),
-        identity=("userId",),
+        token=TokenRules.requiring(
+            "email", "name", extra=lambda u: {"userId": str(u.id)}, identity=("userId",), ttl=ttl
+        ),
+        destination=Destination(f"https://{host}/api/v1/auth/access/jwt", QueryParameter("jwt")),
+        returns=ReturnRules("return_to", hosts=list(hosts) or [host], forward_as="return_to"),
     )
 
 
@@ -430,7 +515,7 @@ def helpscout(
     and passed back. Claims default to ``email`` (and ``name`` when known).
 
     >>> svc = helpscout(key="k" * 64, site="https://docs.acme.com")
-    >>> svc.target, svc.algorithm
+    >>> svc.destination.target, svc.token.algorithm
     ('https://docs.acme.com/authcallback', 'HS512')
     """
     if not isinstance(site, str) or host_key(site) is None or site.rstrip("/").count("/") > 2:
@@ -448,14 +533,29 @@ def helpscout(
     return Service(
         name=name,
         key=key,
-        claims=claims or default_claims,
-        target=f"{site.rstrip('/')}/authcallback",
-        token_param="token",
-        return_param="returnTo",
-        forward_as="returnTo",
-        relative_return=True,
-        algorithm="HS512",
-        ttl=ttl,
-        required_claims=("email",),
-        identity=("email",),
+        token=TokenRules(claims=claims or default_claims, required=("email",), identity=("email",),
+                         algorithm="HS512", ttl=ttl),
+        destination=Destination(f"{site.rstrip('/')}/authcallback"),
+        returns=ReturnRules("returnTo", forward_as="returnTo", relative=True),
     )
+
+
+__all__ = [
+    "ClaimBuilder",
+    "Destination",
+    "FormField",
+    "PathSegment",
+    "Pending",
+    "QueryParameter",
+    "ReturnRules",
+    "Service",
+    "TokenRules",
+    "canny",
+    "featurebase",
+    "frill",
+    "generic",
+    "helpscout",
+    "invoiced",
+    "need",
+    "zendesk",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from http.cookies import SimpleCookie
 from typing import Any, TypeVar
 
@@ -18,6 +18,20 @@ T = TypeVar("T")
 _TYP = "sso-session"
 _MAX_FIELD = 256
 _COOKIE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def cookie_values(header: str, name: str) -> list[str]:
+    """Every value of cookie ``name`` in a ``Cookie`` header, in order.
+
+    >>> cookie_values("a=1; sso=x; b=2; sso=y", "sso")
+    ['x', 'y']
+    """
+    found = []
+    for part in header.split(";"):
+        key, sep, value = part.partition("=")
+        if sep and key.strip() == name:
+            found.append(value.strip())
+    return found
 
 
 class Sessions:
@@ -53,7 +67,8 @@ class Sessions:
         self.cookie_name = cookie_name
         self.max_age = max_age
         self.policy = TokenPolicy(
-            KeySet([key]), typ=_TYP, required=("sub", "sid"), leeway=0, max_lifetime=max_age
+            KeySet([key]), typ=_TYP, required=("sub", "sid"), identity=("sub",), leeway=0,
+            max_lifetime=max_age,
         )
         self._cache: dict[str, tuple[Any, float]] = {}
         self._cache_size = cache_size
@@ -76,16 +91,14 @@ class Sessions:
         return self._cookie("", 0, secure)
 
     def read(
-        self,
-        cookie_header: str,
-        now: float,
-        parse: Callable[[str], Mapping[str, str]],
-        view: Callable[[Principal], T],
+        self, cookie_header: str, now: float, view: Callable[[Principal], T]
     ) -> tuple[T | None, bool]:
         """The session in a ``Cookie`` header as ``view(principal)``, and whether a session
-        cookie was sent at all. ``parse`` is the framework's cookie parser.
+        cookie was sent at all.
 
         A tampered or expired cookie gives ``(None, True)``: the caller clears it.
+        Two different cookies of our name give ``(None, False)``: one may have been
+        planted by a sibling subdomain, so neither is trusted, and ours is kept.
         Results are cached by the whole header, so an authenticated request costs
         a dictionary lookup; entries leave when the session expires. ``view``
         builds what the caller hands its app (it is cached too, so it must be
@@ -99,16 +112,18 @@ class Sessions:
                 return cached[0], True
             with self._lock:
                 self._cache.pop(cookie_header, None)
-        value = parse(cookie_header).get(self.cookie_name)
+        values = set(cookie_values(cookie_header, self.cookie_name))
+        if len(values) != 1:
+            return None, False
+        value = values.pop()
         if not value:
             return None, False
         try:
-            claims = verify(value, self.policy, now).claims
+            verified = verify(value, self.policy, now)
         except InvalidToken:
             return None, True
-        result = view(
-            Principal(claims["sub"], claims.get("email"), claims.get("name"), {"service": claims.get("svc")})
-        )
+        claims = verified.claims
+        result = view(Principal.from_claims(verified.subject, claims))
         cache = self._cache
         with self._lock:  # eviction iterates the dict: keep other threads' writes out meanwhile
             if len(cache) >= self._cache_size:

@@ -16,7 +16,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +39,6 @@ MAX_TOKEN_LENGTH = 8192
 _SHAPE = re.compile(r"[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}")
 # Unpadded base64url length of each HMAC's output: the signature must be exactly this long.
 _SIGNATURE_LENGTH = {32: 43, 48: 64, 64: 86}
-_NUMERIC_DATES = ("exp", "nbf", "iat")
 
 
 def b64encode(data: bytes) -> str:
@@ -132,10 +131,21 @@ class TokenPolicy:
     audience: str | None = None
     typ: str | None = None
     required: tuple[str, ...] = ()
+    identity: tuple[str, ...] = ()
     max_length: int = MAX_TOKEN_LENGTH
     _signature_lengths: frozenset[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        for name in ("leeway", "max_lifetime", "max_age"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            ):
+                raise ConfigurationError(f"{name} must be a finite number of seconds, not {value!r}.")
+        if not 0 <= self.leeway <= 300:
+            raise ConfigurationError("leeway must be between 0 and 300 seconds.")
+        if self.max_lifetime <= 0 or (self.max_age is not None and self.max_age <= 0):
+            raise ConfigurationError("max_lifetime and max_age must be positive.")
         if self.algorithms is None:
             object.__setattr__(self, "algorithms", self.keys.algorithms)
         elif not set(self.algorithms) <= ALGORITHMS:
@@ -149,11 +159,19 @@ class TokenPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Verified:
-    """A token that passed every check: its claims, header, and a digest of its payload."""
+    """A token that passed every check.
+
+    ``subject`` is the user's identity (the first of the policy's identity
+    claims present), ``expires`` when the token stops being valid (``exp``, or
+    ``iat`` + ``max_age``), and ``once`` what makes it one-time: its ``jti``,
+    else a digest of its claims in canonical form (key order does not matter).
+    """
 
     claims: dict[str, Any]
     header: dict[str, Any]
-    payload_digest: str
+    subject: str | int | None
+    expires: float
+    once: str
 
 
 def _numeric(claims: Mapping[str, Any], name: str) -> float | None:
@@ -209,53 +227,124 @@ def verify(token: object, policy: TokenPolicy, now: float) -> Verified:
     if not any(key.verify(signing_input, signature) for key in keys):
         raise InvalidSignature()
 
-    payload = _b64decode(payload_b64)
-    claims = _json_object(payload)
-    check_claims(claims, policy, now)
-    return Verified(claims, header, hashlib.sha256(payload).hexdigest())
+    claims = _json_object(_b64decode(payload_b64))
+    for check in CLAIM_CHECKS:
+        check(claims, policy, now)
+    return Verified(claims, header, _subject(claims, policy), _expires(claims, policy), _once(claims))
 
 
-def check_claims(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
-    """The registered-claim checks of :func:`verify`, on an already authentic claim set."""
-    exp, nbf, iat = (_numeric(claims, name) for name in _NUMERIC_DATES)
+# -- the claim checks, one per claim, in the order they run ----------------------------
+
+
+def _check_iat(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
+    iat = _numeric(claims, "iat")
+    if iat is not None and iat > now + policy.leeway:
+        raise TokenNotYetValid()
+
+
+def _check_nbf(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
+    nbf = _numeric(claims, "nbf")
+    if nbf is not None and nbf > now + policy.leeway:
+        raise TokenNotYetValid()
+
+
+def _expires(claims: Mapping[str, Any], policy: TokenPolicy) -> float:
+    """``exp``, or ``iat`` + ``max_age`` for services that send no ``exp``."""
+    exp = _numeric(claims, "exp")
+    if exp is not None:
+        return exp
+    iat = _numeric(claims, "iat")
+    if policy.max_age is None or iat is None:
+        raise MissingTokenClaim("exp")
+    return iat + policy.max_age
+
+
+def _check_exp(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
+    exp = _expires(claims, policy)
     leeway = policy.leeway
-    if iat is not None and iat > now + leeway:
-        raise TokenNotYetValid()
-    if nbf is not None and nbf > now + leeway:
-        raise TokenNotYetValid()
-    if exp is None:
-        if policy.max_age is None or iat is None:
-            raise MissingTokenClaim("exp")
-        exp = iat + policy.max_age
     if now > exp + leeway:
         raise TokenExpired()
+    iat = _numeric(claims, "iat")
     if exp - now > policy.max_lifetime + leeway or (
         iat is not None and exp - iat > policy.max_lifetime + leeway
     ):
         raise TokenLifetimeTooLong()
 
-    if policy.issuer is not None:
-        iss = claims.get("iss")
-        if iss is None:
-            raise MissingTokenClaim("iss")
-        if not isinstance(iss, str) or iss not in policy.issuer:
-            raise InvalidClaim("iss")
+
+def _check_iss(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
+    if policy.issuer is None:
+        return
+    iss = claims.get("iss")
+    if iss is None:
+        raise MissingTokenClaim("iss")
+    if not isinstance(iss, str) or iss not in policy.issuer:
+        raise InvalidClaim("iss")
+
+
+def _check_aud(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
     aud = claims.get("aud")
-    if policy.audience is not None:
-        if aud is None:
-            raise MissingTokenClaim("aud")
-        audiences = [aud] if isinstance(aud, str) else aud
-        if not isinstance(audiences, list) or policy.audience not in audiences:
+    if policy.audience is None:
+        if aud is not None:  # minted for some audience, and we are none
             raise InvalidClaim("aud")
-    elif aud is not None:
+        return
+    if aud is None:
+        raise MissingTokenClaim("aud")
+    audiences = [aud] if isinstance(aud, str) else aud
+    if not isinstance(audiences, list) or policy.audience not in audiences:
         raise InvalidClaim("aud")
-    for name in ("sub", "id"):
-        value = claims.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
-            raise InvalidClaim(name)
+
+
+def _check_jti(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
     jti = claims.get("jti")
     if jti is not None and (not isinstance(jti, str) or not 0 < len(jti) <= 256):
         raise InvalidClaim("jti")
+
+
+def _check_required(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
     for name in policy.required:
         if claims.get(name) in (None, ""):
             raise MissingTokenClaim(name)
+
+
+def _subject(claims: Mapping[str, Any], policy: TokenPolicy) -> str | int | None:
+    """The first identity claim present (a string or an integer); ``None`` if none is asked for."""
+    if not policy.identity:
+        return None
+    for name in policy.identity:
+        value = claims.get(name)
+        if value is None or value == "":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise InvalidClaim(name)
+        return value
+    raise MissingTokenClaim(policy.identity[0])
+
+
+def _check_identity(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
+    for name in ("sub", "id"):  # whoever reads them later gets a string or an integer
+        value = claims.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
+            raise InvalidClaim(name)
+    _subject(claims, policy)
+
+
+def _once(claims: Mapping[str, Any]) -> str:
+    jti = claims.get("jti")
+    if jti:
+        return str(jti)
+    canonical = json.dumps(claims, sort_keys=True, separators=(",", ":"))
+    return "claims:" + hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+CLAIM_CHECKS: tuple[Callable[[Mapping[str, Any], TokenPolicy, float], None], ...] = (
+    _check_iat,
+    _check_nbf,
+    _check_exp,
+    _check_iss,
+    _check_aud,
+    _check_jti,
+    _check_required,
+    _check_identity,
+)
+"""Every claim check :func:`verify` runs on an authentic claim set, in order."""
+

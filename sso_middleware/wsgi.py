@@ -1,48 +1,69 @@
-"""WSGI skin (werkzeug): the issuer and verifier middleware for Flask, Django and any WSGI app."""
+"""WSGI skin (werkzeug): the issuer and verifier middleware for Flask, Django and any WSGI app.
+
+Translation only: environ to a :class:`~sso_middleware.messages.Request`, the
+flow's :class:`~sso_middleware.messages.Reply` to a werkzeug response. Every
+decision is in :mod:`sso_middleware.flows`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.exceptions import HTTPException
-from werkzeug.http import parse_cookie
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request as WerkzeugRequest
+from werkzeug.wrappers import Response
 from werkzeug.wsgi import get_input_stream
 
-from .errors import SSOError, TokenTooLarge
-from .flows import Incoming, Issuer, Verifier, issuer_error, original_url
-from .principal import Principal
-from .responses import Reply, error
-from .services import Service
+from . import flows
+from .messages import PRINCIPAL_KEY, Reply, Request
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-    from typing_extensions import Unpack
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-    from .flows import IssuerOptions, VerifierOptions
+__all__ = ["PRINCIPAL_KEY", "IssuerMiddleware", "VerifierMiddleware"]
 
-PRINCIPAL_KEY = "sso_middleware.principal"
-_MAX_FORM = 16 * 1024
+WSGIApp = Callable[[Any, Any], Iterable[bytes]]
+
+
+class _Response(Response):
+    default_mimetype = None  # a reply says its own Content-Type, or has none
 
 
 def _response(reply: Reply) -> Response:
-    return Response(reply.body, status=reply.status, headers=list(reply.headers))
+    return _Response(reply.body, status=reply.status, headers=list(reply.headers))
 
 
-class IssuerMiddleware:
+def _text(environ: WSGIEnvironment, name: str) -> str:
+    # PEP 3333 hands paths over as bytes decoded as latin-1; browsers send UTF-8.
+    return str(environ.get(name, "")).encode("latin-1").decode("utf-8", "replace")
+
+
+def _request(environ: WSGIEnvironment, body_limit: int = 0) -> Request:
+    headers = {
+        name[5:].replace("_", "-").lower(): value
+        for name, value in environ.items()
+        if name.startswith("HTTP_")
+    }
+    body = get_input_stream(environ).read(body_limit + 1) if body_limit else b""
+    return Request(
+        method=environ.get("REQUEST_METHOD", "GET"),
+        path=_text(environ, "PATH_INFO"),
+        query=environ.get("QUERY_STRING", ""),
+        root=_text(environ, "SCRIPT_NAME"),
+        secure=environ.get("wsgi.url_scheme") == "https",
+        headers=headers,
+        body=body,
+    )
+
+
+class IssuerMiddleware(flows.IssuerMiddleware[WSGIApp]):
     """Signs your users in to services: owns ``{prefix}/{service}``, passes everything else.
 
     On a login path it checks the service's return URL against the service's
     hosts, asks ``user`` (called with a ``werkzeug.Request``) who is signed in,
     and redirects (or auto-POSTs) there with a short-lived token. Nobody signed
     in: a redirect to ``login_url?next=<this URL>``, or a 401 without one.
-
-    :param app: the WSGI app to wrap.
-    :param services: the destinations, e.g. ``services.frill(...)``.
-    :param user: ``request -> Principal | Mapping | object | None``.
-    :param prefix: login paths are ``{prefix}/{service.name}``.
-    :param login_url: where anonymous users go to sign in.
+    The options are those of :class:`sso_middleware.flows.IssuerMiddleware`.
 
     >>> from sso_middleware import services
     >>> from sso_middleware.extractors import remote_user
@@ -50,31 +71,19 @@ class IssuerMiddleware:
     ...     services.frill(key="a-secret-of-at-least-thirty-two-bytes!", hosts=["fb.acme.com"])])
     """
 
-    def __init__(self, app: WSGIApplication, **options: Unpack[IssuerOptions]) -> None:
-        self.app = app
-        self.flow = Issuer(**options)
-        self._routes = self.flow.routes
+    _async_extractors = False
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         service = self._routes.get(environ.get("PATH_INFO", ""))
         if service is None:
             return self.app(environ, start_response)
-        return _response(self._sso(service, environ))(environ, start_response)
-
-    def _sso(self, service: Service, environ: WSGIEnvironment) -> Reply:
-        query = environ.get("QUERY_STRING", "")
-        try:
-            pending = self.flow.prepare(service, environ.get("REQUEST_METHOD", "GET"), query)
-            principal = Principal.coerce(self.flow.user(Request(environ)))
-            if principal is None:
-                path = _text(environ, "SCRIPT_NAME") + _text(environ, "PATH_INFO")
-                return self.flow.unauthenticated(original_url(path.encode("utf-8"), query))
-            return self.flow.issue(pending, principal)
-        except SSOError as e:
-            return issuer_error(e, environ.get("HTTP_ACCEPT"))
+        step = self._begin(service, _request(environ))
+        if not isinstance(step, Reply):
+            step = self._finish(step, self._user(WerkzeugRequest(environ)))
+        return _response(step)(environ, start_response)
 
 
-class VerifierMiddleware:
+class VerifierMiddleware(flows.VerifierMiddleware[WSGIApp]):
     """The receiving side: verifies a sign-in token once, opens a session, exposes the user.
 
     The token is checked fully (algorithm allow-list, signature, ``exp`` or a
@@ -83,74 +92,31 @@ class VerifierMiddleware:
     browser is then sent on with a 303 so the token leaves the URL. Later
     requests with the session cookie get ``environ["REMOTE_USER"]`` and
     ``environ["sso_middleware.principal"]``. ``{path}/logout`` ends the session.
-    Accepted logins are recorded in ``logins`` (for tests).
-
-    :param app: the WSGI app to wrap.
-    :param key: the shared secret of a generic receiver on ``path`` (``?token=``).
-    :param service: receive like this service does (``services.frill(...)``).
-    :param options: see :meth:`sso_middleware.flows.Verifier.configure`.
+    Accepted logins are recorded in ``logins`` (for tests). The options are
+    those of :class:`sso_middleware.flows.VerifierMiddleware`.
 
     >>> app = VerifierMiddleware(lambda e, s: [], key="a-secret-of-at-least-thirty-two-bytes!")
     >>> app.logins
     deque([], maxlen=1000)
     """
 
-    def __init__(self, app: WSGIApplication, **options: Unpack[VerifierOptions]) -> None:
-        self.app = app
-        self.flow = Verifier.configure(**options)
-        self.logins = self.flow.logins
-
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        method = environ.get("REQUEST_METHOD", "GET")
-        path = environ.get("PATH_INFO", "")
-        query = environ.get("QUERY_STRING", "")
-        secure = environ.get("wsgi.url_scheme") == "https"
-        action = self.flow.match(method, path, query)
-        if action is not None:
-            accept = environ.get("HTTP_ACCEPT")
-            try:
-                body = _read_form(environ) if action == "login" and method == "POST" else b""
-            except SSOError as e:
-                return _response(error(e, accept))(environ, start_response)
-            request = Incoming(
-                method, _text(environ, "SCRIPT_NAME"), _text(environ, "PATH_INFO"), query,
-                secure, accept, body,
-            )
-            return _response(self.flow.respond(action, request))(environ, start_response)
-
+        method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")
+        route = self._route(method, path, environ.get("QUERY_STRING", ""))
+        if route is not None:
+            reply = self._answer(route, _request(environ, route.body_limit))
+            return _response(reply)(environ, start_response)
         header = environ.get("HTTP_COOKIE")
         if not header:
             return self.app(environ, start_response)
-        principal, stale = self.flow.authenticate(header, parse_cookie, _same)
+        principal, clear = self._session(header, environ.get("wsgi.url_scheme") == "https")
         if principal is not None:
             environ["REMOTE_USER"] = str(principal.id)
             environ[PRINCIPAL_KEY] = principal
+        if clear is None:
             return self.app(environ, start_response)
-        if not stale:
-            return self.app(environ, start_response)
-        clear = self.flow.sessions.close(secure)
 
         def clearing(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             return start_response(status, [*headers, ("Set-Cookie", clear)], exc_info)
 
         return self.app(environ, clearing)
-
-
-def _same(principal: Principal) -> Principal:
-    return principal
-
-
-def _text(environ: WSGIEnvironment, name: str) -> str:
-    # PEP 3333 hands paths over as bytes decoded as latin-1; browsers send UTF-8.
-    return str(environ.get(name, "")).encode("latin-1").decode("utf-8", "replace")
-
-
-def _read_form(environ: WSGIEnvironment) -> bytes:
-    try:
-        stream = get_input_stream(environ, max_content_length=_MAX_FORM)
-        body: bytes = stream.read(_MAX_FORM + 1)
-    except HTTPException as e:
-        raise TokenTooLarge() from e
-    if len(body) > _MAX_FORM:
-        raise TokenTooLarge()
-    return body

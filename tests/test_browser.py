@@ -19,6 +19,7 @@ from servers import werkzeug_server
 
 from sso_middleware import services
 from sso_middleware.demo import DemoServer
+from sso_middleware.services import Destination, FormField, TokenRules
 from sso_middleware.testing import LiveStandIn
 from sso_middleware.wsgi import IssuerMiddleware
 
@@ -80,14 +81,13 @@ def test_demo_click_through_in_a_browser(browser: Any) -> None:
 
 def test_auto_submitting_form_runs_under_its_csp(browser: Any) -> None:
     # A service that wants the token POSTed (like Zendesk), received by a live stand-in.
-    receiver = services.generic(name="helpdesk", key=KEY, claims=lambda u: {"email": u.email},
-                                target="https://helpdesk.example.com/access/jwt", placement="form",
-                                token_param="jwt", identity=("email",))
+    rules = TokenRules(claims=lambda u: {"email": u.email}, identity=("email",))
+    receiver = services.generic(name="helpdesk", key=KEY, token=rules, destination=Destination(
+        "https://helpdesk.example.com/access/jwt", FormField("jwt")))
     stand_in = LiveStandIn(receiver)
     try:
-        sender = services.generic(name="helpdesk", key=KEY, claims=lambda u: {"email": u.email},
-                                  target=f"{stand_in.url}/access/jwt", placement="form",
-                                  token_param="jwt")
+        sender = services.generic(name="helpdesk", key=KEY, token=rules, destination=Destination(
+            f"{stand_in.url}/access/jwt", FormField("jwt")))
         app = IssuerMiddleware(lambda e, s: [], services=[sender],
                                user=lambda r: {"id": 1, "email": "ada@example.com"})
         with werkzeug_server(app) as app_url:

@@ -382,7 +382,7 @@ def test_bad_user_and_login_url(skin: Skin) -> None:
         skin.issuer(services=[frill()], login_url="javascript:alert(1)")
 
 
-def test_anonymous_objects_and_users_without_id(skin: Skin) -> None:
+def test_anonymous_objects_and_users_without_id(skin: Skin, caplog: pytest.LogCaptureFixture) -> None:
     class Anonymous:
         is_authenticated = False
         id = None
@@ -390,6 +390,10 @@ def test_anonymous_objects_and_users_without_id(skin: Skin) -> None:
     client = skin.issuer(services=[frill()], user=lambda r: Anonymous(), login_url="/login")
     assert client.get(FRILL).location == "/login?next=%2Fsso%2Ffrill"
     client = skin.issuer(services=[frill()], user=lambda r: {"email": "ada@example.com"})
-    r = client.get(FRILL)
-    assert r.status == 500 and "without an &#x27;id&#x27;" in r.text
+    with caplog.at_level("INFO", logger="sso_middleware"):
+        r = client.get(FRILL)
+    # the browser learns only that sign-in failed; the log has the whole explanation, once
+    assert r.status == 500 and "configuration_error" in r.text and "id" not in r.text.split("<h1>")[1]
     assert "Location" not in r.headers
+    (record,) = caplog.records
+    assert record.levelname == "ERROR" and "without an 'id'" in record.getMessage()

@@ -12,6 +12,7 @@ from conftest import KEY, OTHER_KEY, Clock, Skin
 from servers import serve
 
 from sso_middleware import services
+from sso_middleware.services import Destination, TokenRules
 from sso_middleware.testing import StandIn, StandInRefused
 
 pytest_plugins = ["pytester"]
@@ -146,8 +147,9 @@ def test_plugin_in_a_fresh_project(pytester: pytest.Pytester) -> None:
 
 def test_distinct_typ_keeps_directions_apart(skin: Skin) -> None:
     def app_b(**kw: Any) -> Any:
-        return services.generic(name="app-b", key=KEY, claims=lambda u: {"sub": str(u.id)},
-                                target="https://b.example.com/sso", **kw)
+        return services.generic(name="app-b", key=KEY,
+                                token=TokenRules(claims=lambda u: {"sub": str(u.id)}, **kw),
+                                destination=Destination("https://b.example.com/sso"))
 
     issuer = skin.issuer(services=[app_b(typ="app-b+jwt"), frill()])
     strict = StandIn(app_b(), typ="app-b+jwt")

@@ -6,13 +6,25 @@ import pytest
 from conftest import KEY, Skin
 
 from sso_middleware import ConfigurationError, Principal, Service, services
+from sso_middleware.placements import FormField, PathSegment, QueryParameter
+from sso_middleware.services import Destination, ReturnRules, TokenRules
 
 
 def base(**overrides: Any) -> dict[str, Any]:
-    options: dict[str, Any] = {"name": "svc", "key": KEY, "claims": lambda u: {"sub": u.id},
-                               "target": "https://svc.example.com/sso"}
-    options.update(overrides)
+    """Service options; ``token_*``, ``dest_*`` and ``ret_*`` overrides go into the value objects."""
+    token: dict[str, Any] = {"claims": lambda u: {"sub": u.id}}
+    dest: dict[str, Any] = {"target": "https://svc.example.com/sso"}
+    ret: dict[str, Any] = {}
+    options: dict[str, Any] = {"name": "svc", "key": KEY}
+    for name, value in overrides.items():
+        group, _, field = name.partition("_")
+        {"token": token, "dest": dest, "ret": ret}.get(group, options)[field or name] = value
+    options.update(token=TokenRules(**token), destination=Destination(**dest), returns=ReturnRules(**ret))
     return options
+
+
+def build(**overrides: Any) -> Service:
+    return Service(**base(**overrides))
 
 
 @pytest.mark.parametrize(
@@ -20,32 +32,33 @@ def base(**overrides: Any) -> dict[str, Any]:
     [
         pytest.param({"name": "Has Space"}, "service name", id="bad-name"),
         pytest.param({"name": "a/b"}, "service name", id="slash-in-name"),
-        pytest.param({"claims": {"sub": 1}}, "callable", id="claims-not-callable"),
-        pytest.param({"placement": "header"}, "placement", id="bad-placement"),
-        pytest.param({"token_param": "to ken"}, "token_param", id="bad-token-param"),
-        pytest.param({"echo": ["ok", "no&"]}, "echo", id="bad-echo"),
-        pytest.param({"ttl": 0}, "ttl", id="ttl-zero"),
-        pytest.param({"ttl": 90000}, "ttl", id="ttl-too-long"),
-        pytest.param({"ttl": 1.5}, "ttl", id="ttl-float"),
+        pytest.param({"token_claims": {"sub": 1}}, "callable", id="claims-not-callable"),
+        pytest.param({"dest_placement": "header"}, "placement", id="bad-placement"),
+        pytest.param({"ret_echo": ["ok", "no&"]}, "echo", id="bad-echo"),
+        pytest.param({"token_ttl": 0}, "ttl", id="ttl-zero"),
+        pytest.param({"token_ttl": 90000}, "ttl", id="ttl-too-long"),
+        pytest.param({"token_ttl": 1.5}, "ttl", id="ttl-float"),
+        pytest.param({"token_max_age": float("nan")}, "max_age", id="max-age-nan"),
         pytest.param({"key": ""}, "empty", id="empty-key"),
         pytest.param({"key": None}, "no key", id="missing-key"),
-        pytest.param({"algorithm": "none"}, "not supported", id="alg-none"),
-        pytest.param({"target": "http://svc.example.com/sso"}, "https", id="http-target"),
-        pytest.param({"target": "https://u:p@svc.example.com/"}, "https", id="userinfo-target"),
-        pytest.param({"target": "svc.example.com/sso"}, "https", id="relative-target"),
-        pytest.param({"target": "https://svc.example.com/{token}"}, "placement='path'",
+        pytest.param({"token_algorithm": "none"}, "not supported", id="alg-none"),
+        pytest.param({"dest_target": "http://svc.example.com/sso"}, "https", id="http-target"),
+        pytest.param({"dest_target": "https://u:p@svc.example.com/"}, "https", id="userinfo-target"),
+        pytest.param({"dest_target": "svc.example.com/sso"}, "https", id="relative-target"),
+        pytest.param({"dest_target": "https://svc.example.com/{token}"}, "PathSegment",
                      id="token-without-path-placement"),
-        pytest.param({"placement": "path"}, "end its path", id="path-placement-without-token"),
-        pytest.param({"target": None, "placement": "form"}, "needs a target", id="form-without-target"),
-        pytest.param({"target": None}, "somewhere to go", id="nowhere-to-go"),
-        pytest.param({"target": None, "return_param": "redirect"}, "hosts is empty", id="no-hosts"),
-        pytest.param({"hosts": ["https://x.com"]}, "host pattern", id="bad-host"),
-        pytest.param({"default_return": "/relative"}, "default_return", id="relative-default"),
+        pytest.param({"dest_placement": PathSegment()}, "end its path", id="path-placement-without-token"),
+        pytest.param({"dest_target": None, "dest_placement": FormField()}, "needs a target",
+                     id="form-without-target"),
+        pytest.param({"dest_target": None}, "somewhere to go", id="nowhere-to-go"),
+        pytest.param({"dest_target": None, "ret_param": "redirect"}, "hosts is empty", id="no-hosts"),
+        pytest.param({"ret_hosts": ["https://x.com"]}, "host pattern", id="bad-host"),
+        pytest.param({"ret_default": "/relative"}, "default", id="relative-default"),
     ],
 )
 def test_service_configuration_errors(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
-        Service(**base(**overrides))
+        build(**overrides)
 
 
 @pytest.mark.parametrize(
@@ -64,15 +77,28 @@ def test_preset_configuration_errors(build: Any, message: str) -> None:
         build()
 
 
+def test_value_objects_are_required() -> None:
+    with pytest.raises(ConfigurationError, match=r"token must be a TokenRules"):
+        Service(**{**base(), "token": {"sub": 1}})
+    with pytest.raises(ConfigurationError, match=r"returns must be a ReturnRules"):
+        Service(**{**base(), "returns": ["redirect"]})
+
+
+def test_placement_parameter_names_are_checked() -> None:
+    for make in (QueryParameter, FormField):
+        with pytest.raises(ConfigurationError, match="not a parameter name"):
+            make("to ken")
+
+
 def test_configuration_messages_never_contain_the_key() -> None:
-    for overrides in ({"ttl": 0}, {"target": "http://x"}, {"placement": "path"}):
+    for overrides in ({"token_ttl": 0}, {"dest_target": "http://x"}, {"dest_placement": PathSegment()}):
         with pytest.raises(ConfigurationError) as e:
-            Service(**base(**overrides))
+            build(**overrides)
         assert KEY not in str(e.value)
 
 
 def test_claim_builder_may_not_set_reserved_claims(skin: Skin) -> None:
-    svc = Service(**base(claims=lambda u: {"sub": u.id, "exp": 1}))
+    svc = build(token_claims=lambda u: {"sub": u.id, "exp": 1})
     with pytest.raises(ConfigurationError, match="iat, exp and jti"):
         svc.build_claims(Principal(1))
     r = skin.issuer(services=[svc]).get("/sso/svc", headers={"X-User": "ada"})
@@ -80,8 +106,7 @@ def test_claim_builder_may_not_set_reserved_claims(skin: Skin) -> None:
 
 
 def test_generic_service_without_return_url_and_echo_limits(skin: Skin) -> None:
-    svc = services.generic(name="svc", key=KEY, claims=lambda u: {"sub": str(u.id)},
-                           target=None, return_param="back", hosts=["svc.example.com"])
+    svc = build(dest_target=None, ret_param="back", ret_hosts=["svc.example.com"])
     client = skin.issuer(services=[svc])
     r = client.get("/sso/svc", headers={"X-User": "ada", "Accept": "application/json"})
     assert r.status == 400 and r.json()["error"] == "redirect_missing"
@@ -140,5 +165,7 @@ def test_helpscout_round_trip_and_config() -> None:
     for site in ("docs.acme.com", "http://docs.acme.com", "https://docs.acme.com/a/b"):
         with pytest.raises(ConfigurationError, match="site"):
             services.helpscout(key=HELPSCOUT_KEY, site=site)
-    with pytest.raises(ConfigurationError, match="relative_return"):
-        Service(**base(relative_return=True))
+    with pytest.raises(ConfigurationError, match="forward_as"):
+        build(ret_relative=True)
+    with pytest.raises(ConfigurationError, match="target"):
+        build(dest_target=None, ret_relative=True, ret_forward_as="back", ret_param="back")

@@ -7,11 +7,11 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
-from conftest import KEY, OTHER_KEY, Clock, Skin, vectors
+from conftest import KEY, OTHER_KEY, Clock, Skin, vectors, wsgi_echo
 
-from sso_middleware import ConfigurationError, services
-from sso_middleware.flows import Incoming, Verifier
+from sso_middleware import ConfigurationError, services, wsgi
 from sso_middleware.keys import Key
+from sso_middleware.placements import FormField, PathSegment
 from sso_middleware.replay import MemoryReplayStore
 from sso_middleware.tokens import sign
 
@@ -226,10 +226,10 @@ def test_post_to_query_receiver_is_405(skin: Skin, clock: Clock) -> None:
     assert r.status == 405 and r.headers["Allow"] == "GET, HEAD"
 
 
-@pytest.mark.parametrize("placement", ["path", "form"])
-def test_generic_receiver_placements(skin: Skin, clock: Clock, placement: str) -> None:
+@pytest.mark.parametrize("placement", [PathSegment(), FormField()], ids=["path", "form"])
+def test_generic_receiver_placements(skin: Skin, clock: Clock, placement: Any) -> None:
     middleware, client = verifier(skin, clock, placement=placement, path="/auth")
-    if placement == "path":
+    if isinstance(placement, PathSegment):
         r = client.get(f"/auth/{token()}")
     else:
         r = client.request("POST", "/auth", data={"token": token()})
@@ -338,15 +338,17 @@ def test_configuration_errors(skin: Skin) -> None:
 
 
 def test_exactly_one_of_64_concurrent_presentations_wins_threads(clock: Clock) -> None:
-    flow = Verifier.configure(key=KEY, clock=clock)
+    from werkzeug.test import Client as WerkzeugClient
+
+    app = wsgi.VerifierMiddleware(wsgi_echo, key=KEY, clock=clock)
     tok = token()
     barrier = threading.Barrier(64)
     statuses: list[int] = []
 
     def present() -> None:
+        client = WerkzeugClient(app)
         barrier.wait()
-        request = Incoming("GET", "", "/sso", f"token={tok}", False, None)
-        statuses.append(flow.respond("login", request).status)
+        statuses.append(client.get(f"/sso?token={tok}").status_code)
 
     threads = [threading.Thread(target=present) for _ in range(64)]
     for t in threads:

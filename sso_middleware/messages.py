@@ -1,16 +1,27 @@
-"""The responses the middleware produces, as framework-free values the skins send."""
+"""The neutral request the skins build and the :class:`Reply` they send back.
+
+Everything the middleware answers goes through these two values, so the WSGI
+and ASGI skins cannot differ in what they read or write.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from html import escape
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-from .errors import SSOError
+from .errors import BadRequest, SSOError
+
+MAX_QUERY = 8 * 1024
+"""Longest query string the middleware parses (longer ones are refused)."""
+MAX_FORM = 16 * 1024
+"""Largest request body a receiver reads (only form placements read one)."""
+PRINCIPAL_KEY = "sso_middleware.principal"
+"""The environ/scope key under which the verifier hands the app its :class:`Principal`."""
 
 # Every response that carries, consumes or refuses a token.
 NO_STORE: tuple[tuple[str, str], ...] = (
@@ -21,6 +32,46 @@ NO_STORE: tuple[tuple[str, str], ...] = (
 )
 _SUBMIT = "document.forms[0].submit();"
 _SUBMIT_HASH = base64.b64encode(hashlib.sha256(_SUBMIT.encode()).digest()).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request the middleware answers, as both skins read it.
+
+    ``path`` is below ``root`` (``SCRIPT_NAME``/``root_path``), decoded as
+    UTF-8; ``query`` is the raw query string; ``headers`` has lower-case names;
+    ``body`` is read only when the request's route needs one, and at most one
+    byte past that route's limit (so the flow, not the skin, refuses it).
+    """
+
+    method: str
+    path: str
+    query: str = ""
+    root: str = ""
+    secure: bool = False
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
+def parse_query(query: str, names: Iterable[str]) -> dict[str, str]:
+    """The named parameters of ``query``; a name given twice is refused (ambiguous).
+
+    >>> parse_query("a=1&b=2&c=3", ["a", "c"])
+    {'a': '1', 'c': '3'}
+    """
+    if len(query) > MAX_QUERY:
+        raise BadRequest()
+    wanted = set(names)
+    found: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if name in wanted:
+            if name in found:
+                raise BadRequest()
+            found[name] = value
+    return found
 
 
 @dataclass(frozen=True, slots=True)
