@@ -1,15 +1,41 @@
 """Make your web app the identity provider for the SaaS tools your users sign into.
 
-Adapters are imported by their full path: ``sso_middleware.wsgi`` and
-``sso_middleware.asgi``. This module imports no web framework.
+The public names, and where they live::
+
+    from sso_middleware import Principal, Service, services, SSOError     # this module
+    from sso_middleware import Key, MemoryReplayStore, RedisReplayStore, Login
+    from sso_middleware.services import TokenRules, Destination, ReturnRules
+    from sso_middleware.placements import QueryParameter, PathSegment, FormField
+    from sso_middleware.wsgi import IssuerMiddleware, VerifierMiddleware  # werkzeug skin
+    from sso_middleware.asgi import IssuerMiddleware, VerifierMiddleware  # pure ASGI skin
+    from sso_middleware.extractors import remote_user, scope_user, session_key, django_user
+
+Adapters are imported by their full path; this module imports no web framework.
+The middleware options are documented on ``sso_middleware.flows.IssuerMiddleware``
+and ``sso_middleware.flows.VerifierMiddleware``, the framework-free halves both skins share.
 """
 
 from . import services as services
 from .errors import ConfigurationError as ConfigurationError
 from .errors import RequestError as RequestError
 from .errors import SSOError as SSOError
+from .flows import Login as Login
+from .keys import Key as Key
 from .principal import Principal as Principal
+from .replay import MemoryReplayStore as MemoryReplayStore
+from .replay import RedisReplayStore as RedisReplayStore
 from .services import Service as Service
 
-__all__ = ["ConfigurationError", "Principal", "RequestError", "SSOError", "Service", "services"]
+__all__ = [
+    "ConfigurationError",
+    "Key",
+    "Login",
+    "MemoryReplayStore",
+    "Principal",
+    "RedisReplayStore",
+    "RequestError",
+    "SSOError",
+    "Service",
+    "services",
+]
 __version__ = "0.1.0"

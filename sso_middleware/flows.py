@@ -16,7 +16,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import quote
 
@@ -70,6 +70,11 @@ def _original_url(request: Request) -> str:
     return f"{url}?{request.query}" if request.query else url
 
 
+def _for(request: Request, reply: Reply) -> Reply:
+    """``reply`` as ``request`` gets it: a HEAD gets the headers alone (RFC 9110 9.3.2)."""
+    return replace(reply, body=b"") if request.method == "HEAD" and reply.body else reply
+
+
 def _refuse(err: SSOError, request: Request, service: str, allow: Sequence[str]) -> Reply:
     """The error page for ``err``, logged once. A configuration mistake found on a request is
     logged in full at ERROR; the browser only learns that sign-in failed."""
@@ -79,7 +84,7 @@ def _refuse(err: SSOError, request: Request, service: str, allow: Sequence[str])
     else:
         logger.info("refused request service=%s code=%s", service, err.code)
     extra = (("Allow", ", ".join(allow)),) if err.status == 405 else ()
-    return error(err, request.header("accept"), *extra)
+    return _for(request, error(err, request.header("accept"), *extra))
 
 
 # -- issuer ---------------------------------------------------------------------
@@ -184,7 +189,7 @@ class IssuerMiddleware(Generic[App]):
         except SSOError as e:
             return _refuse(e, request, service.name, _SAFE_METHODS)
         logger.info("issued login service=%s user=%r", service.name, principal.id)
-        return reply
+        return _for(request, reply)
 
 
 # -- verifier -------------------------------------------------------------------

@@ -26,7 +26,9 @@ WSGIApp = Callable[[Any, Any], Iterable[bytes]]
 
 
 class _Response(Response):
-    default_mimetype = None  # a reply says its own Content-Type, or has none
+    # a reply carries exactly its own headers: no default Content-Type, no recomputed length
+    default_mimetype = None
+    automatically_set_content_length = False
 
 
 def _response(reply: Reply) -> Response:

@@ -470,3 +470,36 @@ def test_generic_receiver_with_another_algorithm(skin: Skin, clock: Clock) -> No
     both = [Key(secret, algorithm="HS512"), Key(KEY, algorithm="HS256")]
     _, client = skin.verifier(key=both, algorithms=["HS256", "HS512"], clock=clock)
     assert client.get(f"/sso?token={token(jti='c')}").status == 303
+
+
+# -- drifts the skins once had (each pinned on both) ---------------------------------------
+
+
+def test_logout_ignores_a_large_body(skin: Skin, clock: Clock) -> None:
+    _, client = verifier(skin, clock)
+    r = client.request("POST", "/sso/logout", data=b"x" * 20_000)
+    assert r.status == 303 and "Max-Age=0" in r.headers["Set-Cookie"]
+
+
+def test_redirects_carry_no_content_type(skin: Skin, clock: Clock) -> None:
+    _, client = verifier(skin, clock)
+    r = client.get(f"/sso?token={token()}")
+    assert r.status == 303 and "Content-Type" not in r.headers
+    r = client.get("/sso/logout")
+    assert r.status == 303 and "Content-Type" not in r.headers
+
+
+@pytest.mark.parametrize("method", ["DELETE", "PUT", "PATCH", "OPTIONS"])
+def test_logout_answers_only_its_methods(skin: Skin, clock: Clock, method: str) -> None:
+    _, client = verifier(skin, clock)
+    client.get(f"/sso?token={token()}")
+    r = client.request(method, "/sso/logout")
+    assert r.status == 405 and r.headers["Allow"] == "GET, HEAD, POST"
+    assert "Set-Cookie" not in r.headers
+    assert client.get("/dashboard").json()["user"] == "ada"
+
+
+def test_head_gets_headers_without_a_body(skin: Skin, clock: Clock) -> None:
+    _, client = verifier(skin, clock)
+    r = client.request("HEAD", "/sso?token=junk")
+    assert r.status == 400 and r.text == "" and int(r.headers["Content-Length"]) > 0

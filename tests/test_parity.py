@@ -1,0 +1,217 @@
+"""Parity, proved: one corpus of requests through both skins, byte-identical answers.
+
+Each skin gets the same stack (issuer over four verifiers over a plain app) and
+the same raw requests, built the way real servers build them (WSGI environ,
+ASGI scope) so odd paths and repeated headers reach the middleware unchanged.
+Randomness (``jti``, session ids) is replaced by a counter reset per skin, so
+even signed tokens in ``Location`` must match.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import itertools
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+import pytest
+from conftest import KEY, OTHER_KEY, USERS, Clock
+
+from sso_middleware import asgi, services, wsgi
+from sso_middleware.keys import Key
+from sso_middleware.placements import FormField
+from sso_middleware.principal import Principal
+from sso_middleware.session import Sessions
+from sso_middleware.tokens import sign
+
+NOW = 1_800_000_000
+FORM_KEY = "form-receiver-key-0123456789-abcdefghijk"
+HELPSCOUT_KEY = "helpscout-docs-key-" + "0123456789abcdef" * 3
+Request = tuple[str, str, list[tuple[str, str]], bytes]
+Answer = tuple[int, list[tuple[str, str]], bytes]
+
+
+def user(request: Any) -> Any:
+    return USERS.get(request.headers.get("x-user", ""))
+
+
+def stack(module: Any, clock: Clock) -> Any:
+    frill = services.frill(key=KEY, hosts=["feedback.acme.com"])
+    invoiced = services.invoiced(key=OTHER_KEY, company="acme",
+                                 customer_id=lambda u: u.attributes["invoiced_id"])
+    app = passthrough_wsgi if module is wsgi else passthrough_asgi
+    app = module.VerifierMiddleware(app, key=FORM_KEY, path="/form", placement=FormField("jwt"),
+                                    cookie_name="d_session", clock=clock)
+    app = module.VerifierMiddleware(app, service=invoiced, path="/c", cookie_name="c_session", clock=clock)
+    app = module.VerifierMiddleware(app, service=frill, path="/b", cookie_name="b_session", clock=clock)
+    app = module.VerifierMiddleware(app, key=KEY, path="/auth", cookie_name="a_session", clock=clock)
+    return module.IssuerMiddleware(
+        app, user=user, login_url="/login", clock=clock,
+        services=[frill, invoiced, services.zendesk(key=KEY, subdomain="acme"), services.canny(key=KEY),
+                  services.helpscout(key=HELPSCOUT_KEY, site="https://docs.acme.com")],
+    )
+
+
+def _page(user_id: object) -> bytes:
+    return json.dumps({"passed": True, "user": user_id}).encode()
+
+
+def passthrough_wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [_page(environ.get("REMOTE_USER"))]
+
+
+async def passthrough_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    found = scope.get("user")
+    body = _page(found.identity if found is not None and found.is_authenticated else None)
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _target(raw: str) -> tuple[bytes, str]:
+    path, _, query = raw.partition("?")
+    return unquote_to_bytes(path), query
+
+
+def call_wsgi(app: Any, request: Request) -> Answer:
+    method, raw, headers, body = request
+    path, query = _target(raw)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path.decode("latin-1"),
+        "QUERY_STRING": query, "SERVER_NAME": "localhost", "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": io.StringIO(), "wsgi.multithread": False, "wsgi.multiprocess": False,
+        "wsgi.run_once": False, "wsgi.version": (1, 0), "CONTENT_LENGTH": str(len(body)),
+    }
+    for name, value in headers:  # servers join repeated headers (cookies with "; ")
+        key = "HTTP_" + name.upper().replace("-", "_")
+        joiner = "; " if name.lower() == "cookie" else ", "
+        environ[key] = environ[key] + joiner + value if key in environ else value
+    if body:
+        environ["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
+    started: list[Any] = []
+    chunks = app(environ, lambda status, hs, exc=None: started.append((status, hs)))
+    data = b"".join(chunks)
+    getattr(chunks, "close", lambda: None)()
+    status, hs = started[0]
+    return int(status.split()[0]), [(n.lower(), v) for n, v in hs], data
+
+
+def call_asgi(app: Any, request: Request) -> Answer:
+    method, raw, headers, body = request
+    path, query = _target(raw)
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+        "scheme": "http", "path": path.decode("utf-8", "replace"), "raw_path": raw.partition("?")[0].encode(),
+        "query_string": query.encode("latin-1"), "root_path": "", "server": ("localhost", 80),
+        "client": ("127.0.0.1", 5000),
+        "headers": [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers]
+        + ([(b"content-type", b"application/x-www-form-urlencoded")] if body else [])
+        + [(b"content-length", str(len(body)).encode())],
+    }
+    messages = iter([{"type": "http.request", "body": body, "more_body": False}])
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages, {"type": "http.disconnect"})
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    start = sent[0]
+    data = b"".join(m.get("body", b"") for m in sent[1:])
+    return start["status"], [(n.decode("latin-1"), v.decode("latin-1")) for n, v in start["headers"]], data
+
+
+# -- the corpus ----------------------------------------------------------------------
+
+
+def tok(key: str = KEY, alg: str = "HS256", **claims: Any) -> str:
+    base = {"sub": "ada", "id": 7, "email": "ada@example.com", "name": "Ada", "iss": "app",
+            "iat": NOW, "exp": NOW + 120}
+    base.update(claims)
+    return sign({k: v for k, v in base.items() if v is not None}, Key(key, algorithm=alg))
+
+
+def session(name: str, key: str, service: str) -> str:
+    cookie = Sessions(Key(Key(key).derive("session")), cookie_name=name).open(
+        Principal("ada", "ada@example.com", "Ada"), service, NOW, False)
+    return cookie.split(";", 1)[0]
+
+
+def corpus() -> list[Request]:
+    good_a, good_b, good_c, good_d = (tok(jti="a1"), tok(jti="b1"), tok(OTHER_KEY, sub=1234, jti="c1"),
+                                      tok(FORM_KEY, jti="d1"))
+    expired, no_exp, other_key = tok(exp=NOW - 3600, jti="x1"), tok(exp=None, jti="x2"), tok(OTHER_KEY)
+    paths = ["/", "/x", "/sso/frill", "/sso/invoiced", "/sso/zendesk", "/sso/canny", "/sso/helpscout",
+             "/sso/nope", "/auth", "/auth/", "/auth/logout", "/b/logout", "/login/", f"/login/{good_c}",
+             "/login/a/b", "/form", "//evil.com/", "/%2F%2Fevil.com/", "/caf%C3%A9", "/%FF", "/login"]
+    queries = ["", "redirect=https%3A%2F%2Ffeedback.acme.com%2Fb%3Fx%3D1", "redirect=https://evil.com/",
+               "redirect=a&redirect=b", f"token={good_a}", f"token={good_a}&next=/dash",
+               f"token={good_a}&token={good_a}", "token=junk.junk.junk", f"token={expired}",
+               f"token={no_exp}", f"token={other_key}", f"ssoToken={good_b}", f"x=1&ssoToken={good_b}&y=2",
+               "returnTo=/article/1", "returnTo=//evil.com", "companyID=c1&redirect=https://canny.io/x",
+               "companyID=" + "x" * 600, "q=" + "%" * 9000]
+    people = [[], [("X-User", "ada")], [("X-User", "bob"), ("Accept", "application/json")],
+              [("X-User", "ada"), ("Accept", "application/json, text/html")]]
+    requests: list[Request] = []
+    for path, query, headers in itertools.product(paths, queries, people[:2]):
+        requests.append(("GET", f"{path}?{query}" if query else path, headers, b""))
+    for method, path in itertools.product(["HEAD", "POST", "PUT", "DELETE", "OPTIONS"], paths):
+        requests.append((method, path, people[1], b""))
+    for path, headers in itertools.product(["/sso/frill", "/auth", "/auth/logout", "/login/x.y.z", "/form"],
+                                           people):
+        requests.append(("GET", f"{path}?token={tok(jti='j-' + path)}", headers, b""))
+    form_bodies = [b"", f"jwt={good_d}".encode(), f"jwt={good_d}".encode(), b"jwt=a&jwt=b",
+                   b"jwt=" + b"x" * 20_000, b"\xff\xfe", f"jwt={tok(FORM_KEY, jti='d2')}&x=1".encode()]
+    for path, body, method in itertools.product(["/form", "/auth/logout", "/b/logout", "/auth", "/x"],
+                                                form_bodies, ["POST", "GET"]):
+        requests.append((method, path, people[2], body))
+    cookies = [session("a_session", KEY, "sso"), session("b_session", KEY, "frill"),
+               "a_session=garbage", session("a_session", KEY, "sso") + "; a_session=other",
+               session("a_session", OTHER_KEY, "sso"), "theme=dark"]
+    for path, cookie in itertools.product(["/", "/x", "/auth/logout", "/sso/frill"], cookies):
+        requests.append(("GET", path, [("Cookie", cookie)], b""))
+        requests.append(("GET", path, [("Cookie", "theme=dark"), ("Cookie", cookie)], b""))
+    return requests
+
+
+@pytest.fixture
+def deterministic(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
+    """Replace the random ids with a counter; calling the fixture's value restarts it."""
+    counter = itertools.count()
+
+    class Counting:
+        @staticmethod
+        def token_urlsafe(n: int = 16) -> str:
+            return f"id-{next(counter):08d}"
+
+    def reset() -> None:
+        nonlocal counter
+        counter = itertools.count()
+
+    monkeypatch.setattr("sso_middleware.services.secrets", Counting)
+    monkeypatch.setattr("sso_middleware.session.secrets", Counting)
+    yield reset
+
+
+def test_both_skins_answer_the_corpus_identically(deterministic: Callable[[], None]) -> None:
+    requests = corpus()
+    answers: dict[str, list[Answer]] = {}
+    for name, module, call in (("wsgi", wsgi, call_wsgi), ("asgi", asgi, call_asgi)):
+        deterministic()
+        app = stack(module, Clock(float(NOW)))
+        answers[name] = [call(app, request) for request in requests]
+    assert len(requests) >= 500
+    for request, w, a in zip(requests, answers["wsgi"], answers["asgi"], strict=True):
+        assert (w[0], sorted(w[1]), w[2]) == (a[0], sorted(a[1]), a[2]), request
+    statuses = {status for status, _, _ in answers["wsgi"]}
+    assert {200, 303, 400, 401, 405} <= statuses  # the corpus reaches every kind of answer
+    logins = sum(1 for _, headers, _ in answers["wsgi"] if any(n == "set-cookie" and "=e" in v
+                                                             for n, v in headers))
+    assert logins >= 5
