@@ -209,3 +209,10 @@ def run(port: int = 8000) -> None:
     finally:
         server.close()
         sys.stdout.write("demo stopped\n")
+
+
+__all__ = [
+    "DemoServer",
+    "build",
+    "run",
+]

@@ -188,3 +188,30 @@ class ReplayStoreFull(ReplayStoreUnavailable):
     code = "replay_store_full"
     status = 503
     message = "Too many sign-ins at once. Please try again in a moment."
+
+
+__all__ = [
+    "BadRequest",
+    "ConfigurationError",
+    "InvalidAlgorithm",
+    "InvalidClaim",
+    "InvalidSignature",
+    "InvalidToken",
+    "MethodNotAllowed",
+    "MissingClaim",
+    "MissingTokenClaim",
+    "NotAuthenticated",
+    "RedirectMissing",
+    "RedirectNotAllowed",
+    "ReplayStoreFull",
+    "ReplayStoreUnavailable",
+    "RequestError",
+    "SSOError",
+    "TokenExpired",
+    "TokenLifetimeTooLong",
+    "TokenMissing",
+    "TokenNotYetValid",
+    "TokenReplayed",
+    "TokenTooLarge",
+    "UnknownKey",
+]

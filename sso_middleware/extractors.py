@@ -84,3 +84,11 @@ def django_user(request: Any) -> Principal | None:
         user.get_full_name() or user.get_username(),
         {"username": user.get_username()},
     )
+
+
+__all__ = [
+    "django_user",
+    "remote_user",
+    "scope_user",
+    "session_key",
+]

@@ -155,3 +155,11 @@ class KeySet:
 
     def __repr__(self) -> str:
         return f"KeySet({list(self.keys)!r})"
+
+
+__all__ = [
+    "ALGORITHMS",
+    "Key",
+    "KeySet",
+    "ShortKeyWarning",
+]

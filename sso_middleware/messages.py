@@ -157,3 +157,17 @@ def error(err: SSOError, accept: str | None, *extra: tuple[str, str]) -> Reply:
         ),
         body,
     )
+
+
+__all__ = [
+    "MAX_FORM",
+    "MAX_QUERY",
+    "PRINCIPAL_KEY",
+    "Reply",
+    "Request",
+    "error",
+    "parse_query",
+    "post_form",
+    "redirect",
+    "wants_json",
+]

@@ -84,3 +84,8 @@ class Principal:
                 "return None when nobody is signed in."
             )
         return cls(values["id"], values["email"], values["name"], extra)
+
+
+__all__ = [
+    "Principal",
+]

@@ -205,3 +205,15 @@ def without_params(url: str, names: Iterable[str]) -> str:
     drop = set(names)
     kept = [p for p in query.split("&") if p and unquote_plus(p.partition("=")[0]) not in drop]
     return f"{path}?{'&'.join(kept)}" if kept else path
+
+
+__all__ = [
+    "MAX_URL_LENGTH",
+    "AllowedHosts",
+    "check_url",
+    "host_key",
+    "safe_relative_path",
+    "split_netloc",
+    "with_params",
+    "without_params",
+]

@@ -108,3 +108,10 @@ class RedisReplayStore:
         name = self.prefix + _digest(key).hex()
         ttl_ms = max(1, math.ceil((expires_at - now) * 1000))
         return bool(self.client.set(name, b"1", nx=True, px=ttl_ms))
+
+
+__all__ = [
+    "MemoryReplayStore",
+    "RedisReplayStore",
+    "ReplayStore",
+]

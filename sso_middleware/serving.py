@@ -52,3 +52,10 @@ def local_server(app: WSGIApplication, port: int = 0) -> BaseWSGIServer:
     return make_server(
         "127.0.0.1", port, app, threaded=True, request_handler=RedactingRequestHandler
     )
+
+
+__all__ = [
+    "RedactingRequestHandler",
+    "local_server",
+    "redact",
+]

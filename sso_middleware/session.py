@@ -142,3 +142,9 @@ class Sessions:
         if secure:
             morsel["secure"] = True
         return morsel.OutputString()
+
+
+__all__ = [
+    "Sessions",
+    "cookie_values",
+]

@@ -348,3 +348,13 @@ CLAIM_CHECKS: tuple[Callable[[Mapping[str, Any], TokenPolicy, float], None], ...
 )
 """Every claim check :func:`verify` runs on an authentic claim set, in order."""
 
+
+__all__ = [
+    "CLAIM_CHECKS",
+    "MAX_TOKEN_LENGTH",
+    "TokenPolicy",
+    "Verified",
+    "b64encode",
+    "sign",
+    "verify",
+]

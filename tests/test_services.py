@@ -169,3 +169,18 @@ def test_helpscout_round_trip_and_config() -> None:
         build(ret_relative=True)
     with pytest.raises(ConfigurationError, match="target"):
         build(dest_target=None, ret_relative=True, ret_forward_as="back", ret_param="back")
+
+
+def test_readme_service_of_your_own_runs_as_written() -> None:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if 'name="docs"' in b]
+    found: dict[str, Any] = {}
+    exec(compile(block, "README.md", "exec"), found)
+    docs = found["docs"]
+    assert docs.destination.listen == "/authcallback" and docs.returns.relative
+    r = Skin("wsgi").issuer(services=[docs]).get("/sso/docs?returnTo=/guide", headers={"X-User": "ada"})
+    assert r.status == 303 and r.location.startswith("https://docs.example.com/authcallback?")
+    assert "returnTo=%2Fguide" in r.location
