@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import random
-import time
+from datetime import datetime, timezone
 from typing import Any
 
 import jwt as pyjwt
@@ -80,9 +80,32 @@ STRICTER = {
 }
 
 
+NOW = 1_800_000_000
+
+
+@pytest.fixture(autouse=True)
+def pyjwt_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PyJWT reads the wall clock; give it the same fixed time ours gets (no mixed clocks)."""
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Frozen:  # type: ignore[override]
+            return cls.fromtimestamp(NOW, tz=timezone.utc)
+
+    monkeypatch.setattr("jwt.api_jwt.datetime", Frozen)
+
+
+def test_the_expiry_boundary_is_the_same_as_pyjwt() -> None:
+    policy = TokenPolicy(KeySet([Key(KEY)]), leeway=30)
+    for exp, accepted in ((NOW - 29, True), (NOW - 30, False), (NOW - 31, False)):
+        token = sign({"sub": "x", "exp": exp}, Key(KEY))
+        assert (ours_accepts(token, policy, NOW) is not None) is accepted
+        assert (pyjwt_accepts(token, NOW) is not None) is accepted
+
+
 def test_same_decision_as_pyjwt_on_good_and_bad_tokens() -> None:
     rng = random.Random(20261123)
-    now = int(time.time())
+    now = NOW
     policy = TokenPolicy(KeySet([Key(KEY)]), leeway=30)
     tokens = corpus(rng, now)
     accepted = disagreements = 0
@@ -112,5 +135,5 @@ def test_where_we_are_stricter_than_naive_decode(claims: dict[str, Any], code: s
     token = sign(claims, Key(KEY))
     assert pyjwt.decode(token, KEY, algorithms=["HS256"])  # the vendors' one-liner accepts it
     with pytest.raises(errors.InvalidToken) as e:
-        verify(token, TokenPolicy(KeySet([Key(KEY)])), time.time())
+        verify(token, TokenPolicy(KeySet([Key(KEY)])), NOW)
     assert e.value.code == code

@@ -276,10 +276,11 @@ def test_max_age_accepts_iat_only_tokens_while_young() -> None:
 
 
 def test_leeway_is_honoured() -> None:
+    # valid strictly before exp + leeway (RFC 7519 4.1.4; PyJWT draws the same line)
     token = sign({**good(), "exp": NOW}, Key(KEY))
-    assert verify(token, policy(leeway=10), NOW + 10)
+    assert verify(token, policy(leeway=10), NOW + 9.999)
     with pytest.raises(errors.TokenExpired):
-        verify(token, policy(leeway=10), NOW + 11)
+        verify(token, policy(leeway=10), NOW + 10)
 
 
 def test_issuer_audience_typ_when_configured() -> None:
@@ -311,3 +312,17 @@ def test_error_messages_never_contain_the_token() -> None:
             verify(token, policy(), NOW)
         except errors.SSOError as e:
             assert token[:20] not in str(e) or not token
+
+
+@pytest.mark.parametrize("depth", [31, 32, 33, 900, 2_500])
+def test_json_nesting_is_bounded_the_same_on_every_python(depth: int) -> None:
+    """A validly signed token nesting deeper than 32 is refused, whatever the Python version."""
+    inner = "[" * (depth - 1) + "]" * (depth - 1)
+    header = b64encode(b'{"alg":"HS256","typ":"JWT"}')
+    payload = b64encode(f'{{"sub":"x","exp":{NOW + 60},"x":{inner}}}'.encode())
+    token = f"{header}.{payload}.{b64encode(Key(KEY).sign(f'{header}.{payload}'.encode()))}"
+    if depth <= 32:
+        assert verify(token, policy(), NOW).claims["sub"] == "x"
+    else:
+        with pytest.raises(errors.InvalidToken):
+            verify(token, policy(), NOW)
