@@ -315,6 +315,12 @@ class VerifierMiddleware(Generic[App]):
             identity=tuple(identity or rules.identity),
         )
         secret = session_key if session_key is not None else service.keys.signing.derive("session")
+        as_bytes = secret.encode("utf-8") if isinstance(secret, str) else secret
+        if any(as_bytes == login.secret for login in service.keys.keys):
+            raise ConfigurationError(
+                "session_key: it equals a login key, so a session cookie would verify as a login "
+                "token (and sessions would renew for ever). Use a separate secret, or leave it out."
+            )
         self._sessions = Sessions(Key(secret, field="session_key"), cookie_name=cookie_name,
                                   max_age=session_max_age)
         self.app = app

@@ -23,6 +23,10 @@ ALGORITHMS: frozenset[str] = frozenset(_HASHES)
 """Algorithms this library signs and verifies (HMAC only; ``none`` never)."""
 
 
+# Asymmetric key material given where a shared secret belongs (PyJWT would refuse it per call).
+_KEY_MATERIAL = (b"-----BEGIN", b"ssh-rsa", b"ssh-ed25519", b"ecdsa-sha2-")
+
+
 class ShortKeyWarning(UserWarning):
     """A key is shorter than its algorithm's hash output (RFC 7518 §3.2)."""
 
@@ -62,10 +66,17 @@ class Key:
             raise ConfigurationError(
                 f"{field}: a key must be a str or bytes, not {type(secret).__name__}."
             )
-        if not secret:
+        if not secret.strip(b"\0"):  # HMAC pads keys with zeros: all zeros is the empty key
             raise ConfigurationError(
-                f"{field}: the key is empty. Pass the secret the service gave you "
-                "(for example from an environment variable that is actually set)."
+                f"{field}: the key is empty (or all zero bytes, which HMAC treats as empty). Pass "
+                "the secret the service gave you (for example from an environment variable that "
+                "is actually set)."
+            )
+        stripped = secret.strip()
+        if stripped.startswith(_KEY_MATERIAL) or (stripped.startswith(b"{") and b'"kty"' in stripped):
+            raise ConfigurationError(
+                f"{field}: this looks like a PEM, SSH or JWK key, not a shared secret. HMAC "
+                "algorithms (HS256/384/512) take the secret string the service gave you."
             )
         if kid is not None and (not isinstance(kid, str) or not kid):
             raise ConfigurationError(f"{field}: kid must be a non-empty string.")

@@ -12,6 +12,20 @@ from .errors import ConfigurationError
 _CORE = ("id", "email", "name")
 
 
+def encodable(value: str) -> bool:
+    """Whether UTF-8 can encode ``value`` (JSON lets a lone surrogate through; headers cannot)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _text(value: object) -> bool:
+    """A short string that is safe to hand an app."""
+    return isinstance(value, str) and len(value) <= 256 and encodable(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """The signed-in user: ``id``, ``email``, ``name`` and free ``attributes``.
@@ -45,8 +59,8 @@ class Principal:
         email, name = claims.get("email"), claims.get("name")
         return cls(
             subject,
-            email if isinstance(email, str) else None,
-            name if isinstance(name, str) else None,
+            email if _text(email) else None,
+            name if _text(name) else None,
             {k: v for k, v in claims.items() if k not in ("email", "name")},
         )
 
@@ -88,4 +102,5 @@ class Principal:
 
 __all__ = [
     "Principal",
+    "encodable",
 ]

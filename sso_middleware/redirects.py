@@ -154,10 +154,13 @@ def check_url(url: object, hosts: AllowedHosts) -> str:
     >>> check_url("https://feedback.acme.com/b/roadmap?x=1", AllowedHosts(["feedback.acme.com"]))
     'https://feedback.acme.com/b/roadmap?x=1'
     """
-    key = host_key(url) if isinstance(url, str) else None
-    if key is None or key not in hosts:
+    if not isinstance(url, str):
         raise RedirectNotAllowed()
-    return url  # type: ignore[return-value]
+    key = host_key(url)
+    # A path starting "//" would make the service's own page bounce the browser elsewhere.
+    if key is None or key not in hosts or urlsplit(url).path.startswith("//"):
+        raise RedirectNotAllowed()
+    return url
 
 
 def safe_relative_path(value: object) -> str | None:

@@ -8,12 +8,14 @@ description tells a ``VerifierMiddleware`` how to receive like that service.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from .errors import BadRequest, ConfigurationError, MissingClaim, RedirectMissing, RedirectNotAllowed
 from .keys import KeyInput, KeySet
@@ -220,6 +222,19 @@ class ReturnRules:
         return check_url(value, self.hosts)  # type: ignore[arg-type]
 
 
+def _not_json(claims: Mapping[str, Any]) -> str:
+    """Which claim cannot be written as JSON, for a configuration message (names, not values)."""
+    for name, value in claims.items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError):
+            return (
+                f"the claim {name!r} is a {type(value).__name__}, which JSON cannot carry; have the "
+                "extractor or claim builder return str, int, float, bool, None, lists or dicts."
+            )
+    return "the claims cannot be written as JSON."
+
+
 @dataclass(frozen=True, slots=True)
 class Pending:
     """A login request that passed every check but the user's: where to return, what to echo."""
@@ -308,7 +323,8 @@ class Service:
         builder = self.token.claims
         if builder is None:
             raise ConfigurationError(f"service {self.name!r} only receives: it has no claim builder.")
-        claims = dict(builder(principal))
+        # UUID primary keys (Django's UUIDField) travel as their canonical string
+        claims = {k: str(v) if isinstance(v, UUID) else v for k, v in builder(principal).items()}
         reserved = _RESERVED.intersection(claims)
         if reserved:
             raise ConfigurationError(
@@ -323,7 +339,10 @@ class Service:
         claims["iat"] = int(now)
         claims["exp"] = int(now) + self.token.ttl
         claims["jti"] = secrets.token_urlsafe(16)
-        token = sign(claims, self.keys.signing, typ=self.token.typ)
+        try:
+            token = sign(claims, self.keys.signing, typ=self.token.typ)
+        except (TypeError, ValueError) as e:
+            raise ConfigurationError(f"service {self.name!r}: {_not_json(claims)}") from e
         destination, forward = self.destination, self.returns.forward_as
         if destination.target is None:  # prepare() guarantees a return URL here
             return destination.placement.deliver(pending.return_url or "", token, ())

@@ -15,7 +15,9 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-_TOKEN_SHAPED = re.compile(r"[A-Za-z0-9_%-]{8,}\.[A-Za-z0-9_%-]{2,}\.[A-Za-z0-9_%-]{2,}")
+# a JWT, also when a client percent-encoded its dots (%2E)
+_DOT = r"(?:\.|%2[Ee])"
+_TOKEN_SHAPED = re.compile(rf"[A-Za-z0-9_%-]{{8,}}{_DOT}[A-Za-z0-9_%-]{{2,}}{_DOT}[A-Za-z0-9_%-]{{2,}}")
 
 
 def redact(text: str) -> str:
@@ -23,6 +25,8 @@ def redact(text: str) -> str:
 
     >>> redact("GET /login/eyJhbGciOiJI.eyJzdWIi.c2ln?ssoToken=x HTTP/1.1")
     'GET /login/[token]?[query] HTTP/1.1'
+    >>> redact("GET /login/eyJhbGciOiJI%2EeyJzdWIi%2Ec2ln HTTP/1.1")
+    'GET /login/[token] HTTP/1.1'
     """
     text = _TOKEN_SHAPED.sub("[token]", text)
     return re.sub(r"\?\S*", "?[query]", text)

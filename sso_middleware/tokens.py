@@ -34,9 +34,11 @@ from .errors import (
     UnknownKey,
 )
 from .keys import ALGORITHMS, Key, KeySet
+from .principal import encodable
 
 MAX_TOKEN_LENGTH = 8192
 MAX_JSON_DEPTH = 32
+MAX_IDENTITY_LENGTH = 512
 _SHAPE = re.compile(r"[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}")
 # Unpadded base64url length of each HMAC's output: the signature must be exactly this long.
 _SIGNATURE_LENGTH = {32: 43, 48: 64, 64: 86}
@@ -330,10 +332,22 @@ def _subject(claims: Mapping[str, Any], policy: TokenPolicy) -> str | int | None
         value = claims.get(name)
         if value is None or value == "":
             continue
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
+        if not _fits_identity(value):
             raise InvalidClaim(name)
-        return value
+        return value  # type: ignore[no-any-return]
     raise MissingTokenClaim(policy.identity[0])
+
+
+def _fits_identity(value: object) -> bool:
+    """A string of at most 512 characters that UTF-8 can encode, or a 64-bit integer.
+
+    Bounded so the session cookie stays under 4,096 bytes (browsers drop larger
+    ones), and encodable so ``REMOTE_USER`` and logs can carry it.
+    """
+    if isinstance(value, str):
+        return len(value) <= MAX_IDENTITY_LENGTH and value.isprintable() and encodable(value)
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**64
+
 
 
 def _check_identity(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
@@ -367,6 +381,7 @@ CLAIM_CHECKS: tuple[Callable[[Mapping[str, Any], TokenPolicy, float], None], ...
 
 __all__ = [
     "CLAIM_CHECKS",
+    "MAX_IDENTITY_LENGTH",
     "MAX_JSON_DEPTH",
     "MAX_TOKEN_LENGTH",
     "TokenPolicy",
