@@ -39,7 +39,7 @@ def _route_path(scope: Scope) -> str:
 def _headers(scope: Scope) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, value in scope["headers"]:
-        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        key, text = name.decode("latin-1"), value.decode("latin-1")  # ASGI names are lower-case
         # repeated headers join as a WSGI server joins them (cookies with "; ")
         found[key] = f"{found[key]}{'; ' if key == 'cookie' else ', '}{text}" if key in found else text
     return found

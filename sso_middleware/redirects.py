@@ -157,10 +157,17 @@ def check_url(url: object, hosts: AllowedHosts) -> str:
     if not isinstance(url, str):
         raise RedirectNotAllowed()
     key = host_key(url)
-    # A path starting "//" would make the service's own page bounce the browser elsewhere.
-    if key is None or key not in hosts or urlsplit(url).path.startswith("//"):
+    if key is None or key not in hosts or _path_of(url).startswith("//"):
+        # a path starting "//" would make the service's own page bounce the browser elsewhere
         raise RedirectNotAllowed()
     return url
+
+
+def _path_of(url: str) -> str:
+    """What follows the authority of an absolute URL (path, query, fragment)."""
+    rest = url.partition("://")[2]
+    end = _AUTHORITY_END.search(rest)
+    return rest[end.start() :] if end else ""
 
 
 def safe_relative_path(value: object) -> str | None:

@@ -15,7 +15,6 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
 
 from .errors import BadRequest, ConfigurationError, MissingClaim, RedirectMissing, RedirectNotAllowed
 from .keys import KeyInput, KeySet
@@ -23,7 +22,7 @@ from .messages import Reply, parse_query
 from .placements import TOKEN, FormField, PathSegment, Placement, QueryParameter, check_param
 from .principal import Principal
 from .redirects import AllowedHosts, check_url, host_key, safe_relative_path
-from .tokens import sign
+from .tokens import json_value, sign
 
 ClaimBuilder = Callable[[Principal], Mapping[str, Any]]
 
@@ -226,7 +225,7 @@ def _not_json(claims: Mapping[str, Any]) -> str:
     """Which claim cannot be written as JSON, for a configuration message (names, not values)."""
     for name, value in claims.items():
         try:
-            json.dumps(value, allow_nan=False)
+            json.dumps(value, allow_nan=False, default=json_value)
         except (TypeError, ValueError):
             return (
                 f"the claim {name!r} is a {type(value).__name__}, which JSON cannot carry; have the "
@@ -323,8 +322,7 @@ class Service:
         builder = self.token.claims
         if builder is None:
             raise ConfigurationError(f"service {self.name!r} only receives: it has no claim builder.")
-        # UUID primary keys (Django's UUIDField) travel as their canonical string
-        claims = {k: str(v) if isinstance(v, UUID) else v for k, v in builder(principal).items()}
+        claims = dict(builder(principal))
         reserved = _RESERVED.intersection(claims)
         if reserved:
             raise ConfigurationError(

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from .errors import (
     ConfigurationError,
@@ -102,6 +103,13 @@ def _shallow(obj: dict[str, Any]) -> bool:
     return True
 
 
+def json_value(value: object) -> str:
+    """JSON for the one non-JSON type ids commonly are: a UUID (Django's ``UUIDField``) as its string."""
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 def sign(claims: Mapping[str, Any], key: Key, *, typ: str | None = "JWT") -> str:
     """Sign ``claims`` as a compact JWS with ``key`` (header ``alg``, ``kid``, ``typ``).
 
@@ -119,7 +127,9 @@ def sign(claims: Mapping[str, Any], key: Key, *, typ: str | None = "JWT") -> str
     signing_input = (
         b64encode(json.dumps(header, separators=(",", ":")).encode())
         + "."
-        + b64encode(json.dumps(dict(claims), separators=(",", ":"), allow_nan=False).encode())
+        + b64encode(
+            json.dumps(dict(claims), separators=(",", ":"), allow_nan=False, default=json_value).encode()
+        )
     )
     return signing_input + "." + b64encode(key.sign(signing_input.encode("ascii")))
 
@@ -387,6 +397,7 @@ __all__ = [
     "TokenPolicy",
     "Verified",
     "b64encode",
+    "json_value",
     "sign",
     "verify",
 ]
