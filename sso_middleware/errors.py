@@ -87,6 +87,12 @@ class RedirectMissing(RequestError):
     message = "This service did not say where to return to, and no default is configured."
 
 
+class CrossSiteRequest(RequestError):
+    code = "cross_site_request"
+    status = 403
+    message = "This request came from another site, so it was refused."
+
+
 class BadRequest(RequestError):
     code = "bad_request"
     status = 400
@@ -193,6 +199,7 @@ class ReplayStoreFull(ReplayStoreUnavailable):
 __all__ = [
     "BadRequest",
     "ConfigurationError",
+    "CrossSiteRequest",
     "InvalidAlgorithm",
     "InvalidClaim",
     "InvalidSignature",

@@ -23,6 +23,7 @@ from urllib.parse import quote
 from .errors import (
     BadRequest,
     ConfigurationError,
+    CrossSiteRequest,
     MethodNotAllowed,
     NotAuthenticated,
     ReplayStoreUnavailable,
@@ -214,7 +215,23 @@ class Route:
     body_limit: int = 0
 
 
-_LOGOUT = Route("logout", ("GET", "HEAD", "POST"))
+_LOGOUT = Route("logout", ("POST",))
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether the browser says this request comes from our own pages.
+
+    ``Sec-Fetch-Site`` (every current browser) must not say another site; an
+    ``Origin``, when sent, must name this host. A cross-site form or ``<img>``
+    therefore cannot sign anyone out.
+    """
+    if request.header("sec-fetch-site") in ("cross-site", "same-site"):
+        return False
+    origin = request.header("origin")
+    if origin is None:
+        return True
+    host = (request.header("host") or "").lower()
+    return origin != "null" and origin.partition("://")[2].lower() == host
 
 
 def _receiver(key: KeyInput | None, path: str, placement: Placement | None,
@@ -241,7 +258,7 @@ class VerifierMiddleware(Generic[App]):
     :param app: the app to wrap (WSGI or ASGI, matching the skin).
     :param key: the shared secret of a generic receiver on ``path`` (or a ``Key``, or a list).
     :param service: receive the way this service does (``services.frill(...)``) instead.
-    :param path: the generic receiver's path; logout is ``{path}/logout`` either way.
+    :param path: the generic receiver's path; logout is a same-origin ``POST {path}/logout``.
     :param placement: where a generic receiver finds the token (default ``QueryParameter("token")``).
     :param algorithms: algorithms accepted (default: the keys' own; ``none`` never).
     :param issuer: accepted ``iss`` value(s); ``None`` accepts any, as the services do.
@@ -359,6 +376,8 @@ class VerifierMiddleware(Generic[App]):
             if len(request.body) > route.body_limit:
                 raise TokenTooLarge()
             if route is _LOGOUT:
+                if not _same_origin(request):
+                    raise CrossSiteRequest()
                 return redirect(self._default_return, ("Set-Cookie", self._sessions.close(request.secure)))
             return self._sign_in(request)
         except SSOError as e:

@@ -96,7 +96,7 @@ def test_live_round_trip_replay_and_logout(
         page = browser.get(f"{stand_in.url}/b/ideas?x=1")
         assert "signed in as 7" in page.text
         assert browser.get(location).status_code == 401  # replay over the wire
-        browser.get(f"{stand_in.url}/sso/logout")
+        assert browser.post(f"{stand_in.url}/sso/logout").status_code == 303
         assert "not signed in" in browser.get(f"{stand_in.url}/").text
     assert [login.claims["email"] for login in stand_in.logins] == ["a@x.io"]
     # every log but the test's own HTTP client (httpx logs the URLs it requests)

@@ -181,7 +181,7 @@ def test_logout(skin: Skin, clock: Clock) -> None:
     _, client = verifier(skin, clock)
     client.get(f"/sso?token={token()}")
     assert client.get("/").json()["user"] == "ada"
-    r = client.get("/sso/logout")
+    r = client.request("POST", "/sso/logout")
     assert r.status == 303 and "Max-Age=0" in r.headers["Set-Cookie"]
     assert client.get("/").json()["user"] is None
 
@@ -234,7 +234,7 @@ def test_generic_receiver_placements(skin: Skin, clock: Clock, placement: Any) -
     else:
         r = client.request("POST", "/auth", data={"token": token()})
     assert r.status == 303 and middleware.logins[0].principal.id == "ada"
-    assert client.get("/auth/logout").status == 303
+    assert client.request("POST", "/auth/logout").status == 303
 
 
 def test_other_paths_pass_through_anonymous(skin: Skin, clock: Clock) -> None:
@@ -485,16 +485,16 @@ def test_redirects_carry_no_content_type(skin: Skin, clock: Clock) -> None:
     _, client = verifier(skin, clock)
     r = client.get(f"/sso?token={token()}")
     assert r.status == 303 and "Content-Type" not in r.headers
-    r = client.get("/sso/logout")
+    r = client.request("POST", "/sso/logout")
     assert r.status == 303 and "Content-Type" not in r.headers
 
 
-@pytest.mark.parametrize("method", ["DELETE", "PUT", "PATCH", "OPTIONS"])
+@pytest.mark.parametrize("method", ["GET", "HEAD", "DELETE", "PUT", "PATCH", "OPTIONS"])
 def test_logout_answers_only_its_methods(skin: Skin, clock: Clock, method: str) -> None:
     _, client = verifier(skin, clock)
     client.get(f"/sso?token={token()}")
     r = client.request(method, "/sso/logout")
-    assert r.status == 405 and r.headers["Allow"] == "GET, HEAD, POST"
+    assert r.status == 405 and r.headers["Allow"] == "POST"
     assert "Set-Cookie" not in r.headers
     assert client.get("/dashboard").json()["user"] == "ada"
 
@@ -503,3 +503,32 @@ def test_head_gets_headers_without_a_body(skin: Skin, clock: Clock) -> None:
     _, client = verifier(skin, clock)
     r = client.request("HEAD", "/sso?token=junk")
     assert r.status == 400 and r.text == "" and int(r.headers["Content-Length"]) > 0
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "https://evil.com"},
+        {"Origin": "null"},
+        {"Origin": "http://localhost.evil.com"},
+    ],
+    ids=["fetch-cross-site", "fetch-same-site", "foreign-origin", "null-origin", "look-alike-origin"],
+)
+def test_logout_cannot_be_triggered_cross_site(skin: Skin, clock: Clock, headers: dict[str, str]) -> None:
+    _, client = verifier(skin, clock)
+    client.get(f"/sso?token={token()}")
+    r = client.request("POST", "/sso/logout", headers={**headers, "Accept": "application/json"})
+    assert r.status == 403 and r.json()["error"] == "cross_site_request"
+    assert "Set-Cookie" not in r.headers
+    assert client.get("/dashboard").json()["user"] == "ada"
+
+
+@pytest.mark.parametrize("headers", [{}, {"Sec-Fetch-Site": "same-origin"}, {"Origin": "http://localhost"},
+                                     {"Sec-Fetch-Site": "none"}])
+def test_logout_from_our_own_pages(skin: Skin, clock: Clock, headers: dict[str, str]) -> None:
+    _, client = verifier(skin, clock)
+    client.get(f"/sso?token={token()}")
+    assert client.request("POST", "/sso/logout", headers=headers).status == 303
+    assert client.get("/dashboard").json()["user"] is None
