@@ -435,7 +435,7 @@ class VerifierMiddleware(Generic[App]):
 
     def _session(self, cookie_header: str, secure: bool) -> tuple[Any, str | None]:
         """The session's user (as ``_view`` makes it), and a ``Set-Cookie`` clearing a bad cookie."""
-        user, sent = self._sessions.read(cookie_header, self._clock(), self._view)
+        user, sent = self._sessions.read(cookie_header, self._clock(), self._view, secure)
         if user is None and sent:
             return None, self._sessions.close(secure)
         return user, None

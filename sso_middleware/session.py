@@ -39,7 +39,8 @@ class Sessions:
 
     A new cookie (fresh ``sid``) on every login, so no session can be fixed in
     advance; HttpOnly, SameSite=Lax (Strict would drop the cookie on the
-    cross-site landing), Secure on https, Path=/, Max-Age. The cookie is signed
+    cross-site landing), Secure and the ``__Host-`` name prefix on https, Path=/,
+    Max-Age. The cookie is signed
     with a key of its own (by default derived from the verifier's key for this
     purpose only), so a session cookie never verifies as a login token.
     Verified cookies are cached (bounded, oldest out first, expiry honoured) to
@@ -47,7 +48,7 @@ class Sessions:
 
     >>> sessions = Sessions(Key("a-secret-of-at-least-thirty-two-bytes!"))
     >>> cookie = sessions.open(Principal(7, "ada@example.com", "Ada"), "frill", 1000.0, True)
-    >>> cookie.startswith("sso_session=")
+    >>> cookie.startswith("__Host-sso_session=")
     True
     """
 
@@ -70,7 +71,8 @@ class Sessions:
             KeySet([key]), typ=_TYP, required=("sub", "sid"), identity=("sub",), leeway=0,
             max_lifetime=max_age,
         )
-        self._cache: dict[str, tuple[Any, float]] = {}
+        # one cache per scheme: the same header names a different cookie on https (__Host-)
+        self._caches: tuple[dict[str, tuple[Any, float]], ...] = ({}, {})
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -90,8 +92,13 @@ class Sessions:
         """A ``Set-Cookie`` value that deletes the session."""
         return self._cookie("", 0, secure)
 
+    def name(self, secure: bool) -> str:
+        """The cookie's name: on https with the ``__Host-`` prefix, which browsers only accept
+        from this very host (Secure, Path=/, no Domain), so a sibling subdomain cannot plant one."""
+        return "__Host-" + self.cookie_name if secure else self.cookie_name
+
     def read(
-        self, cookie_header: str, now: float, view: Callable[[Principal], T]
+        self, cookie_header: str, now: float, view: Callable[[Principal], T], secure: bool = False
     ) -> tuple[T | None, bool]:
         """The session in a ``Cookie`` header as ``view(principal)``, and whether a session
         cookie was sent at all.
@@ -106,13 +113,14 @@ class Sessions:
         """
         if self.cookie_name not in cookie_header:
             return None, False
-        cached = self._cache.get(cookie_header)
+        cache = self._caches[secure]
+        cached = cache.get(cookie_header)
         if cached is not None:
             if now <= cached[1]:
                 return cached[0], True
             with self._lock:
-                self._cache.pop(cookie_header, None)
-        values = set(cookie_values(cookie_header, self.cookie_name))
+                cache.pop(cookie_header, None)
+        values = set(cookie_values(cookie_header, self.name(secure)))
         if len(values) != 1:
             return None, False
         value = values.pop()
@@ -124,7 +132,6 @@ class Sessions:
             return None, True
         claims = verified.claims
         result = view(Principal.from_claims(verified.subject, claims))
-        cache = self._cache
         with self._lock:  # eviction iterates the dict: keep other threads' writes out meanwhile
             if len(cache) >= self._cache_size:
                 cache.pop(next(iter(cache), ""), None)  # oldest first: dicts keep insertion order
@@ -133,8 +140,9 @@ class Sessions:
 
     def _cookie(self, value: str, max_age: int, secure: bool) -> str:
         cookie: SimpleCookie = SimpleCookie()
-        cookie[self.cookie_name] = value
-        morsel = cookie[self.cookie_name]
+        name = self.name(secure)
+        cookie[name] = value
+        morsel = cookie[name]
         morsel["path"] = "/"
         morsel["max-age"] = max_age
         morsel["httponly"] = True

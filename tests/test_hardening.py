@@ -178,3 +178,21 @@ def test_client_gone_mid_body_gets_no_answer_and_no_error() -> None:
     scope = {"type": "http", "method": "POST", "path": "/sso", "query_string": b"", "headers": []}
     asyncio.run(app(scope, receive, send))
     assert sent == [] and not app.logins
+
+
+# 4. cookie tossing -----------------------------------------------------------------------------
+
+
+def test_https_session_uses_the_host_prefix_and_ignores_a_planted_cookie(skin: Skin) -> None:
+    _, client = skin.verifier(key=KEY, clock=Clock(NOW))
+    r = client.get(f"/sso?token={token(sub='ada')}", https=True)
+    cookie = r.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-sso_session=") and "Secure" in cookie and "Domain" not in cookie
+    value = cookie.split(";", 1)[0].split("=", 1)[1]
+    assert client.get("/", https=True).json()["user"] == "ada"
+    # what a sibling subdomain could plant: a plain-named cookie, even a valid one, is ignored on https
+    app = skin.module.VerifierMiddleware(skin.echo, key=KEY, clock=Clock(NOW))
+    other = skin.client(app)
+    other.set_cookie("sso_session", value)
+    assert other.get("/", https=True).json()["user"] is None
+    assert other.get("/").json()["user"] == "ada"  # (the same cookie is sent, and valid, over http)

@@ -14,7 +14,8 @@ NOW = 1_800_000_000.0
 def _value(set_cookie: str) -> str:
     cookie: SimpleCookie = SimpleCookie()
     cookie.load(set_cookie)
-    return cookie["sso_session"].value
+    (morsel,) = cookie.values()
+    return morsel.value
 
 
 def test_cookie_attributes_and_fresh_sid() -> None:
@@ -25,6 +26,20 @@ def test_cookie_attributes_and_fresh_sid() -> None:
     for part in ("HttpOnly", "SameSite=Lax", "Secure", "Path=/", "Max-Age=28800"):
         assert part in a
     assert len(a) < 1024
+    assert a.startswith("__Host-sso_session=")  # on https only this host can set it
+
+
+def test_https_reads_only_the_host_prefixed_cookie() -> None:
+    sessions = Sessions(Key(KEY))
+    plain = _value(sessions.open(Principal(7), "frill", NOW, secure=False))
+    hosted = _value(sessions.open(Principal(8), "frill", NOW, secure=True))
+    same = lambda p: p  # noqa: E731
+    # a plain-named cookie (which a sibling subdomain could plant) is not a session on https ...
+    assert sessions.read(f"sso_session={plain}", NOW, same, True) == (None, False)
+    # ... the __Host- one is, and the same header read over http is not confused by the cache
+    header = f"sso_session={plain}; __Host-sso_session={hosted}"
+    assert sessions.read(header, NOW, same, True)[0].id == 8  # type: ignore[union-attr]
+    assert sessions.read(header, NOW, same, False)[0].id == 7  # type: ignore[union-attr]
 
 
 def test_cache_is_bounded_and_honours_expiry() -> None:
@@ -35,7 +50,7 @@ def test_cache_is_bounded_and_honours_expiry() -> None:
     for i, header in enumerate(headers):
         principal, sent = sessions.read(header, NOW + 1, lambda p: p)
         assert sent and principal is not None and principal.id == i
-    assert len(sessions._cache) == 2 and headers[0] not in sessions._cache
+    assert len(sessions._caches[False]) == 2 and headers[0] not in sessions._caches[False]
     assert sessions.read(headers[2], NOW + 100, lambda p: p)[0] is not None
     assert sessions.read(headers[2], NOW + 101, lambda p: p) == (None, True)
 
