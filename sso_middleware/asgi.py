@@ -117,12 +117,8 @@ _ANONYMOUS = UnauthenticatedUser()
 class IssuerMiddleware(flows.IssuerMiddleware[ASGIApp]):
     """Signs your users in to services: owns ``{prefix}/{service}``, passes everything else.
 
-    On a login path it checks the service's return URL against the service's
-    hosts, asks ``user`` (called with a ``starlette.requests.Request``; may be
-    async) who is signed in, and redirects (or auto-POSTs) there with a
-    short-lived token. Nobody signed in: a redirect to
-    ``login_url?next=<this URL>``, or a 401 without one. Lifespan, websocket
-    and every other request pass through untouched. The options are those of
+    ``user`` is called with a ``starlette.requests.Request`` and may be async. Lifespan,
+    websocket and every other request pass through untouched. Options: see
     :class:`sso_middleware.flows.IssuerMiddleware`.
 
     >>> from sso_middleware import services
@@ -147,15 +143,9 @@ class IssuerMiddleware(flows.IssuerMiddleware[ASGIApp]):
 class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):
     """The receiving side: verifies a sign-in token once, opens a session, exposes the user.
 
-    The token is checked fully (algorithm allow-list, signature, ``exp`` or a
-    maximum age, maximum lifetime, issuer/audience/type when configured,
-    required claims) and its ``jti`` consumed before the session opens; the
-    browser is then sent on with a 303 so the token leaves the URL. Later
-    requests with the session cookie get ``scope["user"]`` (an :class:`SSOUser`),
-    ``scope["auth"]`` and ``scope["sso_middleware.principal"]``, so
-    ``request.user`` and ``@requires("authenticated")`` work.
-    ``{path}/logout`` ends the session. Accepted logins are recorded in
-    ``logins``. The options are those of :class:`sso_middleware.flows.VerifierMiddleware`.
+    A session's requests get ``scope["user"]`` (an :class:`SSOUser`), ``scope["auth"]`` and
+    ``scope["sso_middleware.principal"]``, so ``request.user`` and ``@requires("authenticated")``
+    work. Options: see :class:`sso_middleware.flows.VerifierMiddleware`.
 
     >>> async def app(scope, receive, send): ...
     >>> app = VerifierMiddleware(app, key="a-secret-of-at-least-thirty-two-bytes!")

@@ -103,6 +103,11 @@ class Ticket:
 class IssuerMiddleware(Generic[App]):
     """Everything the issuer middleware decides; the skins add ``__call__``.
 
+    On a login path it checks the method and the service's return URL against the service's
+    hosts, then asks ``user`` who is signed in, and sends the browser to the service with a
+    short-lived token (redirect or auto-submitting form). Nobody signed in: a redirect to
+    ``login_url?next=<this URL>``, or a 401 without one.
+
     :param app: the app to wrap (WSGI or ASGI, matching the skin).
     :param services: the destinations, e.g. ``services.frill(...)``.
     :param user: the extractor, ``request -> Principal | Mapping | object | None``, called
@@ -254,6 +259,12 @@ def _receiver(key: KeyInput | None, path: str, placement: Placement | None,
 
 class VerifierMiddleware(Generic[App]):
     """Everything the verifier middleware decides; the skins add ``__call__``.
+
+    The token is checked fully (format, algorithm allow-list, signature, ``exp`` or a maximum
+    age, maximum lifetime, ``iss``/``aud``/``typ`` when configured, required claims, identity)
+    and its one-time id consumed before the session opens; the browser is then sent on with a
+    303 to a same-site path, so the token leaves the URL. ``POST {path}/logout`` (same-origin
+    only) ends the session. Accepted logins are recorded in ``logins``.
 
     :param app: the app to wrap (WSGI or ASGI, matching the skin).
     :param key: the shared secret of a generic receiver on ``path`` (or a ``Key``, or a list).

@@ -61,11 +61,8 @@ def _request(environ: WSGIEnvironment, body_limit: int = 0) -> Request:
 class IssuerMiddleware(flows.IssuerMiddleware[WSGIApp]):
     """Signs your users in to services: owns ``{prefix}/{service}``, passes everything else.
 
-    On a login path it checks the service's return URL against the service's
-    hosts, asks ``user`` (called with a ``werkzeug.Request``) who is signed in,
-    and redirects (or auto-POSTs) there with a short-lived token. Nobody signed
-    in: a redirect to ``login_url?next=<this URL>``, or a 401 without one.
-    The options are those of :class:`sso_middleware.flows.IssuerMiddleware`.
+    ``user`` is called with a ``werkzeug.Request``. Options: see
+    :class:`sso_middleware.flows.IssuerMiddleware`.
 
     >>> from sso_middleware import services
     >>> from sso_middleware.extractors import remote_user
@@ -88,14 +85,8 @@ class IssuerMiddleware(flows.IssuerMiddleware[WSGIApp]):
 class VerifierMiddleware(flows.VerifierMiddleware[WSGIApp]):
     """The receiving side: verifies a sign-in token once, opens a session, exposes the user.
 
-    The token is checked fully (algorithm allow-list, signature, ``exp`` or a
-    maximum age, maximum lifetime, issuer/audience/type when configured,
-    required claims) and its ``jti`` consumed before the session opens; the
-    browser is then sent on with a 303 so the token leaves the URL. Later
-    requests with the session cookie get ``environ["REMOTE_USER"]`` and
-    ``environ["sso_middleware.principal"]``. ``{path}/logout`` ends the session.
-    Accepted logins are recorded in ``logins`` (for tests). The options are
-    those of :class:`sso_middleware.flows.VerifierMiddleware`.
+    A session's requests get ``environ["REMOTE_USER"]`` and ``environ["sso_middleware.principal"]``.
+    Options: see :class:`sso_middleware.flows.VerifierMiddleware`.
 
     >>> app = VerifierMiddleware(lambda e, s: [], key="a-secret-of-at-least-thirty-two-bytes!")
     >>> app.logins
