@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from .errors import ConfigurationError
 from .messages import MAX_FORM, Reply, Request, parse_query, post_form, redirect
@@ -114,8 +114,7 @@ class PathSegment(Placement):
     __slots__ = ()
 
     def check_target(self, target: str, where: str) -> None:
-        path = target.split("://", 1)[-1].partition("/")[2].partition("?")[0]
-        if target.count(TOKEN) != 1 or not path.endswith(TOKEN):
+        if target.count(TOKEN) != 1 or not urlsplit(target).path.endswith(TOKEN):
             raise ConfigurationError(
                 f"{where}: with placement=PathSegment() the target must end its path with "
                 f"'{TOKEN}', e.g. 'https://acme.invoiced.com/login/{TOKEN}'."

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import BadRequest, ConfigurationError, MissingClaim, RedirectMissing, RedirectNotAllowed
 from .keys import KeyInput, KeySet
@@ -144,8 +145,7 @@ class Destination:
                     "with no credentials."
                 )
             placement.check_target(target, "target")
-            base: str | None = target.split("://", 1)[1].partition("/")[2].partition("?")[0]
-            base = "/" + (base or "")
+            base: str | None = urlsplit(target).path or "/"
         elif self.path is not None:
             if safe_relative_path(self.path) is None or "?" in self.path or "#" in self.path:
                 raise ConfigurationError(f"path {self.path!r}: use a path such as '/sso'.")
