@@ -52,10 +52,17 @@ def browser() -> Iterator[Any]:
 
 
 def _wait_for(driver: Any, text: str) -> str:
+    """The page's text once it contains ``text``. While a redirect chain runs the page is replaced
+    under us, so a read that finds the old page gone is retried, not failed."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, 10).until(lambda d: text in d.find_element("tag name", "body").text)
-    return str(driver.find_element("tag name", "body").text)
+    def page_text(d: Any) -> str | bool:
+        body = str(d.find_element("tag name", "body").text)
+        return body if text in body else False
+
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return str(WebDriverWait(driver, 10, ignored_exceptions=ignored).until(page_text))
 
 
 def test_demo_click_through_in_a_browser(browser: Any) -> None:
