@@ -386,7 +386,7 @@ class VerifierMiddleware(Generic[App]):
                 raise MethodNotAllowed(f"This address only accepts {' or '.join(route.methods)}.")
             if len(request.body) > route.body_limit:
                 raise TokenTooLarge()
-            if route is _LOGOUT:
+            if route.action == "logout":
                 if not _same_origin(request):
                     raise CrossSiteRequest()
                 return redirect(self._default_return, ("Set-Cookie", self._sessions.close(request.secure)))

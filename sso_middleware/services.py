@@ -9,7 +9,6 @@ description tells a ``VerifierMiddleware`` how to receive like that service.
 from __future__ import annotations
 
 import json
-import math
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
@@ -23,7 +22,7 @@ from .messages import Reply, parse_query
 from .placements import TOKEN, FormField, PathSegment, Placement, QueryParameter, check_param
 from .principal import Principal
 from .redirects import AllowedHosts, check_url, host_key, safe_relative_path
-from .tokens import json_value, sign
+from .tokens import check_seconds, json_value, sign
 
 ClaimBuilder = Callable[[Principal], Mapping[str, Any]]
 
@@ -42,15 +41,6 @@ def need(principal: Principal, field: str) -> Any:
     if value is None or value == "":
         raise MissingClaim(field)
     return value
-
-
-def _seconds(value: object, label: str, *, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-        math.isfinite(value) and value > 0
-    ):
-        raise ConfigurationError(f"{label} must be a finite, positive number of seconds.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +79,8 @@ class TokenRules:
             raise ConfigurationError("ttl must be whole seconds between 1 and 86400.")
         if self.typ is not None and not (isinstance(self.typ, str) and _TYP.fullmatch(self.typ)):
             raise ConfigurationError(f"typ {self.typ!r} is not a media type name.")
-        _seconds(self.max_age, "max_age", allow_none=True)
+        if self.max_age is not None:
+            check_seconds(self.max_age, "max_age")
         object.__setattr__(self, "required", tuple(self.required))
         object.__setattr__(self, "identity", tuple(self.identity))
         if not self.identity:

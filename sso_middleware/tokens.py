@@ -16,7 +16,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -134,6 +134,21 @@ def sign(claims: Mapping[str, Any], key: Key, *, typ: str | None = "JWT") -> str
     return signing_input + "." + b64encode(key.sign(signing_input.encode("ascii")))
 
 
+def check_seconds(value: object, label: str, *, zero_ok: bool = False, maximum: float = math.inf) -> None:
+    """Refuse a configured duration that is not a finite number of seconds in range.
+
+    >>> check_seconds(float("nan"), "leeway")
+    Traceback (most recent call last):
+    ...
+    sso_middleware.errors.ConfigurationError: leeway must be a finite number of seconds, not nan.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigurationError(f"{label} must be a finite number of seconds, not {value!r}.")
+    if value < 0 or (value == 0 and not zero_ok) or value > maximum:
+        lowest = "0" if zero_ok else "more than 0"
+        raise ConfigurationError(f"{label} must be {lowest} and at most {maximum} seconds.")
+
+
 @dataclass(frozen=True)
 class TokenPolicy:
     """What a verifier accepts. Built once; :func:`verify` applies it.
@@ -164,16 +179,10 @@ class TokenPolicy:
     _signature_lengths: frozenset[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("leeway", "max_lifetime", "max_age"):
-            value = getattr(self, name)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
-            ):
-                raise ConfigurationError(f"{name} must be a finite number of seconds, not {value!r}.")
-        if not 0 <= self.leeway <= 300:
-            raise ConfigurationError("leeway must be between 0 and 300 seconds.")
-        if self.max_lifetime <= 0 or (self.max_age is not None and self.max_age <= 0):
-            raise ConfigurationError("max_lifetime and max_age must be positive.")
+        check_seconds(self.leeway, "leeway", zero_ok=True, maximum=300)
+        check_seconds(self.max_lifetime, "max_lifetime")
+        if self.max_age is not None:
+            check_seconds(self.max_age, "max_age")
         if self.algorithms is None:
             object.__setattr__(self, "algorithms", self.keys.algorithms)
         elif not set(self.algorithms) <= ALGORITHMS:
@@ -256,9 +265,8 @@ def verify(token: object, policy: TokenPolicy, now: float) -> Verified:
         raise InvalidSignature()
 
     claims = _json_object(_b64decode(payload_b64))
-    for check in CLAIM_CHECKS:
-        check(claims, policy, now)
-    return Verified(claims, header, _subject(claims, policy), _expires(claims, policy), _once(claims))
+    expires, subject = check_claims(claims, policy, now)
+    return Verified(claims, header, subject, expires, _once(claims))
 
 
 # -- the claim checks, one per claim, in the order they run ----------------------------
@@ -287,7 +295,8 @@ def _expires(claims: Mapping[str, Any], policy: TokenPolicy) -> float:
     return iat + policy.max_age
 
 
-def _check_exp(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
+def _check_exp(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> float:
+    """Refuse an expired or overlong token; its expiry time."""
     exp = _expires(claims, policy)
     leeway = policy.leeway
     if now >= exp + leeway:  # RFC 7519 4.1.4: valid only *before* exp
@@ -297,6 +306,7 @@ def _check_exp(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> No
         iat is not None and exp - iat > policy.max_lifetime + leeway
     ):
         raise TokenLifetimeTooLong()
+    return exp
 
 
 def _check_iss(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
@@ -360,12 +370,13 @@ def _fits_identity(value: object) -> bool:
 
 
 
-def _check_identity(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
+def _check_identity(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> str | int | None:
+    """Refuse a ``sub``/``id`` of the wrong type or an unusable identity; the identity."""
     for name in ("sub", "id"):  # whoever reads them later gets a string or an integer
         value = claims.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
             raise InvalidClaim(name)
-    _subject(claims, policy)
+    return _subject(claims, policy)
 
 
 def _once(claims: Mapping[str, Any]) -> str:
@@ -376,27 +387,29 @@ def _once(claims: Mapping[str, Any]) -> str:
     return "claims:" + hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
-CLAIM_CHECKS: tuple[Callable[[Mapping[str, Any], TokenPolicy, float], None], ...] = (
-    _check_iat,
-    _check_nbf,
-    _check_exp,
-    _check_iss,
-    _check_aud,
-    _check_jti,
-    _check_required,
-    _check_identity,
-)
-"""Every claim check :func:`verify` runs on an authentic claim set, in order."""
+def check_claims(
+    claims: Mapping[str, Any], policy: TokenPolicy, now: float
+) -> tuple[float, str | int | None]:
+    """Every claim check, in order, on an authentic claim set; its expiry time and identity."""
+    _check_iat(claims, policy, now)
+    _check_nbf(claims, policy, now)
+    expires = _check_exp(claims, policy, now)
+    _check_iss(claims, policy, now)
+    _check_aud(claims, policy, now)
+    _check_jti(claims, policy, now)
+    _check_required(claims, policy, now)
+    return expires, _check_identity(claims, policy, now)
 
 
 __all__ = [
-    "CLAIM_CHECKS",
     "MAX_IDENTITY_LENGTH",
     "MAX_JSON_DEPTH",
     "MAX_TOKEN_LENGTH",
     "TokenPolicy",
     "Verified",
     "b64encode",
+    "check_claims",
+    "check_seconds",
     "json_value",
     "sign",
     "verify",
