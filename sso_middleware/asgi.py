@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 
-import anyio.to_thread
 from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response
@@ -146,6 +145,8 @@ class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):
     A session's requests get ``scope["user"]`` (an :class:`SSOUser`), ``scope["auth"]`` and
     ``scope["sso_middleware.principal"]``, so ``request.user`` and ``@requires("authenticated")``
     work. Options: see :class:`sso_middleware.flows.VerifierMiddleware`.
+    ``await sign_out_everywhere(user_id)`` ends every session of a user on every host sharing
+    the replay store.
 
     >>> async def app(scope, receive, send): ...
     >>> app = VerifierMiddleware(app, key="a-secret-of-at-least-thirty-two-bytes!")
@@ -155,6 +156,11 @@ class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):
 
     def _view(self, principal: Principal) -> SSOUser:
         return SSOUser(principal)
+
+    async def sign_out_everywhere(self, user_id: object) -> None:
+        """End every session ``user_id`` opened until now (raises ``ReplayStoreUnavailable``
+        when the store cannot record it)."""
+        await self._arun(self._sign_out_everywhere(user_id))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -167,17 +173,13 @@ class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):
                 body = await _body(receive, route.body_limit) if route.body_limit else b""
                 if body is None:
                     return  # the client is gone: nobody to answer
-                request = _request(scope, body)
-                if self.blocking:
-                    reply = await anyio.to_thread.run_sync(self._answer, route, request)
-                else:
-                    reply = self._answer(route, request)
+                reply = await self._arun(self._answer(route, _request(scope, body)))
                 await _response(reply)(scope, receive, send)
                 return
 
         header = _cookie(scope)
         secure = scope.get("scheme") in ("https", "wss")
-        user, clear = self._session(header, secure) if header else (None, None)
+        user, clear = await self._arun(self._session(header, secure)) if header else (None, None)
         if user is not None:
             scope["user"] = user
             scope["auth"] = _AUTHENTICATED

@@ -87,7 +87,8 @@ def build(base_url: str) -> WSGIApplication:
 
     def current_user(request: Request) -> Principal | None:
         header = request.headers.get("Cookie")
-        principal = sessions.read(header, time.time(), Principal.coerce)[0] if header else None
+        session = sessions.read(header, time.time(), Principal.coerce)[0] if header else None
+        principal = session.view if session else None
         return Principal.coerce(USERS.get(str(principal.id))) if principal else None
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

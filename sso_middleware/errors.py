@@ -27,10 +27,13 @@ class SSOError(Exception):
     code: str = "sso_error"
     status: int = 400
     message: str = "Single sign-on failed."
+    detail: str = ""
+    """What the log line adds (a refused host, a timeout): safe to log, never shown to the browser."""
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: str | None = None, *, detail: str = "") -> None:
         if message is not None:
             self.message = message
+        self.detail = detail
         super().__init__(self.message)
 
 
@@ -190,6 +193,12 @@ class ReplayStoreUnavailable(RequestError):
     message = "Sign-in is temporarily unavailable. Please try again."
 
 
+class SessionRevoked(RequestError):
+    code = "session_revoked"
+    status = 401
+    message = "This session has ended. Please sign in again."
+
+
 class ReplayStoreFull(ReplayStoreUnavailable):
     code = "replay_store_full"
     status = 503
@@ -214,6 +223,7 @@ __all__ = [
     "ReplayStoreUnavailable",
     "RequestError",
     "SSOError",
+    "SessionRevoked",
     "TokenExpired",
     "TokenLifetimeTooLong",
     "TokenMissing",

@@ -15,7 +15,7 @@ import inspect
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import quote
@@ -27,7 +27,7 @@ from .errors import (
     MethodNotAllowed,
     NotAuthenticated,
     ReplayStoreUnavailable,
-    RequestError,
+    SessionRevoked,
     SSOError,
     TokenMissing,
     TokenReplayed,
@@ -40,13 +40,15 @@ from .principal import Principal
 from .redirects import safe_relative_path, with_params, without_params
 from .replay import MemoryReplayStore, ReplayStore
 from .services import Destination, Pending, Service, TokenRules
-from .session import Sessions
+from .session import Sessions, user_key
+from .steps import Steps, adrive, drive
 from .tokens import TokenPolicy, Verified, verify
 
 logger = logging.getLogger("sso_middleware")
 
 Clock = Callable[[], float]
 App = TypeVar("App")
+T = TypeVar("T")
 _SAFE_METHODS = ("GET", "HEAD")
 
 
@@ -83,9 +85,17 @@ def _refuse(err: SSOError, request: Request, service: str, allow: Sequence[str])
         logger.error("sso_middleware is misconfigured (service=%s): %s", service, err.message)
         err = ConfigurationError()
     else:
-        logger.info("refused request service=%s code=%s", service, err.code)
+        _log_refusal(service, err)
     extra = (("Allow", ", ".join(allow)),) if err.status == 405 else ()
     return _for(request, error(err, request.header("accept"), *extra))
+
+
+def _log_refusal(service: str, err: SSOError) -> None:
+    """One INFO line per refusal: service, code and the error's safe detail (never the token)."""
+    if err.detail:
+        logger.info("refused request service=%s code=%s detail=%s", service, err.code, err.detail)
+    else:
+        logger.info("refused request service=%s code=%s", service, err.code)
 
 
 # -- issuer ---------------------------------------------------------------------
@@ -118,7 +128,8 @@ class IssuerMiddleware(Generic[App]):
     :param clock: the time source (tests pass a controllable one).
     """
 
-    _async_extractors: ClassVar[bool] = True
+    _awaits: ClassVar[bool] = True
+    """Whether the skin can await (an async extractor, an asyncio replay store)."""
 
     def __init__(
         self,
@@ -133,7 +144,7 @@ class IssuerMiddleware(Generic[App]):
         name = type(self).__name__
         if not callable(user):
             raise ConfigurationError("user: pass a callable(request) returning the signed-in user.")
-        if not self._async_extractors and (
+        if not self._awaits and (
             inspect.iscoroutinefunction(user) or inspect.iscoroutinefunction(type(user).__call__)
         ):
             raise ConfigurationError(
@@ -280,7 +291,8 @@ class VerifierMiddleware(Generic[App]):
     :param leeway: clock skew tolerated, 0 to 300 seconds.
     :param max_lifetime: longest validity a token may claim, in seconds.
     :param max_age: accept tokens with ``iat`` but no ``exp`` for this long.
-    :param replay_store: where one-time ids live (default: bounded, in this process).
+    :param replay_store: where one-time ids and revoked sessions live (default: bounded, in
+        this process; share a ``RedisReplayStore`` between processes and hosts).
     :param session_key: the session cookie's key (default: derived from the login key).
     :param cookie_name: the session cookie's name.
     :param session_max_age: session lifetime in seconds.
@@ -288,6 +300,8 @@ class VerifierMiddleware(Generic[App]):
     :param on_login: called with each accepted :class:`Login`.
     :param clock: the time source (tests pass a controllable one).
     """
+
+    _awaits: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -328,7 +342,15 @@ class VerifierMiddleware(Generic[App]):
                 f"default_return {default_return!r}: use a same-site path such as '/'."
             )
         if replay_store is not None and not isinstance(replay_store, ReplayStore):
-            raise ConfigurationError("replay_store: pass a MemoryReplayStore or RedisReplayStore.")
+            raise ConfigurationError(
+                "replay_store: pass a MemoryReplayStore or RedisReplayStore (or an object with "
+                "the ReplayStore methods, sync and async)."
+            )
+        if replay_store is not None and replay_store.asynchronous and not self._awaits:
+            raise ConfigurationError(
+                f"replay_store: {type(self).__name__} is WSGI and cannot await a redis.asyncio "
+                "client; pass a redis.Redis client (or use sso_middleware.asgi)."
+            )
         rules = service.token
         self._policy = TokenPolicy(
             service.keys,
@@ -368,18 +390,28 @@ class VerifierMiddleware(Generic[App]):
         self._on_login = on_login
         self._clock = clock
 
-    @property
-    def blocking(self) -> bool:
-        """Whether answering a login may block (a network replay store): ASGI runs it in a thread."""
-        return self._replay_store.blocking
-
     def _route(self, method: str, path: str, query: str) -> Route | None:
         """Is this request ours? Cheap: string compares only."""
         if path == self._logout_path:
             return _LOGOUT
         return self._login if self._placement.matches(self._listen, path, query) else None
 
-    def _answer(self, route: Route, request: Request) -> Reply:
+    # Every answer that needs the replay store is written once, as steps that yield each
+    # StoreCall: _run makes the calls (WSGI), _arun awaits them (ASGI).
+
+    def _run(self, steps: Steps[StoreCall, T]) -> T:
+        store = self._replay_store
+        return drive(steps, lambda call: getattr(store, call.method)(*call.args))
+
+    async def _arun(self, steps: Steps[StoreCall, T]) -> T:
+        store = self._replay_store
+
+        def send(call: StoreCall) -> Awaitable[Any]:
+            return getattr(store, "a" + call.method)(*call.args)  # type: ignore[no-any-return]
+
+        return await adrive(steps, send)
+
+    def _answer(self, route: Route, request: Request) -> Steps[StoreCall, Reply]:
         """Answer a login or logout; every failure becomes its error page (no cookie, no token)."""
         try:
             if request.method not in route.methods:
@@ -387,21 +419,19 @@ class VerifierMiddleware(Generic[App]):
             if len(request.body) > route.body_limit:
                 raise TokenTooLarge()
             if route.action == "logout":
-                if not _same_origin(request):
-                    raise CrossSiteRequest()
-                return redirect(self._default_return, ("Set-Cookie", self._sessions.close(request.secure)))
-            return self._sign_in(request)
+                return (yield from self._sign_out(request))
+            return (yield from self._sign_in(request))
         except SSOError as e:
             return _refuse(e, request, self._service, route.methods)
 
-    def _sign_in(self, request: Request) -> Reply:
+    def _sign_in(self, request: Request) -> Steps[StoreCall, Reply]:
         token = self._placement.extract(self._listen, request)
         if not token:
             raise TokenMissing()
         landing = self._return_path(request)
         now = self._clock()
         verified = verify(token, self._policy, now)
-        self._consume(verified, now)
+        yield from self._consume(verified, now)
         principal = Principal.from_claims(verified.subject, verified.claims)
         cookie = self._sessions.open(principal, self._service, now, request.secure)
         record = Login(self._service, principal, verified.claims, now)
@@ -411,19 +441,38 @@ class VerifierMiddleware(Generic[App]):
             self._on_login(record)
         return redirect(landing, ("Set-Cookie", cookie))
 
-    def _consume(self, verified: Verified, now: float) -> None:
+    def _consume(self, verified: Verified, now: float) -> Steps[StoreCall, None]:
         # One-time use is keyed on the claims, never on the token's spelling (SECURITY.md).
         iss = verified.claims.get("iss")
         key = f"{self._service}\x1f{iss if isinstance(iss, str) else ''}\x1f{verified.once}"
-        try:
-            first = self._replay_store.claim(key, verified.expires + self._policy.leeway, now)
-        except RequestError:
-            raise
-        except Exception as e:  # the store could not answer: fail closed
-            logger.warning("replay store failed: %s", type(e).__name__)
-            raise ReplayStoreUnavailable() from e
+        first = yield from _store(StoreCall("claim", (key, verified.expires + self._policy.leeway, now)))
         if not first:
             raise TokenReplayed()
+
+    def _sign_out(self, request: Request) -> Steps[StoreCall, Reply]:
+        """End the session: its id is revoked in the replay store until it expires (so a copy
+        of the cookie is refused on every host sharing the store), then the cookie is cleared."""
+        if not _same_origin(request):
+            raise CrossSiteRequest()
+        clear = ("Set-Cookie", self._sessions.close(request.secure))
+        now = self._clock()
+        session, _ = self._sessions.read(request.header("cookie") or "", now, self._view, request.secure)
+        if session is not None:
+            call = StoreCall("revoke", (session.user, session.sid, session.expires, session.expires, now))
+            try:
+                yield from _store(call)
+            except ReplayStoreUnavailable as e:  # this browser is signed out; the session is not
+                refusal = _refuse(e, request, self._service, _LOGOUT.methods)
+                return replace(refusal, headers=(*refusal.headers, clear))
+            logger.info("ended session service=%s", self._service)
+        return redirect(self._default_return, clear)
+
+    def _sign_out_everywhere(self, user_id: object) -> Steps[StoreCall, None]:
+        """Refuse every session of ``user_id`` opened until now, on every host sharing the store."""
+        now = self._clock()
+        user = user_key(self._service, user_id)
+        yield from _store(StoreCall("revoke", (user, None, now, now + self._sessions.max_age, now)))
+        logger.info("ended every session service=%s user=%r", self._service, user_id)
 
     def _return_path(self, request: Request) -> str:
         """Where the browser lands after sign-in: always a same-site path."""
@@ -444,12 +493,42 @@ class VerifierMiddleware(Generic[App]):
         """What the skin hands its app for a session (cached per session, so immutable)."""
         return principal
 
-    def _session(self, cookie_header: str, secure: bool) -> tuple[Any, str | None]:
-        """The session's user (as ``_view`` makes it), and a ``Set-Cookie`` clearing a bad cookie."""
-        user, sent = self._sessions.read(cookie_header, self._clock(), self._view, secure)
-        if user is None and sent:
+    def _session(self, cookie_header: str, secure: bool) -> Steps[StoreCall, tuple[Any, str | None]]:
+        """The session's user (as ``_view`` makes it), and a ``Set-Cookie`` clearing a bad or
+        revoked cookie. When the store cannot say whether the session was revoked, the request
+        goes on without a user (nothing is trusted, and the cookie is kept for later)."""
+        now = self._clock()
+        session, sent = self._sessions.read(cookie_header, now, self._view, secure)
+        if session is None:
+            return None, self._sessions.close(secure) if sent else None
+        try:
+            revoked = yield from _store(StoreCall("revoked", (session.user, session.sid, now)))
+        except ReplayStoreUnavailable as e:
+            _log_refusal(self._service, e)
+            return None, None
+        if revoked >= session.opened:
+            _log_refusal(self._service, SessionRevoked())
             return None, self._sessions.close(secure)
-        return user, None
+        return session.view, None
 
 
-__all__ = ["IssuerMiddleware", "Login", "Route", "Ticket", "VerifierMiddleware", "check_prefix"]
+@dataclass(frozen=True, slots=True)
+class StoreCall:
+    """A call the verifier's steps need from its replay store: ``method`` of the
+    :class:`~sso_middleware.replay.ReplayStore` protocol (``"a" + method`` when awaited)."""
+
+    method: str
+    args: tuple[Any, ...]
+
+
+def _store(call: StoreCall) -> Steps[StoreCall, Any]:
+    """Make ``call``; a store that fails in any way fails closed (503)."""
+    try:
+        return (yield call)
+    except SSOError:
+        raise
+    except Exception as e:
+        raise ReplayStoreUnavailable(detail=f"the store raised {type(e).__name__}") from e
+
+
+__all__ = ["IssuerMiddleware", "Login", "Route", "StoreCall", "Ticket", "VerifierMiddleware", "check_prefix"]

@@ -6,8 +6,9 @@ import re
 import secrets
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .errors import ConfigurationError, InvalidToken
 from .keys import Key, KeySet
@@ -32,6 +33,18 @@ def cookie_values(header: str, name: str) -> list[str]:
         if sep and key.strip() == name:
             found.append(value.strip())
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Session(Generic[T]):
+    """A verified session cookie: what the app is handed, and what revocation needs."""
+
+    view: T
+    user: str
+    """The user, as revocation files them: ``service`` and ``sub``."""
+    sid: str
+    opened: float
+    expires: float
 
 
 class Sessions:
@@ -68,11 +81,11 @@ class Sessions:
         self.cookie_name = cookie_name
         self.max_age = max_age
         self.policy = TokenPolicy(
-            KeySet([key]), typ=_TYP, required=("sub", "sid"), identity=("sub",), leeway=0,
+            KeySet([key]), typ=_TYP, required=("sub", "sid", "iat"), identity=("sub",), leeway=0,
             max_lifetime=max_age,
         )
         # one cache per scheme: the same header names a different cookie on https (__Host-)
-        self._caches: tuple[dict[str, tuple[Any, float]], ...] = ({}, {})
+        self._caches: tuple[dict[str, tuple[Session[Any], float]], ...] = ({}, {})
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -84,7 +97,7 @@ class Sessions:
             if isinstance(value, str) and len(value) <= _MAX_FIELD:
                 claims[name] = value
         claims["sid"] = secrets.token_urlsafe(16)
-        claims["iat"] = int(now)
+        claims["iat"] = round(now, 3)  # to the millisecond: "signed out at t" spares a login at t + 1 ms
         claims["exp"] = int(now) + self.max_age
         return self._cookie(sign(claims, self.key, typ=_TYP), self.max_age, secure)
 
@@ -99,9 +112,9 @@ class Sessions:
 
     def read(
         self, cookie_header: str, now: float, view: Callable[[Principal], T], secure: bool = False
-    ) -> tuple[T | None, bool]:
-        """The session in a ``Cookie`` header as ``view(principal)``, and whether a session
-        cookie was sent at all.
+    ) -> tuple[Session[T] | None, bool]:
+        """The session in a ``Cookie`` header (its ``view`` is ``view(principal)``), and whether
+        a session cookie was sent at all. Revocation is the caller's to check.
 
         A tampered or expired cookie gives ``(None, True)``: the caller clears it.
         Two different cookies of our name give ``(None, False)``: one may have been
@@ -131,11 +144,13 @@ class Sessions:
         except InvalidToken:
             return None, True
         claims = verified.claims
-        result = view(Principal.from_claims(verified.subject, claims))
+        principal = Principal.from_claims(verified.subject, claims)
+        result = Session(view(principal), user_key(str(claims.get("svc", "")), principal.id),
+                         str(claims["sid"]), float(claims["iat"]), float(claims["exp"]))
         with self._lock:  # eviction iterates the dict: keep other threads' writes out meanwhile
             if len(cache) >= self._cache_size:
                 cache.pop(next(iter(cache), ""), None)  # oldest first: dicts keep insertion order
-            cache[cookie_header] = (result, float(claims["exp"]))
+            cache[cookie_header] = (result, result.expires)
         return result, True
 
     def _cookie(self, value: str, max_age: int, secure: bool) -> str:
@@ -152,7 +167,18 @@ class Sessions:
         return morsel.OutputString()
 
 
+def user_key(service: str, user_id: object) -> str:
+    """How revocation names a user: the service they signed in through, and their id.
+
+    >>> user_key("frill", 7)
+    'frill\x1f7'
+    """
+    return f"{service}\x1f{user_id}"
+
+
 __all__ = [
+    "Session",
     "Sessions",
     "cookie_values",
+    "user_key",
 ]

@@ -70,7 +70,7 @@ class IssuerMiddleware(flows.IssuerMiddleware[WSGIApp]):
     ...     services.frill(key="a-secret-of-at-least-thirty-two-bytes!", hosts=["fb.acme.com"])])
     """
 
-    _async_extractors = False
+    _awaits = False
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         service = self._routes.get(environ.get("PATH_INFO", ""))
@@ -87,22 +87,31 @@ class VerifierMiddleware(flows.VerifierMiddleware[WSGIApp]):
 
     A session's requests get ``environ["REMOTE_USER"]`` and ``environ["sso_middleware.principal"]``.
     Options: see :class:`sso_middleware.flows.VerifierMiddleware`.
+    ``sign_out_everywhere(user_id)`` ends every session of a user on every host sharing the
+    replay store.
 
     >>> app = VerifierMiddleware(lambda e, s: [], key="a-secret-of-at-least-thirty-two-bytes!")
     >>> app.logins
     deque([], maxlen=1000)
     """
 
+    _awaits = False
+
+    def sign_out_everywhere(self, user_id: object) -> None:
+        """End every session ``user_id`` opened until now (raises ``ReplayStoreUnavailable``
+        when the store cannot record it)."""
+        self._run(self._sign_out_everywhere(user_id))
+
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")
         route = self._route(method, path, environ.get("QUERY_STRING", ""))
         if route is not None:
-            reply = self._answer(route, _request(environ, route.body_limit))
+            reply = self._run(self._answer(route, _request(environ, route.body_limit)))
             return _response(reply)(environ, start_response)
         header = environ.get("HTTP_COOKIE")
         if not header:
             return self.app(environ, start_response)
-        principal, clear = self._session(header, environ.get("wsgi.url_scheme") == "https")
+        principal, clear = self._run(self._session(header, environ.get("wsgi.url_scheme") == "https"))
         if principal is not None:
             environ["REMOTE_USER"] = str(principal.id)
             environ[PRINCIPAL_KEY] = principal

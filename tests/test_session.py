@@ -38,8 +38,8 @@ def test_https_reads_only_the_host_prefixed_cookie() -> None:
     assert sessions.read(f"sso_session={plain}", NOW, same, True) == (None, False)
     # ... the __Host- one is, and the same header read over http is not confused by the cache
     header = f"sso_session={plain}; __Host-sso_session={hosted}"
-    assert sessions.read(header, NOW, same, True)[0].id == 8  # type: ignore[union-attr]
-    assert sessions.read(header, NOW, same, False)[0].id == 7  # type: ignore[union-attr]
+    assert sessions.read(header, NOW, same, True)[0].view.id == 8  # type: ignore[union-attr]
+    assert sessions.read(header, NOW, same, False)[0].view.id == 7  # type: ignore[union-attr]
 
 
 def test_cache_is_bounded_and_honours_expiry() -> None:
@@ -48,8 +48,8 @@ def test_cache_is_bounded_and_honours_expiry() -> None:
         f"other=1; sso_session={_value(sessions.open(Principal(i), 'svc', NOW, False))}" for i in range(3)
     ]
     for i, header in enumerate(headers):
-        principal, sent = sessions.read(header, NOW + 1, lambda p: p)
-        assert sent and principal is not None and principal.id == i
+        session, sent = sessions.read(header, NOW + 1, lambda p: p)
+        assert sent and session is not None and session.view.id == i
     assert len(sessions._caches[False]) == 2 and headers[0] not in sessions._caches[False]
     assert sessions.read(headers[2], NOW + 100, lambda p: p)[0] is not None
     assert sessions.read(headers[2], NOW + 101, lambda p: p) == (None, True)
@@ -58,8 +58,8 @@ def test_cache_is_bounded_and_honours_expiry() -> None:
 def test_long_fields_are_left_out_of_the_cookie() -> None:
     sessions = Sessions(Key(KEY))
     cookie = sessions.open(Principal(1, "a" * 300 + "@example.com", "Ada"), "svc", NOW, False)
-    principal, _ = sessions.read(f"sso_session={_value(cookie)}", NOW, lambda p: p)
-    assert principal is not None and principal.email is None and principal.name == "Ada"
+    session, _ = sessions.read(f"sso_session={_value(cookie)}", NOW, lambda p: p)
+    assert session is not None and session.view.email is None and session.view.name == "Ada"
 
 
 def test_no_session_cookie() -> None:

@@ -255,10 +255,11 @@ def test_replay_store_full_fails_closed(skin: Skin, clock: Clock) -> None:
 
 
 def test_broken_replay_store_fails_closed(skin: Skin, clock: Clock) -> None:
-    class Broken:
-        blocking = False
-
+    class Broken(MemoryReplayStore):
         def claim(self, key: str, expires_at: float, now: float) -> bool:
+            raise ConnectionError("redis is down")
+
+        async def aclaim(self, key: str, expires_at: float, now: float) -> bool:
             raise ConnectionError("redis is down")
 
     middleware, client = verifier(skin, clock, replay_store=Broken())

@@ -1,0 +1,60 @@
+"""Logic written once, run sync or awaited: a generator yields the calls it needs made.
+
+The replay store and the verifier's flow are written as generators that
+``yield`` each call to the outside world and get its answer back (or its
+exception thrown in). :func:`drive` makes the calls directly (WSGI, a sync
+client); :func:`adrive` awaits them (ASGI, an asyncio client). One piece of
+logic, two ways to run it.
+
+>>> def double() -> Steps[str, int]:
+...     answer = yield "21"
+...     return 2 * int(answer)
+>>> drive(double(), lambda call: call)
+42
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Generator
+from typing import Any, TypeVar
+
+C = TypeVar("C")
+T = TypeVar("T")
+Steps = Generator[C, Any, T]
+
+
+def _advance(steps: Steps[C, T], answer: Any, error: BaseException | None) -> tuple[bool, Any]:
+    """Hand ``answer`` (or ``error``) in; ``(True, result)`` once the steps are done,
+    else ``(False, next call)``."""
+    try:
+        return False, steps.send(answer) if error is None else steps.throw(error)
+    except StopIteration as stop:
+        return True, stop.value
+
+
+def drive(steps: Steps[C, T], send: Callable[[C], Any]) -> T:
+    """Run ``steps``, making each call with ``send``."""
+    done, value = _advance(steps, None, None)
+    while not done:
+        try:
+            answer, error = send(value), None
+        except BaseException as e:
+            answer, error = None, e
+        done, value = _advance(steps, answer, error)
+    return value  # type: ignore[no-any-return]
+
+
+async def adrive(steps: Steps[C, T], send: Callable[[C], Awaitable[Any]]) -> T:
+    """Run ``steps``, awaiting each call made with ``send``. A cancellation is thrown into
+    the steps too (they may note an unknown outcome) and goes on from there."""
+    done, value = _advance(steps, None, None)
+    while not done:
+        try:
+            answer, error = await send(value), None
+        except BaseException as e:
+            answer, error = None, e
+        done, value = _advance(steps, answer, error)
+    return value  # type: ignore[no-any-return]
+
+
+__all__ = ["Steps", "adrive", "drive"]
