@@ -170,8 +170,8 @@ class Sessions:
 def user_key(service: str, user_id: object) -> str:
     """How revocation names a user: the service they signed in through, and their id.
 
-    >>> user_key("frill", 7)
-    'frill\x1f7'
+    >>> user_key("frill", 7) == user_key("frill", "7") != user_key("canny", 7)
+    True
     """
     return f"{service}\x1f{user_id}"
 
