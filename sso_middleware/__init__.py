@@ -22,8 +22,8 @@ from .errors import SSOError as SSOError
 from .flows import Login as Login
 from .keys import Key as Key
 from .principal import Principal as Principal
+from .redis_store import RedisReplayStore as RedisReplayStore
 from .replay import MemoryReplayStore as MemoryReplayStore
-from .replay import RedisReplayStore as RedisReplayStore
 from .services import Service as Service
 
 __all__ = [

@@ -14,7 +14,8 @@ from conftest import KEY, Clock, Skin
 
 from sso_middleware.errors import ConfigurationError, ReplayStoreFull
 from sso_middleware.keys import Key
-from sso_middleware.replay import MemoryReplayStore, RedisReplayStore, ReplayStore
+from sso_middleware.redis_store import RedisReplayStore
+from sso_middleware.replay import MemoryReplayStore, ReplayStore
 from sso_middleware.tokens import sign
 
 
