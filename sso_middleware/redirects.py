@@ -157,9 +157,13 @@ def check_url(url: object, hosts: AllowedHosts) -> str:
     if not isinstance(url, str):
         raise RedirectNotAllowed()
     key = host_key(url)
-    if key is None or key not in hosts or _path_of(url).startswith("//"):
+    if key is None:
+        raise RedirectNotAllowed(detail="not an https URL with a valid host")
+    if key not in hosts:
+        raise RedirectNotAllowed(detail=f"host {key[:100]!r} is not listed")
+    if _path_of(url).startswith("//"):
         # a path starting "//" would make the service's own page bounce the browser elsewhere
-        raise RedirectNotAllowed()
+        raise RedirectNotAllowed(detail="its path starts with //")
     return url
 
 

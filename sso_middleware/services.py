@@ -207,7 +207,7 @@ class ReturnRules:
         if self.relative:
             path = safe_relative_path(value)
             if path is None:
-                raise RedirectNotAllowed()
+                raise RedirectNotAllowed(detail="not a same-site path")
             return path
         return check_url(value, self.hosts)  # type: ignore[arg-type]
 

@@ -196,3 +196,22 @@ def test_https_session_uses_the_host_prefix_and_ignores_a_planted_cookie(skin: S
     other.set_cookie("sso_session", value)
     assert other.get("/", https=True).json()["user"] is None
     assert other.get("/").json()["user"] == "ada"  # (the same cookie is sent, and valid, over http)
+
+
+@pytest.mark.parametrize(
+    ("url", "detail"),
+    [
+        ("https://evil.example/x", "detail=host 'evil.example' is not listed"),
+        ("http://feedback.acme.com/x", "detail=not an https URL with a valid host"),
+        ("https://feedback.acme.com//evil.example/", "detail=its path starts with //"),
+    ],
+)
+def test_refusals_are_logged_once_with_a_safe_detail(
+    skin: Skin, url: str, detail: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = skin.issuer(services=[frill()])
+    with caplog.at_level(logging.INFO, logger="sso_middleware"):
+        r = client.get(f"/sso/frill?redirect={url}", headers={"X-User": "ada"})
+    assert r.status == 400
+    (record,) = caplog.records
+    assert record.getMessage() == f"refused request service=frill code=redirect_not_allowed {detail}"
