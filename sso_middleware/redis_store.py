@@ -160,7 +160,11 @@ class RedisReplayStore:
         self._threads = threads
         self._workers: _Workers | None = None
         self._pid = os.getpid()
-        self._abandoned: dict[tuple[str, str], float] = {}  # (name, value) -> expires_at
+        # claims whose login got a 503 but which may still land, (name, value) -> expires_at:
+        # taken over by a later attempt in this process until they expire (a late write can
+        # land after any release), and released in Redis for attempts on other processes
+        self._abandoned: dict[tuple[str, str], float] = {}
+        self._unreleased: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._settling = False
 
@@ -197,17 +201,15 @@ class RedisReplayStore:
     def _claim(self, attempt: _Attempt, now: float) -> Calls[bool]:
         yield from self._settle(now, keep=attempt.name)
         with self._lock:
-            mine = [value for name, value in self._abandoned if name == attempt.name]
-        wait_ms = max(1, int(self.timeout * 1000) - 50) if self.replicas else 0
+            mine = [value for (name, value), expires_at in self._abandoned.items()
+                    if name == attempt.name and expires_at > now]
+        wait_ms = max(1, int(self.timeout * 600)) if self.replicas else 0  # leave time to answer
         call = _Call(_CLAIM, (attempt.name,), (attempt.value, attempt.ttl_ms, *mine), self.replicas, wait_ms)
         try:
             answer = yield call
         except BaseException:
             self._abandon(attempt)  # it may have landed: take it over or undo it later
             raise
-        with self._lock:
-            for value in mine:  # answered: a late write of theirs now finds the key taken
-                self._abandoned.pop((attempt.name, value), None)
         first, acked = (answer[0], answer[1]) if self.replicas else (answer, 0)
         if first and acked < self.replicas:
             self._abandon(attempt)
@@ -217,20 +219,24 @@ class RedisReplayStore:
         return bool(first)
 
     def _settle(self, now: float, keep: str = "") -> Calls[None]:
-        """Undo abandoned claims (their logins got a 503: their tokens stay good)."""
+        """Undo abandoned claims in Redis (their logins got a 503: their tokens stay good)."""
         with self._lock:
-            abandoned = [(entry, expires) for entry, expires in self._abandoned.items() if entry[0] != keep]
-        for (name, value), expires_at in abandoned:
-            if expires_at > now:
-                yield _Call(_RELEASE, (name,), (value,))
+            entries = [entry for entry in self._unreleased if entry[0] != keep]
+        for entry in entries:
+            if self._abandoned.get(entry, now) > now:
+                yield _Call(_RELEASE, entry[:1], entry[1:])
             with self._lock:
-                self._abandoned.pop((name, value), None)
+                self._unreleased.discard(entry)
 
     def _abandon(self, attempt: _Attempt) -> None:
+        entry = (attempt.name, attempt.value)
         with self._lock:
             if len(self._abandoned) >= _MAX_ABANDONED:
-                self._abandoned.pop(next(iter(self._abandoned)))
-            self._abandoned[attempt.name, attempt.value] = attempt.expires_at
+                oldest = next(iter(self._abandoned))
+                del self._abandoned[oldest]
+                self._unreleased.discard(oldest)
+            self._abandoned[entry] = attempt.expires_at
+            self._unreleased.add(entry)
 
     def _revoke(self, user: str, session: str | None, before: float, expires_at: float,
                 now: float) -> Calls[None]:
@@ -277,6 +283,7 @@ class RedisReplayStore:
             if future.cancel():  # never sent
                 with self._lock:
                     self._abandoned.pop((attempt.name, attempt.value), None)
+                    self._unreleased.discard((attempt.name, attempt.value))
             else:
                 future.add_done_callback(lambda _: self._settle_later(now))
         return ReplayStoreUnavailable(detail=f"no answer within {self.timeout:g} s")
@@ -310,7 +317,7 @@ class RedisReplayStore:
     def _settle_later(self, now: float) -> None:
         """Undo abandoned claims in the background, retrying until Redis answers."""
         with self._lock:
-            if self._settling or not self._abandoned:
+            if self._settling or not self._unreleased:
                 return
             self._settling = True
         if self.asynchronous:

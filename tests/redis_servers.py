@@ -146,6 +146,7 @@ def replicated(directory: Path) -> Iterator[tuple[RedisServer, RedisServer, Redi
         )
         stack.callback(sentinel.stop)
         wait_until(sentinel.answers, "the sentinel")
+        wait_until(lambda: bool(sentinel.client().sentinel_slaves("main")), "the sentinel to see the replica")
         yield primary, replica, sentinel
 
 
@@ -155,7 +156,7 @@ def cluster(directory: Path, masters: int = 3) -> Iterator[list[RedisServer]]:
     with ExitStack() as stack:
         nodes = [
             stack.enter_context(redis_server(
-                directory / f"node{i}", "--cluster-enabled", "yes",
+                directory / f"node{i}", "--cluster-enabled", "yes", "--cluster-port", str(free_port()),
                 "--cluster-config-file", str(directory / f"node{i}" / "nodes.conf")))
             for i in range(masters)
         ]
