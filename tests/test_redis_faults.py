@@ -243,3 +243,19 @@ def test_cluster_claims_exactly_once_and_revokes(clock: Clock, tmp_path: Path) -
         store.revoke("svc\x1fada", None, now, later, now)  # every session: one slot, one MGET
         assert store.revoked("svc\x1fada", "sid-2", now) == now
         client.close()
+
+
+@pytest.mark.parametrize(("doc", "marker"), [("README.md", "astore ="), ("docs/operations.md", "durable =")])
+def test_documented_store_setups_run_as_written(doc: str, marker: str) -> None:
+    import re
+
+    text = (Path(__file__).parent.parent / doc).read_text()
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if marker in b]
+    found: dict[str, Any] = {}
+    exec(compile(block, doc, "exec"), found)  # clients connect lazily: nothing is reached here
+    stores = [v for v in found.values() if isinstance(v, RedisReplayStore)]
+    assert len(stores) == 2 and stores[0].timeout == 0.5
+    if doc == "README.md":
+        assert [s.asynchronous for s in stores] == [False, True]
+    else:
+        assert stores[1].replicas == 1

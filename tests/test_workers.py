@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 from redis_servers import free_port, redis_server, wait_until
 
 from sso_middleware.keys import Key
@@ -43,7 +42,7 @@ def workers(count: int, log: Path, **env: str) -> Iterator[str]:
             return len(seen)
 
         try:
-            wait_until(lambda: proc.poll() is None and pids() >= 2, "uvicorn workers", 60)
+            wait_until(lambda: proc.poll() is None and pids() >= min(2, count), "uvicorn workers", 60)
             yield url
         finally:
             proc.terminate()
