@@ -91,20 +91,15 @@ class RedisServer:
         self.paused = False
 
     def kill(self) -> None:
-        if self.proc is None:
-            return
-        if self.paused:
-            self.resume()
-        self.proc.kill()
-        self.proc.wait(timeout=10)
-        self.proc = None
+        """SIGKILL: no shutdown, no goodbye to clients."""
+        self.stop(kill=True)
 
-    def stop(self) -> None:
+    def stop(self, kill: bool = False) -> None:
         if self.proc is None:
             return
         if self.paused:
             self.resume()
-        self.proc.terminate()
+        self.proc.kill() if kill else self.proc.terminate()
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
