@@ -8,6 +8,8 @@ Every decision is in :mod:`sso_middleware.flows`.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
+from typing import Any
 
 from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
 from starlette.requests import Request as StarletteRequest
@@ -17,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import flows
 from .messages import PRINCIPAL_KEY, Reply, Request
 from .principal import Principal
+from .steps import adrive
 
 __all__ = ["PRINCIPAL_KEY", "IssuerMiddleware", "SSOUser", "VerifierMiddleware"]
 
@@ -77,7 +80,13 @@ def _request(scope: Scope, body: bytes = b"") -> Request:
 class SSOUser(BaseUser):
     """Starlette's ``request.user`` for a verified session (``@requires("authenticated")`` works).
 
+    ``id``, ``email``, ``name`` and ``attributes`` are the verified principal's, so the
+    user can be handed straight to an issuer behind the verifier (``user=scope_user``).
     Immutable: one instance serves every request of a session.
+
+    >>> ada = SSOUser(Principal(7, "ada@example.com", "Ada"))
+    >>> ada.id, ada.email, ada.display_name, ada.is_authenticated
+    (7, 'ada@example.com', 'Ada', True)
     """
 
     principal: Principal
@@ -91,6 +100,24 @@ class SSOUser(BaseUser):
     @property
     def is_authenticated(self) -> bool:
         return True
+
+    @property
+    def id(self) -> Any:
+        """The user's id, as the token named them (an integer stays an integer)."""
+        return self.principal.id
+
+    @property
+    def email(self) -> str | None:
+        return self.principal.email
+
+    @property
+    def name(self) -> str | None:
+        return self.principal.name
+
+    @property
+    def attributes(self) -> Mapping[str, Any]:
+        """The token's other claims."""
+        return self.principal.attributes
 
     @property
     def display_name(self) -> str:
@@ -132,11 +159,13 @@ class IssuerMiddleware(flows.IssuerMiddleware[ASGIApp]):
         if service is None:
             await self.app(scope, receive, send)
             return
-        step = self._begin(service, _request(scope))
-        if not isinstance(step, Reply):
+
+        async def ask(_: None) -> object:
             user = self._user(StarletteRequest(scope, receive))
-            step = self._finish(step, await user if inspect.isawaitable(user) else user)
-        await _response(step)(scope, receive, send)
+            return await user if inspect.isawaitable(user) else user
+
+        reply = await adrive(self._issue(service, _request(scope)), ask)
+        await _response(reply)(scope, receive, send)
 
 
 class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):

@@ -11,50 +11,95 @@ from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import Any
 
+from .errors import ConfigurationError
+from .messages import PRINCIPAL_KEY
 from .principal import Principal
+from .wiring import for_skin
+
+_ORDER = (
+    "List them outermost first: middleware=[Middleware(SessionMiddleware, ...), "
+    "Middleware(AuthenticationMiddleware, ...), Middleware(IssuerMiddleware, ...)] "
+    "(app.add_middleware adds outermost: call it for IssuerMiddleware first)."
+)
 
 
-def remote_user(request: Any) -> dict[str, Any] | None:
-    """WSGI: the user the server or an outer middleware put in ``REMOTE_USER``.
+@for_skin("wsgi")
+def remote_user(request: Any) -> Principal | dict[str, Any] | None:
+    """WSGI: the user in ``REMOTE_USER``, set by the server, an outer middleware, or this
+    library's ``VerifierMiddleware`` (then with the email and name its token carried).
 
     >>> from werkzeug.test import EnvironBuilder
     >>> from werkzeug.wrappers import Request
     >>> remote_user(Request(EnvironBuilder(environ_overrides={"REMOTE_USER": "ada"}).get_environ()))
     {'id': 'ada'}
     """
-    value = request.environ.get("REMOTE_USER")
-    return {"id": value} if value else None
-
-
-def scope_user(request: Any) -> Any:
-    """ASGI: Starlette's ``request.user`` (set by ``AuthenticationMiddleware``), if authenticated.
-
-    The user object is passed on as is; it needs ``id`` (and ideally ``email``
-    and ``name``) attributes, or use :func:`session_key` / your own extractor.
-    """
-    user = request.scope.get("user")
-    if user is None or not getattr(user, "is_authenticated", False):
+    environ = request.environ
+    value = environ.get("REMOTE_USER")
+    if not value:
         return None
+    principal = environ.get(PRINCIPAL_KEY)
+    if isinstance(principal, Principal) and str(principal.id) == value:
+        return principal
+    return {"id": value}
+
+
+@for_skin("asgi")
+def scope_user(request: Any) -> Any:
+    """ASGI: Starlette's ``request.user`` (``AuthenticationMiddleware``, or this library's
+    ``VerifierMiddleware``), if authenticated.
+
+    A user with ``id`` (and ideally ``email`` and ``name``) attributes is passed on as is;
+    one without an ``id``, such as Starlette's ``SimpleUser``, is identified by its
+    ``username``. No ``request.user`` at all means the authentication middleware is missing
+    or sits inside the issuer: that is a configuration error, explained in the log.
+    """
+    scope = request.scope
+    if "user" not in scope:
+        raise ConfigurationError(
+            "user=scope_user: this request has no request.user, so AuthenticationMiddleware "
+            "is missing or sits inside IssuerMiddleware (a VerifierMiddleware outside it also "
+            f"sets request.user). {_ORDER}"
+        )
+    user = scope["user"]
+    if not getattr(user, "is_authenticated", False):
+        return None
+    principal = getattr(user, "principal", None)
+    if isinstance(principal, Principal):
+        return principal
+    if getattr(user, "id", None) is None:
+        return Principal(
+            getattr(user, "username", None) or user.display_name,
+            getattr(user, "email", None),
+            getattr(user, "name", None),
+        )
     return user
 
 
 def session_key(key: str = "user") -> Callable[[Any], Any]:
     """ASGI: a mapping stored under ``key`` in Starlette's ``request.session``.
 
+    No session at all means ``SessionMiddleware`` is missing or sits inside the issuer:
+    a configuration error, explained in the log.
+
     >>> extractor = session_key("user")
     >>> extractor.__name__
     'session_user'
     """
 
+    @for_skin("asgi")
     def session_user(request: Any) -> Any:
         session = request.scope.get("session")
         if not isinstance(session, Mapping):
-            return None
+            raise ConfigurationError(
+                f"user=session_key({key!r}): this request has no request.session, so "
+                f"SessionMiddleware is missing or sits inside IssuerMiddleware. {_ORDER}"
+            )
         return session.get(key)
 
     return session_user
 
 
+@for_skin("wsgi")
 def django_user(request: Any) -> Principal | None:
     """WSGI: the Django user of the request's session cookie (``django.contrib.sessions`` + ``auth``).
 

@@ -11,8 +11,8 @@ nothing, so the two skins cannot drift.
 
 from __future__ import annotations
 
-import inspect
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -39,10 +39,11 @@ from .placements import Placement
 from .principal import Principal
 from .redirects import safe_relative_path, with_params, without_params
 from .replay import MemoryReplayStore, ReplayStore
-from .services import Destination, Pending, Service, TokenRules
+from .services import Destination, Service, TokenRules
 from .session import Sessions, user_key
 from .steps import Steps, adrive, drive
 from .tokens import TokenPolicy, Verified, verify
+from .wiring import check_app, check_extractor, wrapped
 
 logger = logging.getLogger("sso_middleware")
 
@@ -50,6 +51,12 @@ Clock = Callable[[], float]
 App = TypeVar("App")
 T = TypeVar("T")
 _SAFE_METHODS = ("GET", "HEAD")
+
+
+def wall_clock() -> float:
+    """``time.time()``, looked up when called (not bound once), so test tools that patch it
+    (``freezegun``, ``time-machine``) move the middleware's clock too."""
+    return time.time()
 
 
 def check_prefix(prefix: str, field: str = "prefix") -> str:
@@ -101,15 +108,6 @@ def _log_refusal(service: str, err: SSOError) -> None:
 # -- issuer ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Ticket:
-    """A login request that passed every check but the user's: the skin asks the extractor next."""
-
-    service: Service
-    request: Request
-    pending: Pending
-
-
 class IssuerMiddleware(Generic[App]):
     """Everything the issuer middleware decides; the skins add ``__call__``.
 
@@ -125,7 +123,8 @@ class IssuerMiddleware(Generic[App]):
     :param prefix: login paths are ``{prefix}/{service.name}``.
     :param login_url: where anonymous users go to sign in (``?next=`` is added); without one
         they get a 401.
-    :param clock: the time source (tests pass a controllable one).
+    :param clock: the time source (default: ``time.time``, looked up on every call, so
+        ``freezegun`` and ``time-machine`` move it; tests may pass a controllable one).
     """
 
     _awaits: ClassVar[bool] = True
@@ -139,18 +138,13 @@ class IssuerMiddleware(Generic[App]):
         user: Callable[[Any], Any],
         prefix: str = "/sso",
         login_url: str | None = None,
-        clock: Clock = time.time,
+        clock: Clock | None = None,
     ) -> None:
-        name = type(self).__name__
+        owner = type(self).__name__
+        check_app(app, asgi=self._awaits, owner=owner)
         if not callable(user):
             raise ConfigurationError("user: pass a callable(request) returning the signed-in user.")
-        if not self._awaits and (
-            inspect.iscoroutinefunction(user) or inspect.iscoroutinefunction(type(user).__call__)
-        ):
-            raise ConfigurationError(
-                f"user: {name} is WSGI and cannot await an async extractor; pass a plain "
-                "function, or use sso_middleware.asgi with an ASGI app."
-            )
+        check_extractor(user, asgi=self._awaits, owner=owner)
         prefix = check_prefix(prefix)
         self.app = app
         self._user = user
@@ -182,27 +176,22 @@ class IssuerMiddleware(Generic[App]):
                 f"login_url {login_url!r}: use a path such as '/login' or an absolute URL."
             )
         self._login_url = login_url
-        self._clock = clock
+        self._clock = clock or wall_clock
 
-    def _begin(self, service: Service, request: Request) -> Ticket | Reply:
-        """Check the request itself (method, return URL) before anyone is asked who the user is."""
+    def _issue(self, service: Service, request: Request) -> Steps[None, Reply]:
+        """Answer a login path. The request itself (method, return URL) is checked before
+        anyone is asked who the user is; then the steps yield once, and the skin answers
+        with what its extractor returned (awaited on ASGI when it is async)."""
         try:
             if request.method not in _SAFE_METHODS:
                 raise MethodNotAllowed()
-            return Ticket(service, request, service.prepare(request.query))
-        except SSOError as e:
-            return _refuse(e, request, service.name, _SAFE_METHODS)
-
-    def _finish(self, ticket: Ticket, user: object) -> Reply:
-        """Sign ``user`` in to the ticket's service, or send nobody to log in."""
-        service, request = ticket.service, ticket.request
-        try:
-            principal = Principal.coerce(user)
+            pending = service.prepare(request.query)
+            principal = Principal.coerce((yield None))
             if principal is None:
                 if self._login_url is None:
                     raise NotAuthenticated()
                 return redirect(with_params(self._login_url, [("next", _original_url(request))]))
-            reply = service.sign_in(ticket.pending, principal, self._clock())
+            reply = service.sign_in(pending, principal, self._clock())
         except SSOError as e:
             return _refuse(e, request, service.name, _SAFE_METHODS)
         logger.info("issued login service=%s user=%r", service.name, principal.id)
@@ -268,6 +257,20 @@ def _receiver(key: KeyInput | None, path: str, placement: Placement | None,
     return Service(name="sso", key=keys, token=TokenRules(), destination=destination)
 
 
+def default_cookie_name(service: str, path: str) -> str:
+    """The session cookie's name unless one is given: one per receiver.
+
+    >>> default_cookie_name("sso", "/sso"), default_cookie_name("sso", "/partners/sso")
+    ('sso_session', 'sso_session_partners_sso')
+    >>> default_cookie_name("frill", "/sso")
+    'sso_session_frill'
+    """
+    if service != "sso":
+        return f"sso_session_{service}"
+    tail = re.sub(r"[^A-Za-z0-9_.-]", "_", path.strip("/"))[:52]  # the generic receiver: its path
+    return "sso_session" if tail == "sso" else f"sso_session_{tail}"
+
+
 class VerifierMiddleware(Generic[App]):
     """Everything the verifier middleware decides; the skins add ``__call__``.
 
@@ -294,11 +297,14 @@ class VerifierMiddleware(Generic[App]):
     :param replay_store: where one-time ids and revoked sessions live (default: bounded, in
         this process; share a ``RedisReplayStore`` between processes and hosts).
     :param session_key: the session cookie's key (default: derived from the login key).
-    :param cookie_name: the session cookie's name.
+    :param cookie_name: the session cookie's name (default: ``sso_session`` for the generic
+        receiver on ``/sso``, else one per receiver, e.g. ``sso_session_frill``, so stacked
+        verifiers never share a cookie; the same name twice in one stack is refused).
     :param session_max_age: session lifetime in seconds.
     :param default_return: same-site path to land on when the request names none.
     :param on_login: called with each accepted :class:`Login`.
-    :param clock: the time source (tests pass a controllable one).
+    :param clock: the time source (default: ``time.time``, looked up on every call, so
+        ``freezegun`` and ``time-machine`` move it; tests may pass a controllable one).
     """
 
     _awaits: ClassVar[bool] = True
@@ -322,12 +328,14 @@ class VerifierMiddleware(Generic[App]):
         max_age: float | None = None,
         replay_store: ReplayStore | None = None,
         session_key: str | bytes | None = None,
-        cookie_name: str = "sso_session",
+        cookie_name: str | None = None,
         session_max_age: int = 8 * 3600,
         default_return: str = "/",
         on_login: Callable[[Login], object] | None = None,
-        clock: Clock = time.time,
+        clock: Clock | None = None,
     ) -> None:
+        owner = type(self).__name__
+        check_app(app, asgi=self._awaits, owner=owner)
         path = check_prefix(path, "path")
         if service is None:
             service = _receiver(key, path, placement, algorithms)
@@ -371,12 +379,21 @@ class VerifierMiddleware(Generic[App]):
                 "session_key: it equals a login key, so a session cookie would verify as a login "
                 "token (and sessions would renew for ever). Use a separate secret, or leave it out."
             )
-        self._sessions = Sessions(Key(secret, field="session_key"), cookie_name=cookie_name,
-                                  max_age=session_max_age)
+        if cookie_name is None:
+            cookie_name = default_cookie_name(service.name, path)
+        for inner in wrapped(app):
+            if isinstance(inner, VerifierMiddleware) and inner._sessions.cookie_name == cookie_name:
+                raise ConfigurationError(
+                    f"cookie_name: the {inner._service!r} verifier inside this one already uses "
+                    f"the cookie {cookie_name!r}; each would clear the other's session. Give each "
+                    "VerifierMiddleware its own cookie_name=... (or leave both out)."
+                )
+        self._sessions: Sessions = Sessions(Key(secret, field="session_key"), cookie_name=cookie_name,
+                                            max_age=session_max_age)
         self.app = app
         self.logins: deque[Login] = deque(maxlen=1000)
         """Accepted logins, oldest first (the last 1,000; for tests)."""
-        self._service = service.name
+        self._service: str = service.name
         self._placement = service.destination.placement
         self._listen = service.destination.listen
         self._logout_path = f"{path}/logout"
@@ -388,7 +405,7 @@ class VerifierMiddleware(Generic[App]):
         forwarded = (returns.forward_as,) if returns.relative and returns.forward_as else ()
         self._return_params = ("next", "redirect", *forwarded)
         self._on_login = on_login
-        self._clock = clock
+        self._clock = clock or wall_clock
 
     def _route(self, method: str, path: str, query: str) -> Route | None:
         """Is this request ours? Cheap: string compares only."""
@@ -531,4 +548,13 @@ def _store(call: StoreCall) -> Steps[StoreCall, Any]:
         raise ReplayStoreUnavailable(detail=f"the store raised {type(e).__name__}") from e
 
 
-__all__ = ["IssuerMiddleware", "Login", "Route", "StoreCall", "Ticket", "VerifierMiddleware", "check_prefix"]
+__all__ = [
+    "IssuerMiddleware",
+    "Login",
+    "Route",
+    "StoreCall",
+    "VerifierMiddleware",
+    "check_prefix",
+    "default_cookie_name",
+    "wall_clock",
+]

@@ -16,6 +16,7 @@ from werkzeug.wsgi import get_input_stream
 
 from . import flows
 from .messages import PRINCIPAL_KEY, Reply, Request
+from .steps import drive
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -76,10 +77,8 @@ class IssuerMiddleware(flows.IssuerMiddleware[WSGIApp]):
         service = self._routes.get(environ.get("PATH_INFO", ""))
         if service is None:
             return self.app(environ, start_response)
-        step = self._begin(service, _request(environ))
-        if not isinstance(step, Reply):
-            step = self._finish(step, self._user(WerkzeugRequest(environ)))
-        return _response(step)(environ, start_response)
+        reply = drive(self._issue(service, _request(environ)), lambda _: self._user(WerkzeugRequest(environ)))
+        return _response(reply)(environ, start_response)
 
 
 class VerifierMiddleware(flows.VerifierMiddleware[WSGIApp]):

@@ -1,0 +1,258 @@
+"""The halves compose: verifier in front of issuer, stacked verifiers, ready extractors,
+framework defaults, and wiring mistakes caught when the middleware is built."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import pytest
+from conftest import KEY, OTHER_KEY, ASGIClient, Client, Clock, Skin
+from flask import Flask
+from starlette.applications import Starlette
+from starlette.authentication import AuthCredentials, AuthenticationBackend, SimpleUser
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from sso_middleware import ConfigurationError, Key, asgi, services, wsgi
+from sso_middleware.extractors import remote_user, scope_user, session_key
+from sso_middleware.testing import StandIn
+from sso_middleware.tokens import sign
+
+OWN_KEY = "own-apps-key-0123456789-abcdefghijklmnopqr"
+NOW = 1_800_000_000
+
+
+def own_token(sub: Any = "ada", **claims: Any) -> str:
+    """A token one of your own apps signed (the verifier's side of 'sign in between apps')."""
+    return sign({"sub": sub, "email": "ada@example.com", "name": "Ada Lovelace",
+                 "iat": NOW, "exp": NOW + 60, "jti": f"j-{sub}-{len(claims)}", **claims}, Key(OWN_KEY))
+
+
+def frill() -> services.Service:
+    return services.frill(key=KEY, hosts=["feedback.acme.com"])
+
+
+def chained(skin: Skin, clock: Clock) -> Client:
+    """Your own apps' sign-in (verifier) in front of the issuer that goes on to Frill."""
+    extractor = remote_user if skin.name == "wsgi" else scope_user
+    issuer = skin.module.IssuerMiddleware(skin.echo, services=[frill()], user=extractor, clock=clock)
+    return skin.client(skin.module.VerifierMiddleware(issuer, key=OWN_KEY, clock=clock))
+
+
+def chained_answers(skin: Skin) -> list[tuple[int, str, Any]]:
+    clock = Clock(NOW)
+    client = chained(skin, clock)
+    answers = []
+    anonymous = client.get("/sso/frill?redirect=https://feedback.acme.com/b/ideas")
+    answers.append((anonymous.status, anonymous.location, None))
+    signed_in = client.get(f"/sso?token={own_token()}&next=/feedback")
+    answers.append((signed_in.status, signed_in.location, None))
+    onward = client.get("/sso/frill?redirect=https://feedback.acme.com/b/ideas")
+    login = StandIn(frill(), clock=clock).follow(onward.location)
+    answers.append((onward.status, onward.location.split("?")[0], dict(login.claims)))
+    return answers
+
+
+def test_sign_in_between_your_apps_then_on_to_frill(skin: Skin) -> None:
+    anonymous, signed_in, onward = chained_answers(skin)
+    assert anonymous[0] == 401  # nobody yet: the issuer has no login_url here
+    assert signed_in[:2] == (303, "/feedback")
+    assert onward[:2] == (303, "https://feedback.acme.com/b/ideas")
+    claims = onward[2]
+    assert (claims["id"], claims["email"], claims["name"]) == ("ada", "ada@example.com", "Ada Lovelace")
+
+
+def test_chained_recipe_answers_the_same_on_both_skins() -> None:
+    wsgi, asgi = chained_answers(Skin("wsgi")), chained_answers(Skin("asgi"))
+    for answer in (wsgi, asgi):  # the jti differs per run; compare all but the signed token
+        answer[2][2].pop("jti")
+    assert wsgi == asgi
+
+
+def test_an_integer_id_stays_an_integer_through_the_chain(skin: Skin) -> None:
+    clock = Clock(NOW)
+    client = chained(skin, clock)
+    client.get(f"/sso?token={own_token(sub=7)}")
+    onward = client.get("/sso/frill?redirect=https://feedback.acme.com/")
+    login = StandIn(frill(), clock=clock).follow(onward.location)
+    assert login.claims["id"] == 7
+
+
+def test_two_verifiers_stacked_as_the_readme_shows_keep_both_sessions(skin: Skin) -> None:
+    clock = Clock(NOW)
+    inner = skin.module.VerifierMiddleware(skin.echo, key=OWN_KEY, path="/sso", clock=clock)
+    outer = skin.module.VerifierMiddleware(inner, service=frill(), clock=clock)
+    client = skin.client(outer)
+    assert client.get(f"/sso?token={own_token()}").status == 303
+    frill_token = sign({"id": "ada", "email": "ada@example.com", "name": "Ada", "iat": NOW,
+                        "exp": NOW + 60, "jti": "f1"}, Key(KEY))
+    assert client.get(f"/b/ideas?ssoToken={frill_token}").status == 303
+    for _ in range(3):  # neither clears the other's cookie
+        page = client.get("/anything")
+        assert page.status == 200 and page.json()["user"] == "ada"
+        assert "set-cookie" not in {name.lower() for name in page.headers.keys()}
+    assert client.cookie("sso_session") and client.cookie("sso_session_frill")
+
+
+def test_the_same_cookie_name_twice_in_one_stack_is_refused(skin: Skin) -> None:
+    inner = skin.module.VerifierMiddleware(skin.echo, key=OWN_KEY, cookie_name="session")
+    with pytest.raises(ConfigurationError, match="already uses the cookie 'session'"):
+        skin.module.VerifierMiddleware(inner, service=frill(), cookie_name="session")
+
+
+def test_default_cookie_names_are_one_per_receiver(skin: Skin) -> None:
+    names = [
+        skin.module.VerifierMiddleware(skin.echo, **options)._sessions.cookie_name
+        for options in ({"key": OWN_KEY}, {"key": OWN_KEY, "path": "/partners/sso"}, {"service": frill()},
+                        {"service": services.invoiced(key=OTHER_KEY, company="acme")})
+    ]
+    assert names == ["sso_session", "sso_session_partners_sso", "sso_session_frill", "sso_session_invoiced"]
+
+
+# -- Starlette's own pieces ---------------------------------------------------------
+
+
+class HeaderBackend(AuthenticationBackend):
+    """Starlette's documented shape: a SimpleUser from a header."""
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, SimpleUser] | None:
+        name = conn.headers.get("x-user")
+        return (AuthCredentials(["authenticated"]), SimpleUser(name)) if name else None
+
+
+def hello(request: Request) -> JSONResponse:
+    return JSONResponse({"session": dict(request.session) if "session" in request.scope else None})
+
+
+def login(request: Request) -> JSONResponse:
+    request.session["user"] = {"id": 7, "email": "ada@example.com", "name": "Ada"}
+    return JSONResponse({"ok": True})
+
+
+def starlette_app(*middleware: Middleware) -> Starlette:
+    return Starlette(routes=[Route("/", hello), Route("/login", login)], middleware=list(middleware))
+
+
+def issuer(user: Any) -> Middleware:
+    return Middleware(asgi.IssuerMiddleware,
+                      services=[services.invoiced(key=OTHER_KEY, company="acme")], user=user)
+
+
+def test_scope_user_accepts_starlettes_simple_user() -> None:
+    app = starlette_app(Middleware(AuthenticationMiddleware, backend=HeaderBackend()), issuer(scope_user))
+    reply = ASGIClient(app).get("/sso/invoiced", headers={"X-User": "ada"})
+    assert reply.status == 303
+    invoiced = StandIn(services.invoiced(key=OTHER_KEY, company="acme"))
+    assert invoiced.follow(reply.location).claims["sub"] == "ada"
+
+
+@pytest.mark.parametrize(
+    ("stack", "missing"),
+    [
+        ((issuer(session_key("user")), Middleware(SessionMiddleware, secret_key="s" * 32)),
+         "SessionMiddleware"),
+        ((issuer(session_key("user")),), "SessionMiddleware"),
+        ((issuer(scope_user), Middleware(AuthenticationMiddleware, backend=HeaderBackend())),
+         "AuthenticationMiddleware"),
+    ],
+    ids=["session-inside-issuer", "no-session", "auth-inside-issuer"],
+)
+def test_middleware_in_the_wrong_order_is_explained_not_a_silent_401(
+    stack: tuple[Middleware, ...], missing: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = ASGIClient(starlette_app(*stack))
+    with caplog.at_level(logging.ERROR, "sso_middleware"):
+        reply = client.get("/sso/invoiced", headers={"X-User": "ada", "Accept": "application/json"})
+    assert reply.status == 500 and reply.json()["error"] == "configuration_error"
+    message = " ".join(r.getMessage() for r in caplog.records)
+    assert f"{missing} is missing or sits inside IssuerMiddleware" in message
+    assert "outermost first" in message
+
+
+def test_session_middleware_in_the_right_order_signs_in() -> None:
+    app = starlette_app(Middleware(SessionMiddleware, secret_key="s" * 32), issuer(session_key("user")))
+    client = ASGIClient(app)
+    client.get("/login")
+    reply = client.get("/sso/invoiced")
+    assert reply.status == 303 and reply.location.startswith("https://acme.invoiced.com/login/")
+
+
+# -- wiring mistakes, at construction ------------------------------------------------
+
+
+def test_a_wsgi_middleware_around_an_asgi_app_is_refused() -> None:
+    from fastapi import FastAPI
+
+
+    for app in (starlette_app(), FastAPI()):
+        with pytest.raises(ConfigurationError, match="is WSGI but the app it wraps is ASGI"):
+            wsgi.IssuerMiddleware(app, services=[frill()], user=remote_user)
+        with pytest.raises(ConfigurationError, match="is WSGI but the app it wraps is ASGI"):
+            wsgi.VerifierMiddleware(app, key=OWN_KEY)
+
+
+def test_an_asgi_middleware_around_a_wsgi_app_is_refused() -> None:
+
+    flask_app = Flask(__name__)
+    for app in (flask_app, flask_app.wsgi_app):
+        with pytest.raises(ConfigurationError, match=r"is ASGI but the app it wraps is WSGI.*app.wsgi_app"):
+            asgi.IssuerMiddleware(app, services=[frill()], user=scope_user)
+        with pytest.raises(ConfigurationError, match="is ASGI but the app it wraps is WSGI"):
+            asgi.VerifierMiddleware(app, key=OWN_KEY)
+
+
+def test_a_ready_extractor_for_the_other_skin_is_refused() -> None:
+    from sso_middleware.extractors import django_user
+
+    async def asgi_app(scope: Any, receive: Any, send: Any) -> None: ...
+
+    for extractor in (remote_user, django_user):
+        with pytest.raises(ConfigurationError, match=r"reads a WSGI request.*scope_user"):
+            asgi.IssuerMiddleware(asgi_app, services=[frill()], user=extractor)
+    for extractor in (scope_user, session_key("user")):
+        with pytest.raises(ConfigurationError, match=r"reads a Starlette request.*remote_user"):
+            wsgi.IssuerMiddleware(Flask(__name__).wsgi_app, services=[frill()], user=extractor)
+
+
+def test_apps_of_unknown_shape_are_not_judged(skin: Skin) -> None:
+    """A callable we cannot classify (a partial, a class with *args) is left alone."""
+    import functools
+
+    skin.module.VerifierMiddleware(functools.partial(skin.echo), key=OWN_KEY)
+
+    class Anything:
+        def __call__(self, *args: Any) -> Any: ...
+
+    skin.module.VerifierMiddleware(Anything(), key=OWN_KEY)
+    with pytest.raises(ConfigurationError, match="not callable"):
+        skin.module.VerifierMiddleware(object(), key=OWN_KEY)
+
+
+# -- the clock test tools move -------------------------------------------------------
+
+
+@pytest.mark.parametrize("tool", ["freezegun", "time_machine"])
+def test_freezegun_and_time_machine_move_the_middlewares_clock(skin: Skin, tool: str) -> None:
+    if tool == "freezegun":
+        import freezegun
+
+        travel: Any = freezegun.freeze_time
+    else:
+        import time_machine
+
+        travel = lambda t: time_machine.travel(t, tick=False)  # noqa: E731
+    _, client = skin.verifier(key=OWN_KEY)
+    with travel("2027-01-15 12:00:00"):
+        now = int(time.time())
+        token = sign({"sub": "ada", "iat": now, "exp": now + 60, "jti": "t1"}, Key(OWN_KEY))
+        assert client.get(f"/sso?token={token}").status == 303  # live at the frozen time
+    with travel("2027-01-15 12:05:00"):
+        token = sign({"sub": "ada", "iat": now, "exp": now + 60, "jti": "t2"}, Key(OWN_KEY))
+        reply = client.get(f"/sso?token={token}", headers={"Accept": "application/json"})
+        assert reply.status == 401 and reply.json()["error"] == "token_expired"
