@@ -16,6 +16,8 @@ from werkzeug.test import Client as WerkzeugClient
 
 from sso_middleware import asgi, wsgi
 
+collect_ignore = ["typing"]  # user files that mypy checks (test_typing.py); one must not run
+
 KEY = "frill-test-key-0123456789-abcdefghijklmnop"  # >= 32 bytes
 OTHER_KEY = "invoiced-test-key-0123456789-abcdefghijkl"
 DATA = Path(__file__).parent / "data"
