@@ -34,11 +34,12 @@ from .errors import (
     TokenTooLarge,
 )
 from .keys import Key, KeyInput, KeySet
-from .messages import Reply, Request, error, parse_query, redirect
+from .messages import Reply, Request, parse_query, redirect
+from .pages import ErrorPageHook, ErrorPages
 from .placements import Placement
 from .principal import Principal
-from .redirects import safe_relative_path, with_params, without_params
-from .replay import MemoryReplayStore, ReplayStore
+from .redirects import absolute_url, safe_relative_path, with_params, without_params
+from .replay import MemoryReplayStore, ReplayStore, digest
 from .services import Destination, Service, TokenRules
 from .session import Sessions, user_key
 from .steps import Steps, adrive, drive
@@ -74,6 +75,15 @@ def check_prefix(prefix: str, field: str = "prefix") -> str:
     return prefix
 
 
+def check_login_url(login_url: str | None) -> str | None:
+    """A login URL: a same-site path such as ``/login``, or an absolute http(s) URL."""
+    if login_url is not None and not (
+        safe_relative_path(login_url) or absolute_url(login_url)
+    ):
+        raise ConfigurationError(f"login_url {login_url!r}: use a path such as '/login' or an absolute URL.")
+    return login_url
+
+
 def _original_url(request: Request) -> str:
     """The URL a request was made to (root path included), for a ``next`` parameter."""
     url = quote((request.root + request.path).encode("utf-8"))
@@ -85,7 +95,7 @@ def _for(request: Request, reply: Reply) -> Reply:
     return replace(reply, body=b"") if request.method == "HEAD" and reply.body else reply
 
 
-def _refuse(err: SSOError, request: Request, service: str, allow: Sequence[str]) -> Reply:
+def _refuse(err: SSOError, request: Request, service: str, allow: Sequence[str], pages: ErrorPages) -> Reply:
     """The error page for ``err``, logged once. A configuration mistake found on a request is
     logged in full at ERROR; the browser only learns that sign-in failed."""
     if isinstance(err, ConfigurationError):
@@ -94,7 +104,7 @@ def _refuse(err: SSOError, request: Request, service: str, allow: Sequence[str])
     else:
         _log_refusal(service, err)
     extra = (("Allow", ", ".join(allow)),) if err.status == 405 else ()
-    return _for(request, error(err, request.header("accept"), *extra))
+    return _for(request, pages.reply(err, request.header("accept"), *extra))
 
 
 def _log_refusal(service: str, err: SSOError) -> None:
@@ -123,6 +133,8 @@ class IssuerMiddleware(Generic[App]):
     :param prefix: login paths are ``{prefix}/{service.name}``.
     :param login_url: where anonymous users go to sign in (``?next=`` is added); without one
         they get a 401.
+    :param error_page: ``ErrorPage -> str | None``: your own HTML for refusals (``None`` from it,
+        or no hook, gives the built-in page); see :mod:`sso_middleware.pages`.
     :param clock: the time source (default: ``time.time``, looked up on every call, so
         ``freezegun`` and ``time-machine`` move it; tests may pass a controllable one).
     """
@@ -138,10 +150,12 @@ class IssuerMiddleware(Generic[App]):
         user: Callable[[Any], Any],
         prefix: str = "/sso",
         login_url: str | None = None,
+        error_page: ErrorPageHook | None = None,
         clock: Clock | None = None,
     ) -> None:
         owner = type(self).__name__
         check_app(app, asgi=self._awaits, owner=owner)
+        self._pages = ErrorPages(error_page)
         if not callable(user):
             raise ConfigurationError("user: pass a callable(request) returning the signed-in user.")
         check_extractor(user, asgi=self._awaits, owner=owner)
@@ -169,13 +183,7 @@ class IssuerMiddleware(Generic[App]):
             self._routes[path] = service
         if not self._routes:
             raise ConfigurationError("services: configure at least one service.")
-        if login_url is not None and not (
-            safe_relative_path(login_url) or login_url.startswith(("https://", "http://"))
-        ):
-            raise ConfigurationError(
-                f"login_url {login_url!r}: use a path such as '/login' or an absolute URL."
-            )
-        self._login_url = login_url
+        self._login_url: str | None = check_login_url(login_url)
         self._clock = clock or wall_clock
 
     def _issue(self, service: Service, request: Request) -> Steps[None, Reply]:
@@ -193,7 +201,7 @@ class IssuerMiddleware(Generic[App]):
                 return redirect(with_params(self._login_url, [("next", _original_url(request))]))
             reply = service.sign_in(pending, principal, self._clock())
         except SSOError as e:
-            return _refuse(e, request, service.name, _SAFE_METHODS)
+            return _refuse(e, request, service.name, _SAFE_METHODS, self._pages)
         logger.info("issued login service=%s user=%r", service.name, principal.id)
         return _for(request, reply)
 
@@ -302,6 +310,10 @@ class VerifierMiddleware(Generic[App]):
         verifiers never share a cookie; the same name twice in one stack is refused).
     :param session_max_age: session lifetime in seconds.
     :param default_return: same-site path to land on when the request names none.
+    :param login_url: where a fresh sign-in starts (the identity provider's login path, e.g.
+        ``https://app.acme.com/sso/frill``): error pages offer "Sign in again" there.
+    :param error_page: ``ErrorPage -> str | None``: your own HTML for refusals; see
+        :mod:`sso_middleware.pages`.
     :param on_login: called with each accepted :class:`Login`.
     :param clock: the time source (default: ``time.time``, looked up on every call, so
         ``freezegun`` and ``time-machine`` move it; tests may pass a controllable one).
@@ -331,6 +343,8 @@ class VerifierMiddleware(Generic[App]):
         cookie_name: str | None = None,
         session_max_age: int = 8 * 3600,
         default_return: str = "/",
+        login_url: str | None = None,
+        error_page: ErrorPageHook | None = None,
         on_login: Callable[[Login], object] | None = None,
         clock: Clock | None = None,
     ) -> None:
@@ -349,6 +363,9 @@ class VerifierMiddleware(Generic[App]):
             raise ConfigurationError(
                 f"default_return {default_return!r}: use a same-site path such as '/'."
             )
+        check_login_url(login_url)
+        self._pages = (ErrorPages(error_page, again=login_url, label="Sign in again") if login_url
+                       else ErrorPages(error_page, again=default_return, label="Continue"))
         if replay_store is not None and not isinstance(replay_store, ReplayStore):
             raise ConfigurationError(
                 "replay_store: pass a MemoryReplayStore or RedisReplayStore (or an object with "
@@ -439,7 +456,7 @@ class VerifierMiddleware(Generic[App]):
                 return (yield from self._sign_out(request))
             return (yield from self._sign_in(request))
         except SSOError as e:
-            return _refuse(e, request, self._service, route.methods)
+            return _refuse(e, request, self._service, route.methods, self._pages)
 
     def _sign_in(self, request: Request) -> Steps[StoreCall, Reply]:
         token = self._placement.extract(self._listen, request)
@@ -448,9 +465,19 @@ class VerifierMiddleware(Generic[App]):
         landing = self._return_path(request)
         now = self._clock()
         verified = verify(token, self._policy, now)
-        yield from self._consume(verified, now)
+        once = self._once(verified)
+        source = digest(once).hex()[:22]
+        try:
+            yield from self._consume(once, verified.expires, now)
+        except TokenReplayed:
+            # the browser went back to, or reloaded, the very login that opened its session
+            session, _ = self._sessions.read(request.header("cookie") or "", now, self._view, request.secure)
+            if session is None or session.source != source:
+                raise
+            logger.info("continued session service=%s (its own login token, presented again)", self._service)
+            return redirect(landing)
         principal = Principal.from_claims(verified.subject, verified.claims)
-        cookie = self._sessions.open(principal, self._service, now, request.secure)
+        cookie = self._sessions.open(principal, self._service, now, request.secure, source)
         record = Login(self._service, principal, verified.claims, now)
         self.logins.append(record)
         logger.info("accepted login service=%s user=%r", self._service, principal.id)
@@ -458,11 +485,13 @@ class VerifierMiddleware(Generic[App]):
             self._on_login(record)
         return redirect(landing, ("Set-Cookie", cookie))
 
-    def _consume(self, verified: Verified, now: float) -> Steps[StoreCall, None]:
-        # One-time use is keyed on the claims, never on the token's spelling (SECURITY.md).
+    def _once(self, verified: Verified) -> str:
+        """The token's one-time name: keyed on the claims, never on its spelling (SECURITY.md)."""
         iss = verified.claims.get("iss")
-        key = f"{self._service}\x1f{iss if isinstance(iss, str) else ''}\x1f{verified.once}"
-        first = yield from _store(StoreCall("claim", (key, verified.expires + self._policy.leeway, now)))
+        return f"{self._service}\x1f{iss if isinstance(iss, str) else ''}\x1f{verified.once}"
+
+    def _consume(self, once: str, expires: float, now: float) -> Steps[StoreCall, None]:
+        first = yield from _store(StoreCall("claim", (once, expires + self._policy.leeway, now)))
         if not first:
             raise TokenReplayed()
 
@@ -479,7 +508,7 @@ class VerifierMiddleware(Generic[App]):
             try:
                 yield from _store(call)
             except ReplayStoreUnavailable as e:  # this browser is signed out; the session is not
-                refusal = _refuse(e, request, self._service, _LOGOUT.methods)
+                refusal = _refuse(e, request, self._service, _LOGOUT.methods, self._pages)
                 return replace(refusal, headers=(*refusal.headers, clear))
             logger.info("ended session service=%s", self._service)
         return redirect(self._default_return, clear)

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from urllib.parse import parse_qsl, urlsplit
 
-from .errors import BadRequest, SSOError
+from .errors import BadRequest
 
 MAX_QUERY = 8 * 1024
 """Longest query string the middleware parses (longer ones are refused)."""
@@ -134,38 +133,12 @@ def wants_json(accept: str | None) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def error(err: SSOError, accept: str | None, *extra: tuple[str, str]) -> Reply:
-    """A short page (JSON for JSON clients) with the error's constant message and code."""
-    if wants_json(accept):
-        body = json.dumps({"error": err.code, "message": err.message}).encode()
-        content_type = "application/json"
-    else:
-        body = (
-            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Sign-in failed</title>"
-            f"</head><body><h1>Sign-in failed</h1><p>{escape(err.message)}</p>"
-            f"<p><small>Error code: {escape(err.code)}</small></p></body></html>"
-        ).encode()
-        content_type = "text/html; charset=utf-8"
-    return Reply(
-        err.status,
-        (
-            ("Content-Type", content_type),
-            ("Content-Length", str(len(body))),
-            ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
-            *NO_STORE,
-            *extra,
-        ),
-        body,
-    )
-
-
 __all__ = [
     "MAX_FORM",
     "MAX_QUERY",
     "PRINCIPAL_KEY",
     "Reply",
     "Request",
-    "error",
     "parse_query",
     "post_form",
     "redirect",

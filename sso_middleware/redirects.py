@@ -174,6 +174,19 @@ def _path_of(url: str) -> str:
     return rest[end.start() :] if end else ""
 
 
+def absolute_url(value: object) -> bool:
+    """Whether ``value`` is a plain absolute http(s) URL with a host (configuration, not a
+    browser's input: for links such as a login page elsewhere).
+
+    >>> absolute_url("https://app.acme.com/sso/frill"), absolute_url("https://app.acme.com/<x>")
+    (True, False)
+    """
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_URL_LENGTH or not _URL_CHARS.fullmatch(value):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in _DEFAULT_PORTS and bool(parts.hostname)
+
+
 def safe_relative_path(value: object) -> str | None:
     """``value`` if it is a same-origin path (``/…``, not ``//…`` or ``/\\…``), else ``None``."""
     if (
@@ -224,6 +237,7 @@ def without_params(url: str, names: Iterable[str]) -> str:
 __all__ = [
     "MAX_URL_LENGTH",
     "AllowedHosts",
+    "absolute_url",
     "check_url",
     "host_key",
     "safe_relative_path",

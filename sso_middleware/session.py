@@ -45,6 +45,8 @@ class Session(Generic[T]):
     sid: str
     opened: float
     expires: float
+    source: str = ""
+    """Which login token opened it (a digest), so that token presented again can continue."""
 
 
 class Sessions:
@@ -89,8 +91,9 @@ class Sessions:
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
-    def open(self, principal: Principal, service: str, now: float, secure: bool) -> str:
-        """A ``Set-Cookie`` value for a fresh session of ``principal``."""
+    def open(self, principal: Principal, service: str, now: float, secure: bool, source: str = "") -> str:
+        """A ``Set-Cookie`` value for a fresh session of ``principal``, opened by the login
+        token ``source`` names (a digest, never the token)."""
         claims: dict[str, Any] = {"sub": principal.id, "svc": service}
         for name in ("email", "name"):
             value = getattr(principal, name)
@@ -99,6 +102,8 @@ class Sessions:
         claims["sid"] = secrets.token_urlsafe(16)
         claims["iat"] = round(now, 3)  # to the millisecond: "signed out at t" spares a login at t + 1 ms
         claims["exp"] = int(now) + self.max_age
+        if source:
+            claims["src"] = source
         return self._cookie(sign(claims, self.key, typ=_TYP), self.max_age, secure)
 
     def close(self, secure: bool) -> str:
@@ -146,7 +151,8 @@ class Sessions:
         claims = verified.claims
         principal = Principal.from_claims(verified.subject, claims)
         result = Session(view(principal), user_key(str(claims.get("svc", "")), principal.id),
-                         str(claims["sid"]), float(claims["iat"]), float(claims["exp"]))
+                         str(claims["sid"]), float(claims["iat"]), float(claims["exp"]),
+                         str(claims.get("src", "")))
         with self._lock:  # eviction iterates the dict: keep other threads' writes out meanwhile
             if len(cache) >= self._cache_size:
                 cache.pop(next(iter(cache), ""), None)  # oldest first: dicts keep insertion order

@@ -109,7 +109,7 @@ class StandIn:
         options.setdefault("cookie_name", f"{service.name}_session")
         self.service = service
         self.app = VerifierMiddleware(_landing, service=service, **options)
-        self._client = Client(self.app)
+        self._client = lambda: Client(self.app)  # a fresh browser for each sign-in
 
     @property
     def logins(self) -> list[Login]:
@@ -125,7 +125,7 @@ class StandIn:
         method, url, form = _what_was_sent(response)
         parts = urlsplit(url)
         before = len(self.app.logins)
-        reply = self._client.open(
+        reply = self._client().open(
             parts.path or "/",
             method=method,
             query_string=parts.query,

@@ -69,6 +69,11 @@ class _Client:
     def get(self, url: str, **kwargs: Any) -> Result:
         return self.request("GET", url, **kwargs)
 
+    def stranger(self) -> Client:
+        """Another browser on the same app: no cookies (a replay from there is refused, while
+        this browser, signed in by that very token, continues)."""
+        return type(self)(self.app)  # type: ignore[arg-type]
+
     def _send(self, method: str, url: str, headers: dict[str, str], data: Any, root_path: str,
               scheme: str) -> Result:
         raise NotImplementedError
