@@ -22,6 +22,7 @@ Example: "my Flask app sends Ada to Frill with the right claims"::
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
@@ -35,13 +36,24 @@ if TYPE_CHECKING:
     from .services import Service
 
 
+_HINTS = {
+    "token_bad_signature": "does the stand-in's service have the key your app signs with?",
+    "token_expired": "the token's exp is past the stand-in's clock; override sso_clock to move it",
+    "token_not_yet_valid": "the token's iat/nbf is ahead of the stand-in's clock",
+    "token_replayed": "this token was presented before",
+    "token_missing_claim": "the app's claims lack one the service requires",
+}
+
+
 class StandInRefused(AssertionError):
     """The stand-in refused what the app sent; ``code`` says why (e.g. ``token_expired``)."""
 
     def __init__(self, status: int, code: str) -> None:
         self.status = status
         self.code = code
-        super().__init__(f"the stand-in service refused the sign-in: {status} {code}")
+        hint = _HINTS.get(code)
+        super().__init__(f"the stand-in service refused the sign-in: {status} {code}"
+                         + (f" ({hint})" if hint else ""))
 
 
 class _FormReader(HTMLParser):
@@ -69,22 +81,48 @@ def _landing(environ: dict[str, Any], start_response: Callable[..., Any]) -> lis
     return [body]
 
 
+def _body_text(response: Any) -> str:
+    text = getattr(response, "text", None)
+    if isinstance(text, str):
+        return text
+    get_data = getattr(response, "get_data", None)
+    return get_data(as_text=True) if get_data is not None else ""
+
+
+def _error_code(text: str) -> str | None:
+    """The error code on one of our refusal pages (JSON or HTML), if it is one."""
+    found = re.search(r'"error": "([a-z_]+)"|Error code: <code>([a-z_]+)</code>', text)
+    return (found.group(1) or found.group(2)) if found else None
+
+
 def _what_was_sent(response: Any) -> tuple[str, str, dict[str, str] | None]:
-    """``(method, url, form)`` from a response object, a Location URL, or a form page."""
+    """``(method, url, form)`` from a response object, a Location URL, or a form page; an
+    AssertionError that says what the app did instead."""
     if isinstance(response, str):
         return "GET", response, None
     headers = response.headers
     status = getattr(response, "status_code", None) or getattr(response, "status", 0)
     location = headers.get("location")
     if location:
+        if not urlsplit(location).netloc:
+            raise AssertionError(
+                f"the app redirected to its own page {location} (status {status}), not to the service"
+                " — is the test client signed in?"
+            )
         return "GET", location, None
-    text = response.text if hasattr(response, "text") and isinstance(response.text, str) else (
-        response.get_data(as_text=True)
-    )
+    text = _body_text(response)
     form = _FormReader()
     form.feed(text)
     if status == 200 and form.action:
         return "POST", form.action, dict(form.fields)
+    code = _error_code(text)
+    if code == "not_authenticated":
+        raise AssertionError(
+            f"the app answered {status} not_authenticated: nobody is signed in — is the test client"
+            " signed in?"
+        )
+    if code is not None:
+        raise AssertionError(f"the app refused to send the browser on: {status} {code}")
     raise AssertionError(f"the app did not send the browser anywhere (status {status})")
 
 
@@ -102,14 +140,11 @@ class StandIn:
     """
 
     def __init__(self, service: Service, **options: Any) -> None:
-        from werkzeug.test import Client
-
         from .wsgi import VerifierMiddleware
 
         options.setdefault("cookie_name", f"{service.name}_session")
         self.service = service
         self.app = VerifierMiddleware(_landing, service=service, **options)
-        self._client = lambda: Client(self.app)  # a fresh browser for each sign-in
 
     @property
     def logins(self) -> list[Login]:
@@ -125,7 +160,9 @@ class StandIn:
         method, url, form = _what_was_sent(response)
         parts = urlsplit(url)
         before = len(self.app.logins)
-        reply = self._client().open(
+        from werkzeug.test import Client
+
+        reply = Client(self.app).open(  # a fresh browser for each sign-in
             parts.path or "/",
             method=method,
             query_string=parts.query,

@@ -69,7 +69,9 @@ def test_json_clients_get_json_whatever_the_hook(skin: Skin) -> None:
     assert reply.json() == {"error": "token_invalid", "message": "The sign-in token is malformed."}
 
 
-def test_a_failing_hook_still_gives_a_page_and_is_logged(skin: Skin, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_hook_still_gives_a_page_and_is_logged(
+    skin: Skin, caplog: pytest.LogCaptureFixture
+) -> None:
     def broken(page: ErrorPage) -> str:
         raise KeyError("template")
 

@@ -161,3 +161,27 @@ def test_distinct_typ_keeps_directions_apart(skin: Skin) -> None:
     token = parse_qs(urlsplit(frill_location).query)["ssoToken"][0]
     with pytest.raises(StandInRefused, match="token_invalid_claim"):
         strict.follow(f"https://b.example.com/sso?token={token}")
+
+
+def test_the_plugin_says_when_the_app_sent_the_browser_to_its_own_login(skin: Skin) -> None:
+    stand_in = StandIn(frill())
+    issuer = skin.issuer(services=[frill()], login_url="/login")
+    to_login = issuer.get(f"/sso/frill?redirect={quote(BOARD)}")
+    with pytest.raises(AssertionError, match=r"redirected to its own page /login\?next=%2Fsso%2Ffrill.*"
+                                             r"is the test client signed in\?"):
+        stand_in.follow(to_login)
+    for accept in ("text/html", "application/json"):
+        anonymous = skin.issuer(services=[frill()]).get("/sso/frill", headers={"Accept": accept})
+        with pytest.raises(AssertionError, match="401 not_authenticated.*is the test client signed in"):
+            stand_in.follow(anonymous)
+    refused = skin.issuer(services=[frill()]).get("/sso/frill?redirect=https://evil.example/",
+                                                  headers={"X-User": "ada"})
+    with pytest.raises(AssertionError, match="refused to send the browser on: 400 redirect_not_allowed"):
+        stand_in.follow(refused)
+
+
+def test_a_refusal_names_its_code_and_a_hint(skin: Skin) -> None:
+    wrong_key = services.frill(key=KEY[::-1], hosts=["feedback.acme.com"])
+    response = skin.issuer(services=[wrong_key]).get("/sso/frill", headers={"X-User": "ada"})
+    with pytest.raises(StandInRefused, match=r"401 token_bad_signature \(does the stand-in's service have"):
+        StandIn(frill()).follow(response)
