@@ -172,7 +172,7 @@ def test_the_plugin_says_when_the_app_sent_the_browser_to_its_own_login(skin: Sk
         stand_in.follow(to_login)
     for accept in ("text/html", "application/json"):
         anonymous = skin.issuer(services=[frill()]).get("/sso/frill", headers={"Accept": accept})
-        with pytest.raises(AssertionError, match="401 not_authenticated.*is the test client signed in"):
+        with pytest.raises(AssertionError, match=r"401 not_authenticated.*is the test client signed in"):
             stand_in.follow(anonymous)
     refused = skin.issuer(services=[frill()]).get("/sso/frill?redirect=https://evil.example/",
                                                   headers={"X-User": "ada"})
