@@ -1,18 +1,20 @@
 """A demo to click through: an app that signs its users in to stand-in Frill and Invoiced.
 
-One process on 127.0.0.1 serves three things: the app (pick a user, then open
-Frill or Invoiced), a stand-in Frill board under ``/frill/`` and a stand-in
-Invoiced portal under ``/invoiced/``. The stand-ins are ``VerifierMiddleware``
-configured like the real services, so what they show is exactly what the real
-ones would have received. Keys are random for each run; nothing is stored.
+One process (on 127.0.0.1 unless ``--host`` says otherwise) serves three
+things: the app (pick a user, then open Frill or Invoiced), a stand-in Frill
+board under ``/frill/`` and a stand-in Invoiced portal under ``/invoiced/``.
+The stand-ins are ``VerifierMiddleware`` configured like the real services, so
+what they show is exactly what the real ones would have received. Keys are
+random for each run; nothing is stored.
 
-    python -m sso_middleware demo [--port 8000]
+    python -m sso_middleware demo [--host 127.0.0.1] [--port 8000]
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import signal
 import sys
 import threading
 import time
@@ -45,6 +47,18 @@ _STYLE = (
     "button,.button{font:inherit;padding:.4rem 1rem;margin:.2rem;border-radius:6px;"
     "border:1px solid #456;background:#f4f7fb;color:#123;text-decoration:none;cursor:pointer}"
     "pre{background:#f6f6f6;padding:.8rem;overflow:auto}"
+    ".claims{border-collapse:collapse}.claims th,.claims td{text-align:left;padding:.2rem .8rem .2rem 0;"
+    "border-bottom:1px solid #eee;font-weight:normal}.claims th{font-family:monospace}"
+    ".intro{color:#345}"
+)
+
+
+_INTRO = (
+    "<p class='intro'>This demo is three sites in one process: <strong>Acme App</strong>, your app, "
+    "which is the identity provider, and stand-ins for two services its users sign in to, a "
+    "<strong>Frill</strong> feedback board and an <strong>Invoiced</strong> billing portal. The "
+    "stand-ins are sso_middleware's own verifier configured like the real services, so they accept "
+    "exactly what the real ones would. Sign in as someone, then open a service.</p>"
 )
 
 
@@ -56,23 +70,51 @@ def _page(title: str, body: str, status: int = 200) -> Response:
     return Response(html, status=status, content_type="text/html; charset=utf-8")
 
 
-def _stand_in_page(label: str, logins: Iterable[Any]) -> WSGIApplication:
-    """A stand-in service's page: who is signed in, and the claims their token carried."""
+def _ago(seconds: float) -> str:
+    """``seconds`` from now in words: "in 5 min", "12 s ago".
+
+    >>> _ago(300), _ago(-12), _ago(7200)
+    ('in 5 min', '12 s ago', 'in 2 h')
+    """
+    size = abs(seconds)
+    words = (f"{size:.0f} s" if size < 90 else f"{size / 60:.0f} min" if size < 5400
+             else f"{size / 3600:.0f} h")
+    return f"in {words}" if seconds >= 0 else f"{words} ago"
+
+
+def _claims_table(claims: Mapping[str, Any], now: float) -> str:
+    """The verified claims, times as dates and "expires in 5 min" rather than epoch numbers."""
+    rows = []
+    for name, value in claims.items():
+        shown = escape(json.dumps(value))
+        if name in ("iat", "exp", "nbf") and isinstance(value, (int, float)):
+            when = time.strftime("%H:%M:%S", time.localtime(value))
+            shown = f"{when} <small>({_ago(value - now)})</small>"
+        rows.append(f"<tr><th>{escape(name)}</th><td>{shown}</td></tr>")
+    return f"<table class='claims'>{''.join(rows)}</table>"
+
+
+def _stand_in_page(label: str, logins: Iterable[Any], people: Mapping[Any, str]) -> WSGIApplication:
+    """A stand-in service's page: who is signed in, and the claims their token carried.
+    ``people`` names the ids this service knows (Invoiced only knows a customer id)."""
 
     def page(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         principal: Principal | None = environ.get(PRINCIPAL_KEY)
         if principal is None:
-            body = f"<h1>{escape(label)}</h1><p>Not signed in.</p><p><a href='/'>Back to the app</a></p>"
+            body = (f"<h1>{escape(label)}</h1><div class='card'><p>Not signed in.</p></div>"
+                    "<p><a href='/'>Back to Acme App</a></p>")
         else:
             claims: Mapping[str, Any] = next(
                 (login.claims for login in reversed(list(logins)) if login.principal.id == principal.id),
                 {},
             )
+            who = people.get(principal.id) or principal.name or str(principal.id)
+            known = f" <small>(id {escape(str(principal.id))})</small>" if who != str(principal.id) else ""
             body = (
                 f"<h1>{escape(label)}</h1><div class='card'><p>Signed in as "
-                f"<strong>{escape(str(principal.name or principal.id))}</strong></p>"
-                f"<p>Verified claims:</p><pre>{escape(json.dumps(claims, indent=2))}</pre></div>"
-                "<p><a href='/'>Back to the app</a></p>"
+                f"<strong>{escape(who)}</strong>{known}</p>"
+                f"<p>The token it received, verified:</p>{_claims_table(claims, time.time())}</div>"
+                "<p><a href='/'>Back to Acme App</a></p>"
             )
         return _page(label, body)(environ, start_response)
 
@@ -118,7 +160,7 @@ def build(base_url: str) -> WSGIApplication:
             )
             nxt = escape(request.args.get("next", "/"))
             body = (
-                "<h1>Acme App</h1><div class='card'><p>Sign in as:</p>"
+                f"<h1>Acme App</h1>{_INTRO}<div class='card'><p>Sign in as:</p>"
                 f"<form method='post' action='/login'>{options}"
                 f"<input type='hidden' name='next' value='{nxt}'>"
                 "<button type='submit'>Sign in</button></form></div>"
@@ -131,8 +173,10 @@ def build(base_url: str) -> WSGIApplication:
                 f"<a class='button' id='frill' href='/sso/frill?redirect={board}'>Feedback (Frill)</a>"
                 "<a class='button' id='invoiced' href='/sso/invoiced'>Billing (Invoiced)</a>"
                 "<form method='post' action='/logout'><button type='submit'>Sign out</button></form>"
-                "</div><p>Each button signs you in to the service with a short-lived token; "
-                "the stand-in services verify it and show what they received.</p>"
+                "</div><p class='intro'>Each button sends you through <code>/sso/frill</code> or "
+                "<code>/sso/invoiced</code>: the issuer signs a 5-minute, one-time token with that "
+                "service's key and the claims it documents, and the stand-in verifies it, opens its "
+                "own session and shows what it received.</p>"
             )
         return _page("Acme App", body)(environ, start_response)
 
@@ -152,28 +196,55 @@ def build(base_url: str) -> WSGIApplication:
     )
     frill_logins: list[Any] = []
     invoiced_logins: list[Any] = []
+    names = {data["id"]: str(data["name"]) for data in USERS.values()}
+    customers = {data["invoiced_id"]: f"{data['name']}'s account" for data in USERS.values()}
+    board = f"{base_url}/frill/b/roadmap"
     frill = VerifierMiddleware(
-        _stand_in_page("Frill board (stand-in)", frill_logins),
+        _stand_in_page("Frill board (stand-in)", frill_logins, names),
         service=services.frill(key=frill_key, hosts=[host]),
         cookie_name="frill_session",
+        login_url=f"{base_url}/sso/frill?redirect={quote(board, safe='')}",  # as Frill's "SSO login URL"
         on_login=frill_logins.append,
     )
     invoiced = VerifierMiddleware(
-        _stand_in_page("Invoiced portal (stand-in)", invoiced_logins),
+        _stand_in_page("Invoiced portal (stand-in)", invoiced_logins, customers),
         service=services.invoiced(key=invoiced_key, base_url=base_url),
         cookie_name="invoiced_session",
         default_return="/invoiced/",
+        login_url=f"{base_url}/sso/invoiced",
         on_login=invoiced_logins.append,
     )
-    return DispatcherMiddleware(issuer, {"/frill": frill, "/invoiced": invoiced})
+    return _canonical(host, DispatcherMiddleware(issuer, {"/frill": frill, "/invoiced": invoiced}))
+
+
+_LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+
+
+def _canonical(host: str, app: WSGIApplication) -> WSGIApplication:
+    """Send a request that names the demo by another loopback name (``localhost`` for
+    ``127.0.0.1``) to the one the demo was started with: cookies and the services' host lists are per host,
+    so one name keeps every hop signed in."""
+
+    def canonical(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        asked = environ.get("HTTP_HOST", host)
+        if asked == host or asked.rpartition(":")[0] not in _LOOPBACK_NAMES:
+            return app(environ, start_response)
+        path = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe="/")
+        query = environ.get("QUERY_STRING", "")
+        location = f"http://{host}{environ.get('SCRIPT_NAME', '')}{path}" + (f"?{query}" if query else "")
+        return Response(status=307, headers={"Location": location})(environ, start_response)
+
+    return canonical
 
 
 class DemoServer:
     """The demo on a real server (``port=0`` picks a free one); ``url`` is where to point a browser."""
 
-    def __init__(self, port: int = 8000) -> None:
-        self._server = local_server(_unready, port)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
+    def __init__(self, port: int = 8000, host: str = "127.0.0.1") -> None:
+        self._server = local_server(_unready, port, host)
+        # a wildcard address is no place to send a browser: name this machine's loopback instead
+        name = "127.0.0.1" if host in ("", "0.0.0.0", "::") else f"[{host}]" if ":" in host else host  # noqa: S104
+        self.url = f"http://{name}:{self._server.server_port}"
         self._server.app = build(self.url)
 
     def serve_forever(self) -> None:
@@ -198,9 +269,16 @@ def _unready(environ: WSGIEnvironment, start_response: StartResponse) -> Iterabl
     return [b"starting"]
 
 
-def run(port: int = 8000) -> None:
-    """Serve the demo until Ctrl-C."""
-    server = DemoServer(port=port)
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run(port: int = 8000, host: str = "127.0.0.1") -> None:
+    """Serve the demo until Ctrl-C (SIGINT) or SIGTERM."""
+    # our own handlers: a shell that started us in the background may have left SIGINT ignored
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    server = DemoServer(port=port, host=host)
     sys.stdout.write(f"sso_middleware demo: open {server.url}/ in your browser (Ctrl-C to stop)\n")
     sys.stdout.flush()
     try:

@@ -51,11 +51,9 @@ class RedactingRequestHandler(WSGIRequestHandler):
         super().log_error("%s", redact(format % args))
 
 
-def local_server(app: WSGIApplication, port: int = 0) -> BaseWSGIServer:
-    """A threaded server for ``app`` on 127.0.0.1 (``port=0``: a free one)."""
-    return make_server(
-        "127.0.0.1", port, app, threaded=True, request_handler=RedactingRequestHandler
-    )
+def local_server(app: WSGIApplication, port: int = 0, host: str = "127.0.0.1") -> BaseWSGIServer:
+    """A threaded server for ``app`` on ``host`` (``port=0``: a free one)."""
+    return make_server(host, port, app, threaded=True, request_handler=RedactingRequestHandler)
 
 
 __all__ = [

@@ -8,11 +8,14 @@ mandatory).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from conftest import KEY
 from servers import werkzeug_server
@@ -65,23 +68,55 @@ def _wait_for(driver: Any, text: str) -> str:
     return str(WebDriverWait(driver, 10, ignored_exceptions=ignored).until(page_text))
 
 
-def test_demo_click_through_in_a_browser(browser: Any) -> None:
+def _shot(driver: Any, name: str) -> None:
+    """Keep a screenshot where a person can look at it (SSO_SCREENSHOTS=dir), else nowhere."""
+    folder = os.environ.get("SSO_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(Path(folder) / f"{name}.png"))
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "localhost"])
+def test_demo_click_through_in_a_browser(browser: Any, name: str) -> None:
     server = DemoServer(port=0)
     server.start()
+    base = server.url.replace("127.0.0.1", name)
     try:
         browser.delete_all_cookies()
-        browser.get(server.url + "/")
+        browser.get(base + "/")
+        assert "This demo is three sites in one process" in _wait_for(browser, "Sign in as")
+        _shot(browser, f"{name}-1-home")
         browser.find_element("css selector", "input[value='grace']").click()
         browser.find_element("css selector", "button[type='submit']").click()
         _wait_for(browser, "Hello, Grace Hopper")
+        _shot(browser, f"{name}-2-signed-in")
         browser.find_element("id", "frill").click()
         page = _wait_for(browser, "Frill board (stand-in)")
         assert "Signed in as Grace Hopper" in page and "grace@example.com" in page
+        assert re.search(r"exp \d\d:\d\d:\d\d \(in 5 min\)", page), page
         assert browser.current_url == f"{server.url}/frill/b/roadmap"  # token gone from the URL
+        _shot(browser, f"{name}-3-frill")
+        # a login URL opened twice in this browser (a second tab, a reload): the session goes on
+        app_session = {"demo_user": browser.get_cookie("demo_user")["value"]}
+        login = httpx.get(f"{server.url}/sso/frill", cookies=app_session).headers["location"]
+        for _ in range(2):
+            browser.get(login)
+            page = _wait_for(browser, "Frill board (stand-in)")
+            assert "Signed in as Grace Hopper" in page and "already been used" not in page
         browser.get(server.url + "/")
         browser.find_element("id", "invoiced").click()
         page = _wait_for(browser, "Invoiced portal (stand-in)")
-        assert '"sub": 1002' in page
+        assert "Signed in as Grace Hopper's account (id 1002)" in page and "sub 1002" in page
+        _shot(browser, f"{name}-4-invoiced")
+        # a broken link: the error page's "Sign in again" restarts the flow at the app
+        browser.get(server.url + "/frill/b/roadmap?ssoToken=not-a-token")
+        page = _wait_for(browser, "Sign-in failed")
+        assert "token_invalid" in page and "not-a-token" not in browser.page_source
+        _shot(browser, f"{name}-5-error")
+        browser.find_element("id", "again").click()
+        page = _wait_for(browser, "Frill board (stand-in)")
+        assert "Signed in as Grace Hopper" in page
+        assert browser.current_url == f"{server.url}/frill/b/roadmap"
     finally:
         server.stop()
 

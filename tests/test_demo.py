@@ -7,9 +7,10 @@ import re
 import signal
 import subprocess
 import sys
-import time
+from typing import Any
 
 import httpx
+import pytest
 
 from sso_middleware.demo import DemoServer
 
@@ -26,9 +27,11 @@ def test_demo_click_through() -> None:
             assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
             page = browser.post("/login", data={"user": "ada", "next": "/sso/invoiced"})
             assert str(page.url) == f"{server.url}/invoiced/"
-            assert "Signed in as <strong>1001</strong>" in page.text  # Invoiced knows a customer id
-            assert "&quot;sub&quot;: 1001" in page.text
-            assert "&quot;iss&quot;: &quot;Acme App&quot;" in page.text
+            # Invoiced knows a customer id; the stand-in names whose account it is
+            assert "Signed in as <strong>Ada Lovelace&#x27;s account</strong> <small>(id 1001)" in page.text
+            assert "<tr><th>sub</th><td>1001</td></tr>" in page.text
+            assert "<tr><th>iss</th><td>&quot;Acme App&quot;</td></tr>" in page.text
+            assert re.search(r"<th>exp</th><td>\d\d:\d\d:\d\d <small>\(in 5 min\)", page.text)
             home = browser.get("/")
             link = re.search(r"href='(/sso/frill\?redirect=[^']+)'", home.text)
             assert link
@@ -42,26 +45,41 @@ def test_demo_click_through() -> None:
         server.stop()
 
 
-def test_demo_command_prints_url_and_stops_on_ctrl_c() -> None:
+def test_localhost_and_127_0_0_1_are_the_same_demo() -> None:
+    server = DemoServer(port=0)
+    server.start()
+    try:
+        other = server.url.replace("127.0.0.1", "localhost")
+        r = httpx.get(f"{other}/sso/frill?redirect=x", follow_redirects=False)
+        assert r.status_code == 307 and r.headers["location"] == f"{server.url}/sso/frill?redirect=x"
+        assert httpx.get(f"{other}/", follow_redirects=True).url == f"{server.url}/"
+    finally:
+        server.stop()
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell leaves a background job
+
+
+@pytest.mark.parametrize(
+    ("stop", "inherited"),
+    [(signal.SIGINT, None), (signal.SIGINT, _ignore_sigint), (signal.SIGTERM, None)],
+    ids=["ctrl-c", "ctrl-c-when-the-shell-ignored-it", "sigterm"],
+)
+def test_demo_command_prints_url_and_stops_cleanly(stop: signal.Signals, inherited: Any) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sso_middleware", "demo", "--port", "0"],
+        [sys.executable, "-m", "sso_middleware", "demo", "--port", "0", "--host", "127.0.0.1"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=inherited,  # noqa: PLW1509
     )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+/", line)
         assert url, line
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                assert "Acme App" in httpx.get(url.group(0)).text
-                break
-            except httpx.ConnectError:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
+        # the line is printed once the socket listens: the first request is answered
+        assert "Acme App" in httpx.get(url.group(0)).text
+        proc.send_signal(stop)
         out, err = proc.communicate(timeout=10)
         assert proc.returncode == 0, err
         assert "demo stopped" in out
@@ -69,3 +87,4 @@ def test_demo_command_prints_url_and_stops_on_ctrl_c() -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.communicate()
