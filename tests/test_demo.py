@@ -70,7 +70,7 @@ def test_demo_command_prints_url_and_stops_cleanly(stop: signal.Signals, inherit
     proc = subprocess.Popen(
         [sys.executable, "-m", "sso_middleware", "demo", "--port", "0", "--host", "127.0.0.1"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=inherited,  # noqa: PLW1509
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=inherited,
     )
     try:
         assert proc.stdout is not None
