@@ -1,4 +1,4 @@
-"""The README's recipes, on real framework apps: Starlette, FastAPI, Flask."""
+"""Framework apps built the way the README and docs/recipes.md describe: Starlette, FastAPI, Flask."""
 
 from __future__ import annotations
 
