@@ -9,6 +9,8 @@ The public names, and where they live::
     from sso_middleware.wsgi import IssuerMiddleware, VerifierMiddleware  # werkzeug skin
     from sso_middleware.asgi import IssuerMiddleware, VerifierMiddleware  # pure ASGI skin
     from sso_middleware.extractors import remote_user, scope_user, session_key, django_user
+    from sso_middleware.pages import ErrorPage                              # error_page= hooks
+    from sso_middleware.testing import StandIn, StandInRefused              # the pytest plugin
 
 Adapters are imported by their full path; this module imports no web framework.
 The middleware options are documented on ``sso_middleware.flows.IssuerMiddleware``

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import threading
@@ -18,6 +19,9 @@ from .tokens import TokenPolicy, sign, verify
 T = TypeVar("T")
 _TYP = "sso-session"
 _MAX_FIELD = 256
+_SKEW = 5.0
+"""Seconds a session's ``iat`` may be ahead of the reader's clock: hosts sharing sessions keep
+clocks that differ a little. Expiry is exact (checked apart from this leeway)."""
 _COOKIE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
@@ -83,7 +87,7 @@ class Sessions:
         self.cookie_name = cookie_name
         self.max_age = max_age
         self.policy = TokenPolicy(
-            KeySet([key]), typ=_TYP, required=("sub", "sid", "iat"), identity=("sub",), leeway=0,
+            KeySet([key]), typ=_TYP, required=("sub", "sid", "iat"), identity=("sub",), leeway=_SKEW,
             max_lifetime=max_age,
         )
         # one cache per scheme: the same header names a different cookie on https (__Host-)
@@ -100,7 +104,9 @@ class Sessions:
             if isinstance(value, str) and len(value) <= _MAX_FIELD:
                 claims[name] = value
         claims["sid"] = secrets.token_urlsafe(16)
-        claims["iat"] = round(now, 3)  # to the millisecond: "signed out at t" spares a login at t + 1 ms
+        # to the millisecond, rounded down: "signed out everywhere at t" ends every session opened
+        # up to t's millisecond, and spares a login a millisecond later
+        claims["iat"] = math.floor(now * 1000) / 1000
         claims["exp"] = int(now) + self.max_age
         if source:
             claims["src"] = source
@@ -149,6 +155,8 @@ class Sessions:
         except InvalidToken:
             return None, True
         claims = verified.claims
+        if now >= claims["exp"]:  # the leeway is for another host's clock at the start, not the end
+            return None, True
         principal = Principal.from_claims(verified.subject, claims)
         result = Session(view(principal), user_key(str(claims.get("svc", "")), principal.id),
                          str(claims["sid"]), float(claims["iat"]), float(claims["exp"]),

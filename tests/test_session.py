@@ -66,3 +66,15 @@ def test_no_session_cookie() -> None:
     sessions = Sessions(Key(KEY))
     assert sessions.read("theme=dark", NOW, lambda p: p) == (None, False)
     assert sessions.read("sso_session=", NOW, lambda p: p) == (None, False)
+
+
+def test_a_session_is_read_back_the_same_millisecond_and_on_a_host_a_little_behind() -> None:
+    """iat was rounded to the nearest millisecond, so the next request could come "before" it
+    (the session then looked not yet valid: a test failed about once in 50 runs); another host's
+    clock a little behind did the same."""
+    sessions = Sessions(Key("session-key-0123456789-abcdefghijklmnopq"))
+    cookie = sessions.open(Principal("ada"), "sso", 1000.0006, False).split(";")[0]
+    session, _ = Sessions(sessions.key).read(cookie, 1000.0007, Principal.coerce)
+    assert session is not None and session.opened == 1000.0  # rounded down: revocation errs safe
+    assert Sessions(sessions.key).read(cookie, 1000.0007 - 4, Principal.coerce)[0] is not None
+    assert Sessions(sessions.key).read(cookie, 1000.0007 - 6, Principal.coerce)[0] is None

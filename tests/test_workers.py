@@ -46,7 +46,11 @@ def workers(count: int, log: Path, **env: str) -> Iterator[str]:
             yield url
         finally:
             proc.terminate()
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # never leave a server behind for a later test
+                proc.kill()
+                proc.wait()
 
 
 def present_all(url: str, tokens: list[str], copies: int) -> tuple[Counter[str], set[str]]:
