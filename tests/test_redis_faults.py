@@ -207,7 +207,8 @@ def test_wait_for_a_replica_and_a_failover_resurrects_nothing(clock: Clock, tmp_
         replica.pause()  # the replica cannot acknowledge: the claim is refused, not half-made
         with pytest.raises(ReplayStoreUnavailable) as refused:
             store.claim("during", later, now)
-        assert refused.value.detail == "0 of 1 replicas acknowledged"
+        # WAIT's own answer, or on an overloaded machine the store's deadline: either way a 503
+        assert refused.value.detail in ("0 of 1 replicas acknowledged", "no answer within 0.5 s")
         replica.resume()
         primary.kill()  # the sentinel promotes the replica
         wait_until(lambda: _master_port(watcher) == replica.port, "the failover", 30)
