@@ -151,7 +151,8 @@ class IssuerMiddleware(flows.IssuerMiddleware[ASGIApp]):
     >>> from sso_middleware.extractors import scope_user
     >>> async def app(scope, receive, send): ...
     >>> app = IssuerMiddleware(app, user=scope_user, services=[
-    ...     services.invoiced(key="a-secret-of-at-least-thirty-two-bytes!", company="acme")])
+    ...     services.invoiced(key="a-secret-of-at-least-thirty-two-bytes!", company="acme",
+    ...                       customer_id="invoiced_id")])
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

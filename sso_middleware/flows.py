@@ -171,8 +171,9 @@ class IssuerMiddleware(Generic[App]):
                 )
             if not service.issues:
                 raise ConfigurationError(
-                    f"services: {service!r} only receives (no claim builder or nowhere to send "
-                    "the browser); give it TokenRules(claims=...) and a Destination target."
+                    f"services: {service!r} only receives: "
+                    + (service.hint or "it has no claim builder or nowhere to send the browser; give "
+                       "it TokenRules(claims=...) and a Destination target.")
                 )
             path = f"{prefix}/{service.name}"
             if path in self._routes:
@@ -302,6 +303,8 @@ class VerifierMiddleware(Generic[App]):
     :param leeway: clock skew tolerated, 0 to 300 seconds.
     :param max_lifetime: longest validity a token may claim, in seconds.
     :param max_age: accept tokens with ``iat`` but no ``exp`` for this long.
+    :param strict: standing in for a service that accepts tokens that never expire (Frill,
+        Canny, UserVoice, ...), require ``exp`` (or ``iat`` within ``max_age``) all the same.
     :param replay_store: where one-time ids and revoked sessions live (default: bounded, in
         this process; share a ``RedisReplayStore`` between processes and hosts).
     :param session_key: the session cookie's key (default: derived from the login key).
@@ -338,6 +341,7 @@ class VerifierMiddleware(Generic[App]):
         leeway: float = 30.0,
         max_lifetime: float = 86400.0,
         max_age: float | None = None,
+        strict: bool = False,
         replay_store: ReplayStore | None = None,
         session_key: str | bytes | None = None,
         cookie_name: str | None = None,
@@ -376,22 +380,35 @@ class VerifierMiddleware(Generic[App]):
                 f"replay_store: {type(self).__name__} is WSGI and cannot await a redis.asyncio "
                 "client; pass a redis.Redis client (or use sso_middleware.asgi)."
             )
+        keys = service.keys
+        if keys is None:
+            raise ConfigurationError(
+                f"service {service.name!r}: its key is chosen per user (key=callable), which only an "
+                "issuer can do; a receiver needs the key itself (key='...' or a list of keys)."
+            )
         rules = service.token
+        expiry_optional = rules.expiry_optional and not strict
+        if expiry_optional:
+            logger.warning(
+                "standing in for %s: tokens without exp are accepted, as %s accepts them; "
+                "pass strict=True to require exp", service.name, service.name,
+            )
         self._policy = TokenPolicy(
-            service.keys,
+            keys,
             algorithms=frozenset(algorithms) if algorithms is not None else None,
             leeway=leeway,
             max_lifetime=max_lifetime,
             max_age=rules.max_age if max_age is None else max_age,
+            expiry_optional=expiry_optional,
             issuer=(issuer,) if isinstance(issuer, str) else (tuple(issuer) if issuer is not None else None),
             audience=audience,
             typ=typ,
             required=(*rules.required, *required_claims),
             identity=tuple(identity or rules.identity),
         )
-        secret = session_key if session_key is not None else service.keys.signing.derive("session")
+        secret = session_key if session_key is not None else keys.signing.derive("session")
         as_bytes = secret.encode("utf-8") if isinstance(secret, str) else secret
-        if any(as_bytes == login.secret for login in service.keys.keys):
+        if any(as_bytes == login.secret for login in keys.keys):
             raise ConfigurationError(
                 "session_key: it equals a login key, so a session cookie would verify as a login "
                 "token (and sessions would renew for ever). Use a separate secret, or leave it out."

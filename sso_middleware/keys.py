@@ -54,6 +54,7 @@ class Key:
         kid: str | None = None,
         algorithm: str = "HS256",
         field: str = "key",
+        min_length: int | None = None,
     ) -> None:
         if algorithm not in _HASHES:
             raise ConfigurationError(
@@ -86,7 +87,8 @@ class Key:
         self._alg = HMACAlgorithm(_HASHES[algorithm])
         self._prepared = self._alg.prepare_key(secret)
         self.digest_size: int = _HASHES[algorithm]().digest_size
-        if len(secret) < self.digest_size:
+        # a service that issues keys of a fixed length (Help Scout: 44 characters) sets its own floor
+        if len(secret) < (self.digest_size if min_length is None else min_length):
             warnings.warn(
                 f"{field}: the {algorithm} key is {len(secret)} bytes; at least "
                 f"{self.digest_size} are recommended (RFC 7518 section 3.2). It is used "
@@ -133,7 +135,9 @@ class KeySet:
                 self._by_kid[key.kid] = key
 
     @classmethod
-    def build(cls, value: KeyInput | KeySet | None, *, algorithm: str, field: str) -> KeySet:
+    def build(
+        cls, value: KeyInput | KeySet | None, *, algorithm: str, field: str, min_length: int | None = None
+    ) -> KeySet:
         """Accept a secret, a :class:`Key`, or a list of them (newest first)."""
         if isinstance(value, KeySet):
             return value
@@ -144,7 +148,8 @@ class KeySet:
             )
         items = [value] if isinstance(value, (str, bytes, Key)) else list(value)
         return cls(
-            item if isinstance(item, Key) else Key(item, algorithm=algorithm, field=field)
+            item if isinstance(item, Key)
+            else Key(item, algorithm=algorithm, field=field, min_length=min_length)
             for item in items
         )
 

@@ -114,14 +114,15 @@ class PathSegment(Placement):
     __slots__ = ()
 
     def check_target(self, target: str, where: str) -> None:
-        if target.count(TOKEN) != 1 or not urlsplit(target).path.endswith(TOKEN):
+        path = urlsplit(target).path
+        if target.count(TOKEN) != 1 or not (path.endswith(TOKEN) or path.endswith(TOKEN + "/")):
             raise ConfigurationError(
                 f"{where}: with placement=PathSegment() the target must end its path with "
-                f"'{TOKEN}', e.g. 'https://acme.invoiced.com/login/{TOKEN}'."
+                f"'{TOKEN}' (or '{TOKEN}/'), e.g. 'https://acme.invoiced.com/login/{TOKEN}'."
             )
 
     def listen_path(self, base: str) -> str:
-        base = base.replace(TOKEN, "")
+        base = base[: base.index(TOKEN)] if TOKEN in base else base
         return base if base.endswith("/") else base + "/"
 
     def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]]) -> Reply:
@@ -132,6 +133,7 @@ class PathSegment(Placement):
 
     def extract(self, listen: str | None, request: Request) -> str | None:
         token = request.path[len(listen or "") :]
+        token = token[:-1] if token.endswith("/") else token  # Upvoty's '/{token}/'
         return None if _NOT_IN_SEGMENT.intersection(token) else token
 
     def __repr__(self) -> str:
@@ -140,6 +142,9 @@ class PathSegment(Placement):
 
 class FormField(Placement):
     """The token POSTed in a form field by an auto-submitting page (Zendesk's ``jwt``).
+
+    Other parameters (Zendesk's ``return_to``, ``brand_id``, ...) go in the form's action
+    URL, as the service's own examples put them; only the token travels in the body.
 
     >>> FormField("jwt").deliver("https://acme.zendesk.com/access/jwt", "T", []).status
     200
@@ -150,7 +155,7 @@ class FormField(Placement):
     __slots__ = ()
 
     def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]]) -> Reply:
-        return post_form(target, [(self.param, token), *params])
+        return post_form(with_params(target, params), [(self.param, token)])
 
     def extract(self, listen: str | None, request: Request) -> str | None:
         return parse_query(request.body.decode("latin-1"), (self.param,)).get(self.param)

@@ -154,7 +154,9 @@ class TokenPolicy:
     """What a verifier accepts. Built once; :func:`verify` applies it.
 
     ``exp`` is required unless ``max_age`` is set, in which case a token with
-    only ``iat`` is accepted while younger than ``max_age`` seconds. A token
+    only ``iat`` is accepted while younger than ``max_age`` seconds, or
+    ``expiry_optional`` (a stand-in for a service that takes tokens that never
+    expire, as Frill's own example signs them). A token
     valid for longer than ``max_lifetime`` seconds is refused, whatever it says.
     ``issuer``, ``audience`` and ``typ`` are checked when set; a token carrying
     an ``aud`` is refused by a verifier configured with none.
@@ -170,6 +172,7 @@ class TokenPolicy:
     leeway: float = 30.0
     max_lifetime: float = 86400.0
     max_age: float | None = None
+    expiry_optional: bool = False
     issuer: Collection[str] | None = None
     audience: str | None = None
     typ: str | None = None
@@ -228,6 +231,14 @@ def _numeric(claims: Mapping[str, Any], name: str) -> float | None:
     return number
 
 
+def _header_alg(segment: str) -> object:
+    """The ``alg`` a header segment names, or ``None`` when it is no valid header."""
+    try:
+        return _json_object(_b64decode(segment)).get("alg")
+    except InvalidToken:
+        return None
+
+
 def verify(token: object, policy: TokenPolicy, now: float) -> Verified:
     """Check ``token`` fully against ``policy`` at time ``now``; raise an ``InvalidToken``.
 
@@ -242,7 +253,11 @@ def verify(token: object, policy: TokenPolicy, now: float) -> Verified:
         raise InvalidToken()
     header_b64, payload_b64, signature_b64 = token.split(".")
     if len(signature_b64) not in policy._signature_lengths:
-        raise InvalidSignature()
+        # too long or short for every key: refuse before parsing, unless the header names an
+        # algorithm we do not take (an HS256 token at an HS512 receiver is the wrong algorithm)
+        if _header_alg(header_b64) in policy.algorithms:  # type: ignore[operator]
+            raise InvalidSignature()
+        raise InvalidAlgorithm()
     header = _json_object(_b64decode(header_b64))
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in policy.algorithms:  # type: ignore[operator]
@@ -284,20 +299,26 @@ def _check_nbf(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> No
         raise TokenNotYetValid()
 
 
-def _expires(claims: Mapping[str, Any], policy: TokenPolicy) -> float:
-    """``exp``, or ``iat`` + ``max_age`` for services that send no ``exp``."""
+def _expires(claims: Mapping[str, Any], policy: TokenPolicy) -> float | None:
+    """``exp``, or ``iat`` + ``max_age`` for services that send no ``exp``; ``None`` for a
+    token that never expires, where the policy takes those."""
     exp = _numeric(claims, "exp")
     if exp is not None:
         return exp
     iat = _numeric(claims, "iat")
-    if policy.max_age is None or iat is None:
-        raise MissingTokenClaim("exp")
-    return iat + policy.max_age
+    if policy.max_age is not None and iat is not None:
+        return iat + policy.max_age
+    if policy.expiry_optional:
+        return None
+    raise MissingTokenClaim("exp")
 
 
 def _check_exp(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> float:
-    """Refuse an expired or overlong token; its expiry time."""
+    """Refuse an expired or overlong token; its expiry time (for a token that never expires,
+    the longest lifetime, so its one-time id is remembered that long)."""
     exp = _expires(claims, policy)
+    if exp is None:
+        return now + policy.max_lifetime
     leeway = policy.leeway
     if now >= exp + leeway:  # RFC 7519 4.1.4: valid only *before* exp
         raise TokenExpired()

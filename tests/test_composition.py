@@ -140,8 +140,9 @@ def starlette_app(*middleware: Middleware) -> Starlette:
 
 
 def issuer(user: Any) -> Middleware:
-    return Middleware(asgi.IssuerMiddleware,
-                      services=[services.invoiced(key=OTHER_KEY, company="acme")], user=user)
+    # these apps' user ids are their Invoiced customer ids, and say so
+    return Middleware(asgi.IssuerMiddleware, user=user, services=[
+        services.invoiced(key=OTHER_KEY, company="acme", customer_id=lambda user: user.id)])
 
 
 def test_scope_user_accepts_starlettes_simple_user() -> None:

@@ -28,7 +28,7 @@ SECRET = "session-secret-0123456789abcdef0123456789"
 BOARD = "https://feedback.acme.com/b/ideas"
 SERVICES = [
     services.frill(key=KEY, hosts=["feedback.acme.com"]),
-    services.invoiced(key=OTHER_KEY, company="acme"),
+    services.invoiced(key=OTHER_KEY, company="acme", customer_id=lambda user: user.id),
 ]
 
 

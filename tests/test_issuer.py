@@ -87,11 +87,14 @@ def test_invoiced_token_in_path_with_integer_sub(skin: Skin, clock: Clock) -> No
     assert claims["exp"] - claims["iat"] == 300
 
 
-def test_invoiced_defaults_to_user_id_and_custom_base_url(skin: Skin) -> None:
-    svc = services.invoiced(key=OTHER_KEY, base_url="https://billing.acme.com/")
+def test_invoiced_needs_its_customer_id_and_takes_a_custom_base_url(skin: Skin) -> None:
+    # the app's user id (7) is not the Invoiced customer id (1234): no silent default
+    with pytest.raises(ConfigurationError, match=r"customer_id=\.\.\. to sign users in"):
+        skin.issuer(services=[services.invoiced(key=OTHER_KEY, base_url="https://billing.acme.com/")])
+    svc = services.invoiced(key=OTHER_KEY, base_url="https://billing.acme.com/", customer_id="invoiced_id")
     r = skin.issuer(services=[svc]).get("/sso/invoiced", headers={"X-User": "ada"})
     assert r.location.startswith("https://billing.acme.com/login/eyJ")
-    assert decode(r.location.rsplit("/", 1)[1], OTHER_KEY)["sub"] == 7
+    assert decode(r.location.rsplit("/", 1)[1], OTHER_KEY)["sub"] == 1234
 
 
 BAD_RETURNS = [
@@ -277,8 +280,11 @@ def test_zendesk_posts_an_auto_submitting_form(skin: Skin) -> None:
     assert "form-action https://acme.zendesk.com" in r.headers["Content-Security-Policy"]
     form = _Form()
     form.feed(r.text)
-    assert form.action == "https://acme.zendesk.com/access/jwt"
-    assert form.fields["return_to"] == "https://acme.zendesk.com/hc/en-us?a=1&b=%222%22"
+    # as Zendesk's own example: return_to in the action URL, only the token in the body
+    action = urlsplit(form.action)
+    assert (action.netloc, action.path) == ("acme.zendesk.com", "/access/jwt")
+    assert parse_qs(action.query)["return_to"] == ["https://acme.zendesk.com/hc/en-us?a=1&b=%222%22"]
+    assert list(form.fields) == ["jwt"]
     claims = decode(form.fields["jwt"])
     assert claims["email"] == "ada@example.com" and claims["name"] == "Ada Lovelace"
 

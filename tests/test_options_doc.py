@@ -13,7 +13,7 @@ import pytest
 from sso_middleware import MemoryReplayStore, RedisReplayStore, extractors, flows, services
 
 DOC = (Path(__file__).parent.parent / "docs" / "options.md").read_text()
-COMMON = {"key", "name", "ttl"}  # every preset's, stated once above the table
+COMMON = {"key", "name", "ttl", "extra_claims"}  # every preset's, stated once above the table
 
 
 def section(title: str) -> str:
@@ -33,8 +33,7 @@ def test_every_middleware_option_has_its_line(title: str, cls: type) -> None:
     assert rows == parameters(cls.__init__)  # all of them, in the signature's order
 
 
-PRESETS = [services.frill, services.invoiced, services.zendesk, services.canny, services.featurebase,
-           services.helpscout, services.generic]
+PRESETS = [*services.PRESETS.values(), services.generic]
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.__name__)

@@ -110,7 +110,7 @@ def test_live_round_trip_replay_and_logout(
 def test_live_stand_in_follow_helper(skin: Skin, sso_live_stand_in: Any) -> None:
     invoiced = services.invoiced(key=OTHER_KEY, company="acme")
     stand_in = sso_live_stand_in(invoiced)
-    app_services = [services.invoiced(key=OTHER_KEY, base_url=stand_in.url)]
+    app_services = [services.invoiced(key=OTHER_KEY, base_url=stand_in.url, customer_id=lambda u: u.id)]
     issuer = skin.module.IssuerMiddleware(skin.echo, services=app_services,
                                           user=lambda r: {"id": 99})
     with serve(skin.name, issuer) as app_url, httpx.Client() as browser:

@@ -144,7 +144,7 @@ def test_helpscout_forwards_a_relative_return_to(skin: Skin) -> None:
     query = parse_qs(parts.query)
     assert query["returnTo"] == ["/article/12-setup?lang=en"]
     claims = pyjwt.decode(query["token"][0], HELPSCOUT_KEY, algorithms=["HS512"])
-    assert (claims["email"], claims["name"]) == ("ada@example.com", "Ada Lovelace")
+    assert (claims["sub"], claims["name"]) == ("ada@example.com", "Ada Lovelace")
     for bad in ("https://evil.com/", "//evil.com", "/\\\\evil.com", "article"):
         r = client.get(f"/sso/helpscout?returnTo={bad}", headers={"X-User": "ada"})
         assert r.status == 400 and "eyJ" not in r.text
