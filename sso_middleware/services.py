@@ -1225,15 +1225,15 @@ def from_config(config: Mapping[str, Any], *, setting: str = "SSO_SERVICES") -> 
             )
         signature = inspect.signature(preset)
         accepted = set(signature.parameters)
-        missing = [n for n, p in signature.parameters.items() if p.default is p.empty and n not in options]
-        if missing:
-            raise ConfigurationError(f"{where}: services.{preset.__name__} needs {', '.join(missing)}.")
         unknown = sorted(set(options) - accepted)
-        if unknown:
+        if unknown:  # a misspelling is the likelier mistake: name it before what is missing
             raise ConfigurationError(
                 f"{where}[{unknown[0]!r}]: services.{preset.__name__} takes no such option; it takes "
                 f"{', '.join(sorted(accepted))}."
             )
+        missing = [n for n, p in signature.parameters.items() if p.default is p.empty and n not in options]
+        if missing:
+            raise ConfigurationError(f"{where}: services.{preset.__name__} needs {', '.join(missing)}.")
         if preset_name != entry:
             options.setdefault("name", entry)
         values = {option: _setting_value(option, value) for option, value in options.items()}
