@@ -45,13 +45,19 @@ def stack(module: Any, clock: Clock) -> Any:
     app = passthrough_wsgi if module is wsgi else passthrough_asgi
     app = module.VerifierMiddleware(app, key=FORM_KEY, path="/form", placement=FormField("jwt"),
                                     cookie_name="d_session", clock=clock)
+    app = module.VerifierMiddleware(app, service=services.upvoty(key=FORM_KEY, board="acme"),
+                                    cookie_name="e_session", clock=clock)
     app = module.VerifierMiddleware(app, service=invoiced, path="/c", cookie_name="c_session", clock=clock)
     app = module.VerifierMiddleware(app, service=frill, path="/b", cookie_name="b_session", clock=clock)
     app = module.VerifierMiddleware(app, key=KEY, path="/auth", cookie_name="a_session", clock=clock)
     return module.IssuerMiddleware(
         app, user=user, login_url="/login", clock=clock,
         services=[frill, invoiced, services.zendesk(key=KEY, subdomain="acme"), services.canny(key=KEY),
-                  services.helpscout(key=HELPSCOUT_KEY, site="https://docs.acme.com")],
+                  services.helpscout(key=HELPSCOUT_KEY, site="https://docs.acme.com"),
+                  services.upvoty(key=KEY, board="acme"), services.userjot(key=KEY),
+                  services.metabase(key=KEY, site="https://bi.acme.com", extra_claims={"groups": ["a"]}),
+                  services.gitbook(key=KEY, site="https://docs.acme.com"),
+                  services.uservoice(key=KEY, subdomain="acme")],
     )
 
 
@@ -148,15 +154,20 @@ def corpus() -> list[Request]:
     good_a, good_b, good_c, good_d = (tok(jti="a1"), tok(jti="b1"), tok(OTHER_KEY, sub=1234, jti="c1"),
                                       tok(FORM_KEY, jti="d1"))
     expired, no_exp, other_key = tok(exp=NOW - 3600, jti="x1"), tok(exp=None, jti="x2"), tok(OTHER_KEY)
+    good_e, no_exp_e = tok(FORM_KEY, jti="e1"), tok(FORM_KEY, exp=None, iat=None, jti="e2")  # Upvoty's
     paths = ["/", "/x", "/sso/frill", "/sso/invoiced", "/sso/zendesk", "/sso/canny", "/sso/helpscout",
              "/sso/nope", "/auth", "/auth/", "/auth/logout", "/b/logout", "/login/", f"/login/{good_c}",
-             "/login/a/b", "/form", "//evil.com/", "/%2F%2Fevil.com/", "/caf%C3%A9", "/%FF", "/login"]
+             "/login/a/b", "/form", "//evil.com/", "/%2F%2Fevil.com/", "/caf%C3%A9", "/%FF", "/login",
+             "/sso/upvoty", "/sso/userjot", "/sso/metabase", "/sso/gitbook", "/sso/uservoice",
+             f"/front/handleSSO/{good_e}/", f"/front/handleSSO/{no_exp_e}/", "/front/handleSSO/a/b/"]
     queries = ["", "redirect=https%3A%2F%2Ffeedback.acme.com%2Fb%3Fx%3D1", "redirect=https://evil.com/",
                "redirect=a&redirect=b", f"token={good_a}", f"token={good_a}&next=/dash",
                f"token={good_a}&token={good_a}", "token=junk.junk.junk", f"token={expired}",
                f"token={no_exp}", f"token={other_key}", f"ssoToken={good_b}", f"x=1&ssoToken={good_b}&y=2",
                "returnTo=/article/1", "returnTo=//evil.com", "companyID=c1&redirect=https://canny.io/x",
-               "companyID=" + "x" * 600, "q=" + "%" * 9000]
+               "companyID=" + "x" * 600, "q=" + "%" * 9000, "state=s-1&x=2",
+               "redirectUrl=https%3A%2F%2Facme.upvoty.com%2Fb", "return_to=%2Fquestion%2F1",
+               "location=%2Fguides", "location=https://evil.com/"]
     people = [[], [("X-User", "ada")], [("X-User", "bob"), ("Accept", "application/json")],
               [("X-User", "ada"), ("Accept", "application/json, text/html")]]
     requests: list[Request] = []
