@@ -562,6 +562,12 @@ def _site(value: object, name: str, what: str) -> str:
     return value.rstrip("/")
 
 
+def _page(value: object, name: str, what: str) -> str:
+    """A page's https URL as given; a bare site gets its root path (``https://acme.com/``)."""
+    site = _site(value, name, what)
+    return site + "/" if not urlsplit(site).path else str(value)
+
+
 def _hosts(name: str, own: Iterable[str], hosts: Iterable[str] | TenantHosts) -> AllowedHosts | TenantHosts:
     """The vendor's own hosts plus yours (custom domains); per tenant, the vendor's plus the tenant's."""
     vendor = tuple(own)
@@ -909,7 +915,7 @@ def uservoice(
     if portal is None:
         portal = "https://{}.uservoice.com".format(_label(
             subdomain, name, "subdomain must be your UserVoice subdomain (or pass portal=)"))
-    target = _site(portal, name, "portal must be your UserVoice portal's https URL") + "/"
+    target = _page(portal, name, "portal must be your UserVoice portal's https URL")
     return _preset(
         name=name, key=key, ttl=ttl, extra_claims=extra_claims,
         claims=_fields([("guid", "id"), ("email", "email")], [("display_name", "name")], text=["guid"]),
@@ -949,7 +955,7 @@ def userback(
         name=name, key=key, ttl=ttl, extra_claims=extra_claims,
         claims=_fields([("email", "email")], [("name", "name")]),
         required=("email",), identity=("email",), expiry_optional=True,
-        destination=Destination(_site(portal, name, "portal must be your Userback portal's https URL"),
+        destination=Destination(_page(portal, name, "portal must be your Userback portal's https URL"),
                                 QueryParameter("sso_jwt")),
     )
 
@@ -1052,7 +1058,7 @@ def launchnotes(
         name=name, key=key, ttl=ttl, extra_claims=extra_claims,
         claims=_fields([("email", "email")], [("name", "name")]),
         required=("email",), identity=("email",),
-        destination=Destination(_site(page, name, "page must be your private page's https URL") + "/",
+        destination=Destination(_page(page, name, "page must be your private page's https URL"),
                                 QueryParameter("authToken")),
     )
 
