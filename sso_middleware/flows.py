@@ -43,7 +43,7 @@ from .replay import MemoryReplayStore, ReplayStore, digest
 from .services import Destination, Service, TokenRules
 from .session import Sessions, user_key
 from .steps import Steps, adrive, drive
-from .tokens import TokenPolicy, Verified, verify
+from .tokens import Verified, verify
 from .wiring import check_app, check_extractor, wrapped
 
 logger = logging.getLogger("sso_middleware")
@@ -248,7 +248,7 @@ def _same_origin(request: Request) -> bool:
     return origin != "null" and origin.partition("://")[2].lower() == host
 
 
-def _receiver(key: KeyInput | None, path: str, placement: Placement | None,
+def generic_receiver(key: KeyInput | None, path: str, placement: Placement | None,
               algorithms: Iterable[str] | None) -> Service:
     """The generic receiver (``key=..., path=...``) as one more :class:`Service`."""
     allowed = sorted(set(algorithms or ("HS256",)))
@@ -356,7 +356,7 @@ class VerifierMiddleware(Generic[App]):
         check_app(app, asgi=self._awaits, owner=owner)
         path = check_prefix(path, "path")
         if service is None:
-            service = _receiver(key, path, placement, algorithms)
+            service = generic_receiver(key, path, placement, algorithms)
         elif key is not None or placement is not None:
             raise ConfigurationError(
                 "pass key=... or service=..., not both: a service brings its own key and placement."
@@ -380,32 +380,17 @@ class VerifierMiddleware(Generic[App]):
                 f"replay_store: {type(self).__name__} is WSGI and cannot await a redis.asyncio "
                 "client; pass a redis.Redis client (or use sso_middleware.asgi)."
             )
-        keys = service.keys
-        if keys is None:
-            raise ConfigurationError(
-                f"service {service.name!r}: its key is chosen per user (key=callable), which only an "
-                "issuer can do; a receiver needs the key itself (key='...' or a list of keys)."
-            )
-        rules = service.token
-        expiry_optional = rules.expiry_optional and not strict
-        if expiry_optional:
+        self._policy = service.receiving_policy(
+            algorithms=algorithms, leeway=leeway, max_lifetime=max_lifetime, max_age=max_age,
+            strict=strict, issuer=issuer, audience=audience, typ=typ, required_claims=required_claims,
+            identity=identity,
+        )
+        keys = self._policy.keys
+        if self._policy.expiry_optional:
             logger.warning(
                 "standing in for %s: tokens without exp are accepted, as %s accepts them; "
                 "pass strict=True to require exp", service.name, service.name,
             )
-        self._policy = TokenPolicy(
-            keys,
-            algorithms=frozenset(algorithms) if algorithms is not None else None,
-            leeway=leeway,
-            max_lifetime=max_lifetime,
-            max_age=rules.max_age if max_age is None else max_age,
-            expiry_optional=expiry_optional,
-            issuer=(issuer,) if isinstance(issuer, str) else (tuple(issuer) if issuer is not None else None),
-            audience=audience,
-            typ=typ,
-            required=(*rules.required, *required_claims),
-            identity=tuple(identity or rules.identity),
-        )
         secret = session_key if session_key is not None else keys.signing.derive("session")
         as_bytes = secret.encode("utf-8") if isinstance(secret, str) else secret
         if any(as_bytes == login.secret for login in keys.keys):
@@ -602,5 +587,6 @@ __all__ = [
     "VerifierMiddleware",
     "check_prefix",
     "default_cookie_name",
+    "generic_receiver",
     "wall_clock",
 ]

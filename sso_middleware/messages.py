@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
+from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlsplit
 
 from .errors import BadRequest
@@ -133,10 +134,27 @@ def wants_json(accept: str | None) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
+class FormReader(HTMLParser):
+    """Reads back what :func:`post_form` wrote: the form's ``action`` and its fields."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action: str | None = None
+        self.fields: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "form" and self.action is None:
+            self.action = found.get("action") or ""
+        elif tag == "input" and found.get("name"):
+            self.fields.append((found["name"] or "", found.get("value") or ""))
+
+
 __all__ = [
     "MAX_FORM",
     "MAX_QUERY",
     "PRINCIPAL_KEY",
+    "FormReader",
     "Reply",
     "Request",
     "parse_query",

@@ -24,7 +24,7 @@ from .messages import Reply, parse_query
 from .placements import TOKEN, FormField, PathSegment, Placement, QueryParameter, check_param
 from .principal import Principal
 from .redirects import AllowedHosts, check_url, host_key, safe_relative_path
-from .tokens import check_seconds, json_value, sign
+from .tokens import TokenPolicy, check_seconds, json_value, sign
 
 ClaimBuilder = Callable[[Principal], Mapping[str, Any]]
 ExtraClaims = Mapping[str, Any] | Callable[[Principal], Mapping[str, Any]]
@@ -481,18 +481,25 @@ class Service:
             value, algorithm=self.token.algorithm, field=where, min_length=self.token.min_key_length))
         return keys
 
-    def sign_in(self, pending: Pending, principal: Principal, now: float) -> Reply:
-        """Sign a fresh token for ``principal`` and the reply that delivers it."""
+    def mint(self, principal: Principal, now: float) -> str:
+        """A fresh token for ``principal``: the service's claims, ``iat``, ``exp``, a random ``jti``."""
         claims = self.build_claims(principal)
-        self.returns.check_tenant(pending.return_url, principal, f"service {self.name!r}")
         keys = self.signing_keys(principal)
         claims["iat"] = int(now)
         claims["exp"] = int(now) + self.token.ttl
         claims["jti"] = secrets.token_urlsafe(16)
         try:
-            token = sign(claims, keys.signing, typ=self.token.typ)
+            return sign(claims, keys.signing, typ=self.token.typ)
         except (TypeError, ValueError) as e:
             raise ConfigurationError(f"service {self.name!r}: {_not_json(claims)}") from e
+
+    def sign_in(self, pending: Pending, principal: Principal, now: float) -> Reply:
+        """Sign a fresh token for ``principal`` and the reply that delivers it."""
+        self.returns.check_tenant(pending.return_url, principal, f"service {self.name!r}")
+        return self.deliver(pending, self.mint(principal, now))
+
+    def deliver(self, pending: Pending, token: str) -> Reply:
+        """The reply that sends the browser, with ``token``, where ``pending`` says."""
         destination, forward = self.destination, self.returns.forward_as
         if destination.target is None:  # prepare() guarantees a return URL here
             return destination.placement.deliver(pending.return_url or "", token, ())
@@ -500,6 +507,42 @@ class Service:
         if forward and pending.return_url:
             params.append((forward, pending.return_url))
         return destination.placement.deliver(destination.target, token, params)
+
+    def receiving_policy(
+        self,
+        *,
+        algorithms: Iterable[str] | None = None,
+        leeway: float = 30.0,
+        max_lifetime: float = 86400.0,
+        max_age: float | None = None,
+        strict: bool = False,
+        issuer: str | Iterable[str] | None = None,
+        audience: str | None = None,
+        typ: str | None = None,
+        required_claims: Iterable[str] = (),
+        identity: Iterable[str] | None = None,
+    ) -> TokenPolicy:
+        """What a receiver standing in for this service accepts (the ``VerifierMiddleware``
+        options of the same names adjust it): the service's own rules unless ``strict``."""
+        if self.keys is None:
+            raise ConfigurationError(
+                f"service {self.name!r}: its key is chosen per user (key=callable), which only an "
+                "issuer can do; a receiver needs the key itself (key='...' or a list of keys)."
+            )
+        rules = self.token
+        return TokenPolicy(
+            self.keys,
+            algorithms=frozenset(algorithms) if algorithms is not None else None,
+            leeway=leeway,
+            max_lifetime=max_lifetime,
+            max_age=rules.max_age if max_age is None else max_age,
+            expiry_optional=rules.expiry_optional and not strict,
+            issuer=(issuer,) if isinstance(issuer, str) else (tuple(issuer) if issuer is not None else None),
+            audience=audience,
+            typ=typ,
+            required=(*rules.required, *required_claims),
+            identity=tuple(identity or rules.identity),
+        )
 
     def __repr__(self) -> str:
         target = self.destination.target or self.destination.path or "return URL"

@@ -25,11 +25,12 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator
-from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
+
+from .messages import FormReader
 
 if TYPE_CHECKING:
     from .flows import Login
@@ -54,20 +55,6 @@ class StandInRefused(AssertionError):
         hint = _HINTS.get(code)
         super().__init__(f"the stand-in service refused the sign-in: {status} {code}"
                          + (f" ({hint})" if hint else ""))
-
-
-class _FormReader(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.action: str | None = None
-        self.fields: list[tuple[str, str]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if tag == "form" and self.action is None:
-            self.action = found.get("action") or ""
-        elif tag == "input" and found.get("name"):
-            self.fields.append((found["name"] or "", found.get("value") or ""))
 
 
 def _landing(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
@@ -111,7 +98,7 @@ def _what_was_sent(response: Any) -> tuple[str, str, dict[str, str] | None]:
             )
         return "GET", location, None
     text = _body_text(response)
-    form = _FormReader()
+    form = FormReader()
     form.feed(text)
     if status == 200 and form.action:
         return "POST", form.action, dict(form.fields)

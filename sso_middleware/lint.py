@@ -1,0 +1,156 @@
+"""What ``sso-middleware check MODULE:APP`` finds in a configuration, each finding with its fix.
+
+It walks an app's middleware (ours, Starlette's stack, Flask's ``wsgi_app``, anything that keeps
+an ``app`` attribute) and looks at what the constructors could not refuse on their own: a key
+shared by two services or by both directions, short keys, a wildcard on a vendor's shared domain
+where the token rides on the return URL, an in-memory replay store under several workers,
+clashing cookie names, a token lifetime past the vendor's own age limit.
+
+>>> from sso_middleware import services
+>>> frill = services.frill(key="a-secret-of-at-least-thirty-two-bytes!", hosts=["*.frill.co"])
+>>> [f.what for f in lint([frill]).findings]  # doctest: +ELLIPSIS
+["service 'frill': the wildcard '*.frill.co' ..."]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .flows import IssuerMiddleware, VerifierMiddleware
+from .keys import KeySet
+from .redirects import split_netloc
+from .replay import MemoryReplayStore, several_workers
+from .services import Service, from_config
+
+# Vendors' shared domains: one customer's board per subdomain, so a wildcard reaches them all.
+SHARED_DOMAINS = frozenset({
+    "frill.co", "canny.io", "featurebase.app", "zendesk.com", "upvoty.com", "uservoice.com",
+    "productlane.com", "helpscoutdocs.com", "userback.io", "gitbook.io", "invoiced.com",
+})
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something wrong (``problem``) or worth a look (``warning``), and how to fix it."""
+
+    level: Literal["problem", "warning"]
+    what: str
+    fix: str
+
+
+@dataclass
+class Lint:
+    """What was found: the login paths and receivers (``seen``) and the findings."""
+
+    seen: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, level: Literal["problem", "warning"], what: str, fix: str) -> None:
+        self.findings.append(Finding(level, what, fix))
+
+
+def layers(app: object, depth: int = 64) -> Iterator[object]:
+    """``app`` and every app it wraps: ``.app`` (middleware), ``.wsgi_app`` (Flask), and a
+    Starlette app's middleware stack, built the way Starlette builds it on its first request."""
+    seen: set[int] = set()
+    todo = [app]
+    while todo and len(seen) < depth:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        build = getattr(current, "build_middleware_stack", None)
+        if callable(build) and hasattr(current, "user_middleware"):
+            todo.append(build())
+        todo.extend(getattr(current, name, None) for name in ("app", "wsgi_app"))
+
+
+def _services(target: object) -> tuple[list[tuple[str, Service]], list[VerifierMiddleware[Any]]]:
+    """The issuing services (with their login paths) and the verifiers in ``target``."""
+    if isinstance(target, Service):
+        return [(f"/sso/{target.name}", target)], []
+    if isinstance(target, Mapping):
+        return [(f"/sso/{s.name}", s) for s in from_config(target)], []
+    if isinstance(target, (list, tuple)) and all(isinstance(s, Service) for s in target):
+        return [(f"/sso/{s.name}", s) for s in target], []
+    issued: list[tuple[str, Service]] = []
+    verifiers: list[VerifierMiddleware[Any]] = []
+    for layer in layers(target):
+        if isinstance(layer, IssuerMiddleware):
+            issued.extend(layer._routes.items())
+        elif isinstance(layer, VerifierMiddleware):
+            verifiers.append(layer)
+    return issued, verifiers
+
+
+def _keys(label: str, keys: KeySet | None) -> Iterable[tuple[str, bytes]]:
+    return [] if keys is None else [(label, key.secret) for key in keys.keys]
+
+
+def lint(target: object, *, workers: int | None = None) -> Lint:
+    """Look at ``target`` (an app, a ``Service``, a list of them, or a ``from_config`` mapping)."""
+    found = Lint()
+    issued, verifiers = _services(target)
+    if not issued and not verifiers:
+        found.add("problem", "no IssuerMiddleware or VerifierMiddleware was found in it",
+                  "point check at the object your server runs (MODULE:APP), after the middleware is added")
+        return found
+    keys: list[tuple[str, bytes]] = []
+    for path, service in issued:
+        found.seen.append(f"issues  {path} -> {service!r}")
+        _look_at_service(found, service)
+        keys.extend(_keys(f"service {service.name!r} (issuing)", service.keys))
+    reason = f"--workers {workers}" if workers and workers > 1 else several_workers()
+    cookies: dict[str, str] = {}
+    for verifier in verifiers:
+        label = f"verifier {verifier._service!r} ({verifier._listen or 'any page'})"
+        found.seen.append(f"receives {verifier._listen or '(any page)'} as {verifier._service!r}, "
+                          f"cookie {verifier._sessions.cookie_name!r}")
+        keys.extend(_keys(label + " (receiving)", verifier._policy.keys))
+        if reason and isinstance(verifier._replay_store, MemoryReplayStore):
+            found.add("problem", f"{label} keeps one-time ids in memory and the server runs several "
+                      f"workers ({reason}): a token would log in once per worker",
+                      "pass replay_store=RedisReplayStore(redis.Redis(...)) shared by every worker")
+        other = cookies.setdefault(verifier._sessions.cookie_name, label)
+        if other != label:
+            found.add("problem", f"{label} and {other} share the cookie {verifier._sessions.cookie_name!r}: "
+                      "each clears the other's session", "give each VerifierMiddleware its own cookie_name=")
+    by_secret: dict[bytes, str] = {}
+    for label, secret in keys:
+        first = by_secret.setdefault(secret, label)
+        if first != label:
+            found.add("problem", f"{first} and {label} use the same key: a token minted for one is "
+                      "accepted by the other", "give each service and each direction its own key")
+    return found
+
+
+def _look_at_service(found: Lint, service: Service) -> None:
+    where = f"service {service.name!r}"
+    rules = service.token
+    for key in service.keys.keys if service.keys is not None else ():
+        floor = rules.min_key_length or key.digest_size
+        if len(key.secret) < floor:
+            found.add("warning", f"{where}: its {key.algorithm} key is {len(key.secret)} bytes, under "
+                      f"{floor}", "ask the service for a longer key (or generate one: sso-middleware keygen)"
+                      " and rotate: key=[new, old] until the old tokens expire")
+    if rules.max_age is not None and rules.ttl > rules.max_age:
+        found.add("problem", f"{where}: ttl={rules.ttl} s, but the service refuses tokens issued more than "
+                  f"{rules.max_age:g} s ago", f"use ttl={int(rules.max_age)} or less")
+    hosts = service.returns.hosts
+    carries_token = service.destination.target is None  # the token rides on the return URL itself
+    for suffix in getattr(hosts, "suffixes", ()):
+        if carries_token and suffix.lstrip(".") in SHARED_DOMAINS:
+            found.add("problem", f"{where}: the wildcard '*{suffix}' sends tokens to any customer's board "
+                      f"on {suffix.lstrip('.')}", f"list your own board instead, e.g. 'acme{suffix}'")
+    for host in getattr(hosts, "exact", ()):
+        split = split_netloc(host)
+        if split is not None and split[1] is not None and split[0] not in _LOOPBACK:
+            found.add("warning", f"{where}: the host {host!r} names a port",
+                      "list the host as the browser sees it (https on 443 needs no port)")
+
+
+__all__ = ["SHARED_DOMAINS", "Finding", "Lint", "layers", "lint"]

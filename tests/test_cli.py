@@ -1,0 +1,237 @@
+"""The ``sso-middleware`` command, run as a user runs it: a real subprocess, its output, its exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jwt as pyjwt
+import pytest
+
+from sso_middleware import Key
+from sso_middleware.explain import explain
+from sso_middleware.keys import KeySet
+from sso_middleware.tokens import TokenPolicy, sign, verify
+
+APPS = Path(__file__).parent / "apps"
+SECRET = "apps-key-for-the-cli-tests-0123456789abcdef"
+ENV = {**os.environ, "APPS_KEY": SECRET, "NO_COLOR": "1"}
+USER = json.dumps({"id": 7, "email": "ada@example.com", "name": "Ada Lovelace"})
+
+
+def cli(*args: str, stdin: str | None = None, cwd: Path | None = None, env: dict[str, str] | None = None,
+        code: int = 0) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, "-m", "sso_middleware", *args], capture_output=True, text=True,
+                            input=stdin, cwd=cwd, env=env or ENV, timeout=60)
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout  # a clear message, never a traceback
+    return result
+
+
+def token(**claims: Any) -> str:
+    now = int(time.time())
+    return sign({"sub": "ada", "iat": now, "exp": now + 300, **claims}, Key(SECRET))
+
+
+@pytest.mark.parametrize("args", [("--version",), ("decode", "--version"), ("check", "--version")])
+def test_version_everywhere(args: tuple[str, ...]) -> None:
+    assert cli(*args).stdout.startswith("sso-middleware 0.1.0")
+
+
+@pytest.mark.parametrize("command", ["keygen", "mint", "decode", "verify", "check", "demo"])
+def test_every_subcommand_has_help_with_examples(command: str) -> None:
+    out = cli(command, "--help").stdout
+    assert "examples:" in out and f"sso-middleware {command}" in out and "``" not in out
+
+
+def test_usage_mistakes_exit_2() -> None:
+    assert "invalid choice" in cli("nope", code=2).stderr
+    assert "required" in cli(code=2).stderr
+
+
+# -- keygen ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("algorithm", "length"), [("HS256", 32), ("HS384", 48), ("HS512", 64)])
+def test_keygen_prints_a_secret_long_enough_for_its_algorithm(algorithm: str, length: int) -> None:
+    first, second = (cli("keygen", "--algorithm", algorithm).stdout.strip() for _ in range(2))
+    assert len(first.encode()) >= length and first != second
+
+
+def test_keygen_writes_a_new_private_file_and_never_over_one(tmp_path: Path) -> None:
+    cli("keygen", "--out", "new.key", cwd=tmp_path)
+    written = (tmp_path / "new.key").read_text()
+    assert stat.S_IMODE((tmp_path / "new.key").stat().st_mode) == 0o600
+    refused = cli("keygen", "--out", "new.key", cwd=tmp_path, code=2)
+    assert "never writes over a file" in refused.stderr and (tmp_path / "new.key").read_text() == written
+    assert "asymmetric" in cli("keygen", "--algorithm", "RS256", code=2).stderr
+
+
+# -- mint -----------------------------------------------------------------------------------
+
+
+def test_mint_generic_claims_verify_with_pyjwt() -> None:
+    out = cli("mint", "generic", "--key-env", "APPS_KEY", "--claim", "sub=ada", "--claim", "plan=pro",
+              "--claim", "seats=3").stdout.strip()
+    claims = pyjwt.decode(out, SECRET, algorithms=["HS256"])
+    assert (claims["sub"], claims["plan"], claims["seats"]) == ("ada", "pro", 3)
+    assert claims["exp"] - claims["iat"] == 300 and len(claims["jti"]) >= 22
+
+
+def test_mint_a_preset_prints_the_url_the_browser_would_go_to() -> None:
+    out = cli("mint", "frill", "--key-env", "APPS_KEY", "--option", "hosts=feedback.acme.com",
+              "--user-json", USER, "--query", "redirect=https://feedback.acme.com/b/ideas", "--json").stdout
+    result = json.loads(out)
+    url = urlsplit(result["url"])
+    assert (result["method"], url.netloc, url.path) == ("GET", "feedback.acme.com", "/b/ideas")
+    assert parse_qs(url.query)["ssoToken"] == [result["token"]]
+    assert pyjwt.decode(result["token"], SECRET, algorithms=["HS256"])["email"] == "ada@example.com"
+
+
+def test_mint_a_form_post_preset_shows_the_form() -> None:
+    out = cli("mint", "zendesk", "--key-env", "APPS_KEY", "--option", "subdomain=acme", "--user-json", USER,
+              "--query", "return_to=https://acme.zendesk.com/hc&brand_id=3").stdout
+    assert "POST   https://acme.zendesk.com/access/jwt?" in out and "brand_id=3" in out and "jwt=eyJ" in out
+
+
+def test_mint_refusals_and_mistakes() -> None:
+    refused = cli("mint", "frill", "--key-env", "APPS_KEY", "--option", "hosts=feedback.acme.com",
+                  "--user-json", USER, "--query", "redirect=https://evil.example/", code=1)
+    assert "redirect_not_allowed" in refused.stdout and "eyJ" not in refused.stdout
+    env = {k: v for k, v in ENV.items() if k != "APPS_KEY"}
+    assert "APPS_KEY is not set" in cli("mint", "generic", "--key-env", "APPS_KEY", env=env, code=2).stderr
+    assert "--user-json" in cli("mint", "frill", "--key-env", "APPS_KEY", "--option", "hosts=a.com",
+                                code=2).stderr
+    assert "no preset named" in cli("mint", "frll", "--key-env", "APPS_KEY", "--user-json", USER,
+                                    code=2).stderr
+    assert "takes no such option" in cli("mint", "frill", "--key-env", "APPS_KEY", "--option", "host=a.com",
+                                         "--user-json", USER, code=2).stderr
+    warned = cli("mint", "generic", "--key", SECRET, "--claim", "sub=ada")
+    assert "shell history" in warned.stderr
+
+
+# -- decode ---------------------------------------------------------------------------------
+
+
+def test_decode_shows_claims_and_human_dates_without_verifying_or_the_signature() -> None:
+    t = token(plan="pro")
+    out = cli("decode", t).stdout
+    assert out.startswith("NOT VERIFIED") and 'plan: "pro"' in out
+    assert "(in 4 min)" in out or "(in 5 min)" in out
+    assert t.rsplit(".", 1)[1] not in out and "43 characters, not shown" in out
+    from_stdin = cli("decode", "-", stdin=t + "\n").stdout
+    assert from_stdin.startswith("NOT VERIFIED") and "plan: \"pro\"" in from_stdin
+    piped = json.loads(cli("decode", "-", "--json", stdin=t).stdout)
+    assert piped["verified"] is False and piped["claims"]["plan"] == "pro"
+
+
+@pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "eyJ.eyJ.x", "x" * 9000])
+def test_decode_refuses_garbage_plainly(garbage: str) -> None:
+    assert "not a JWT" in cli("decode", "-", stdin=garbage, code=1).stdout
+
+
+# -- verify ---------------------------------------------------------------------------------
+
+
+def test_verify_accepts_and_explains_each_check() -> None:
+    out = cli("verify", token(), "--key-env", "APPS_KEY", "--explain").stdout
+    for step in ("format", "algorithm", "key", "signature", "iat", "exp", "iss", "identity"):
+        assert f"pass  {step}" in out
+    assert "accepted" in out.splitlines()[-1]
+
+
+def test_verify_says_why_an_expired_token_is_refused() -> None:
+    t = token()
+    later = str(time.time() + 3600)
+    out = cli("verify", t, "--key-env", "APPS_KEY", "--at", later, code=1).stdout
+    assert "refused: token_expired" in out and "exp 20" in out and "ago" in out and "leeway 30 s" in out
+    explained = cli("verify", t, "--key-env", "APPS_KEY", "--at", later, "--explain", code=1).stdout
+    assert "FAIL  exp" in explained and "pass  signature" in explained
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        pytest.param(("--key", "another-key-entirely-0123456789abcdefghij"), "token_bad_signature",
+                     id="wrong-key"),
+        pytest.param(("--key-env", "APPS_KEY", "--issuer", "billing"), "token_missing_claim", id="no-iss"),
+        pytest.param(("--key-env", "APPS_KEY", "--audience", "app-b"), "token_missing_claim", id="no-aud"),
+        pytest.param(("--key-env", "APPS_KEY", "--service", "helpscout", "--option",
+                      "site=https://docs.acme.com"), "token_algorithm_not_allowed", id="hs256-at-hs512"),
+    ],
+)
+def test_verify_refusals_carry_the_code_users_see(args: tuple[str, ...], code: str) -> None:
+    out = cli("verify", token(), *args, "--json", code=1).stdout
+    assert json.loads(out)["error"] == code
+
+
+def test_verify_as_a_preset_receives_as_the_vendor_does() -> None:
+    now = int(time.time())
+    invoiced = sign({"sub": 1234, "iss": "Ruby Backend", "exp": now + 60}, Key(SECRET))
+    cli("verify", invoiced, "--key-env", "APPS_KEY", "--service", "invoiced", "--option", "company=acme")
+    frill_php = pyjwt.encode({"email": "ada@example.com", "id": 7, "name": "Ada"}, SECRET, algorithm="HS256")
+    cli("verify", frill_php, "--key-env", "APPS_KEY", "--service", "frill", "--option", "hosts=a.com")
+    out = cli("verify", frill_php, "--key-env", "APPS_KEY", "--service", "frill", "--option", "hosts=a.com",
+              "--strict", code=1).stdout
+    assert "token_missing_claim" in out
+
+
+def test_verify_garbage_is_a_refusal_not_a_crash() -> None:
+    for garbage in ("junk", "a.b.c", "eyJhbGciOiJub25lIn0.e30."):
+        assert "refused: token_invalid" in cli("verify", garbage, "--key-env", "APPS_KEY", code=1).stdout
+
+
+def test_explain_agrees_with_verify() -> None:
+    keys = KeySet([Key(SECRET)])
+    now = time.time()
+    corpus = [token(), token(exp=int(now) - 100), token(iat=int(now) + 600), token(sub=None, id=None),
+              token(iss=7), token(aud="x"), token(jti=""), sign({"sub": "a", "exp": now + 9}, Key("x" * 40)),
+              "a.b.c", token() + "x", token(exp=None)]
+    for policy in (TokenPolicy(keys), TokenPolicy(keys, issuer=("app",)), TokenPolicy(keys, max_age=60)):
+        for t in corpus:
+            try:
+                verify(t, policy, now)
+                expected = None
+            except Exception as e:
+                expected = getattr(e, "code", None)
+            report = explain(t, policy, now)
+            assert (None if report.error is None else report.error.code) == expected, t
+            failed = [s.code for s in report.steps if s.ok is False]
+            assert (expected is None) == (not failed), (t, failed)
+            assert expected is None or expected in failed, (t, failed)
+
+
+# -- check ----------------------------------------------------------------------------------
+
+
+def test_check_finds_each_mistake_with_its_fix() -> None:
+    out = cli("check", "lint_app:bad", cwd=APPS, code=1).stdout
+    assert "issues  /sso/frill" in out and "receives" in out
+    assert "wildcard '*.frill.co'" in out and "ttl=300 s" in out and "use the same key" in out
+    assert out.count("fix: ") == 3 and out.rstrip().endswith("3 problem(s), 0 warning(s)")
+    found = json.loads(cli("check", "lint_app:bad", "--json", cwd=APPS, code=1).stdout)
+    assert {f["level"] for f in found["findings"]} == {"problem"}
+
+
+def test_check_a_clean_app_and_workers() -> None:
+    assert "0 problem(s)" in cli("check", "lint_app:good", cwd=APPS).stdout
+    out = cli("check", "lint_app:memory", "--workers", "4", cwd=APPS, code=1).stdout
+    assert "one-time ids in memory" in out and "RedisReplayStore" in out
+    env = {**ENV, "WEB_CONCURRENCY": "3"}
+    assert "WEB_CONCURRENCY=3" in cli("check", "lint_app:memory", cwd=APPS, env=env, code=1).stdout
+
+
+def test_check_explains_what_it_cannot_load() -> None:
+    assert "cannot import 'broken_app': ModuleNotFoundError" in cli("check", "broken_app:app", cwd=APPS,
+                                                                   code=2).stderr
+    assert "has no 'nope'" in cli("check", "lint_app:nope", cwd=APPS, code=2).stderr
+    refused = cli("check", "refused_app:frill", cwd=APPS, code=1).stdout
+    assert "refused when it is built" in refused and "not a host pattern" in refused
+    assert "no IssuerMiddleware" in cli("check", "lint_app:app", cwd=APPS, code=1).stdout
