@@ -219,3 +219,22 @@ def test_django_settings_and_wsgi_in_a_startproject(tmp_path: Path) -> None:
     answer = json.loads(result.stdout)
     assert answer["anonymous"].startswith("/admin/login/?next=%2Fsso%2Ffrill")
     assert (answer["claims"]["email"], answer["claims"]["name"]) == ("ada@example.com", "Ada Lovelace")
+
+
+def test_when_sso_breaks_runs_as_written(tmp_path: Path) -> None:
+    """The shell walk-through: mint, decode, verify --explain, a refusal, check, in order."""
+    readme = (ROOT / "README.md").read_text()
+    script = re.search(r"```bash\n(# when_sso_breaks\.sh\n.*?)```", readme, re.S)
+    assert script is not None
+    (tmp_path / "starlette_app.py").write_text(BLOCKS["starlette_app.py"])
+    (tmp_path / "when_sso_breaks.sh").write_text(script.group(1))
+    bin_dir = str(Path(sys.executable).parent)  # where the venv put the sso-middleware script
+    env = {**os.environ, **ENV, "PATH": bin_dir + os.pathsep + os.environ["PATH"], "NO_COLOR": "1"}
+    result = subprocess.run(["bash", "-e", "when_sso_breaks.sh"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "NOT VERIFIED" in out and 'plan: "pro"' in out
+    assert "pass  signature" in out and "accepted" in out
+    assert "refused: token_expired" in out and "refused an hour from now, as it should be" in out
+    assert "issues  /sso/frill" in out and "0 problem(s)" in out
