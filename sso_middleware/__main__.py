@@ -174,7 +174,7 @@ def cmd_mint(args: argparse.Namespace, out: _Out) -> int:
     try:
         pending = service.prepare(args.query or "")
         service.returns.check_tenant(pending.return_url, user, f"service {service.name!r}")
-        token = service.mint(user, now)
+        token = service.mint(user, now, pending)
         reply = None if args.token_only else service.deliver(pending, token)
     except SSOError as e:
         out.line(f"refused: {e.code}: {e.message}" + (f" ({e.detail})" if e.detail else ""))

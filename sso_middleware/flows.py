@@ -11,6 +11,7 @@ nothing, so the two skins cannot drift.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 import time
@@ -24,6 +25,7 @@ from .errors import (
     BadRequest,
     ConfigurationError,
     CrossSiteRequest,
+    InvalidClaim,
     MethodNotAllowed,
     NotAuthenticated,
     ReplayStoreUnavailable,
@@ -36,14 +38,14 @@ from .errors import (
 from .keys import Key, KeyInput, KeySet
 from .messages import Reply, Request, parse_query, redirect
 from .pages import ErrorPageHook, ErrorPages
-from .placements import Placement
+from .placements import NONCE_LIFETIME, Placement, SignedPayload
 from .principal import Principal
 from .redirects import absolute_url, safe_relative_path, with_params, without_params
 from .replay import MemoryReplayStore, ReplayStore, digest
 from .services import Destination, Service, TokenRules
 from .session import Sessions, user_key
 from .steps import Steps, adrive, drive
-from .tokens import Verified, verify
+from .tokens import Verified
 from .wiring import check_app, check_extractor, wrapped
 
 logger = logging.getLogger("sso_middleware")
@@ -386,6 +388,7 @@ class VerifierMiddleware(Generic[App]):
             identity=identity,
         )
         keys = self._policy.keys
+        self._nonce_key = keys.signing.derive("round-trip nonce")
         if self._policy.expiry_optional:
             logger.warning(
                 "standing in for %s: tokens without exp are accepted, as %s accepts them; "
@@ -463,10 +466,14 @@ class VerifierMiddleware(Generic[App]):
     def _sign_in(self, request: Request) -> Steps[StoreCall, Reply]:
         token = self._placement.extract(self._listen, request)
         if not token:
+            if self._placement.starts:  # Discourse: a visit without an answer begins the round trip
+                return self._start(request)
             raise TokenMissing()
         landing = self._return_path(request)
         now = self._clock()
-        verified = verify(token, self._policy, now)
+        verified = self._placement.verify(token, self._policy, now)
+        if self._placement.starts:  # the nonce cookie stays: this browser's answer, again, continues
+            verified = self._own_nonce(verified, request, now)
         once = self._once(verified)
         source = digest(once).hex()[:22]
         try:
@@ -486,6 +493,37 @@ class VerifierMiddleware(Generic[App]):
         if self._on_login is not None:
             self._on_login(record)
         return redirect(landing, ("Set-Cookie", cookie))
+
+    def _start(self, request: Request) -> Reply:
+        """Begin a round trip (Discourse Connect): a fresh nonce, bound to this browser by a
+        cookie, signed with ``return_sso_url`` (this address, with a same-site ``next``)."""
+        placement = self._placement
+        host = request.header("host")
+        if not isinstance(placement, SignedPayload) or placement.provider is None or not host:
+            raise BadRequest()
+        now = self._clock()
+        nonce = placement.new_nonce(self._nonce_key, now)
+        back = f"{'https' if request.secure else 'http'}://{host}{request.root}{self._listen}"
+        after = safe_relative_path(parse_query(request.query, ("next",)).get("next"))
+        if after is not None:
+            back = with_params(back, [("next", after)])
+        signed = placement.encode({"nonce": nonce, "return_sso_url": back}, self._policy.keys.signing, None)
+        cookie = self._sessions.pending(nonce, int(NONCE_LIFETIME), request.secure)
+        logger.info("started round trip service=%s", self._service)
+        reply = placement.deliver(placement.provider, signed, ())
+        return replace(reply, headers=(*reply.headers, ("Set-Cookie", cookie)))
+
+    def _own_nonce(self, verified: Verified, request: Request, now: float) -> Verified:
+        """The answer's nonce must be one this receiver issued, to this very browser, within
+        10 minutes (its one-time use is then claimed like any token's)."""
+        placement = self._placement
+        if not isinstance(placement, SignedPayload):  # only a SignedPayload starts round trips
+            raise BadRequest()
+        expires = placement.check_nonce(str(verified.once), self._nonce_key, now)
+        mine = self._sessions.pending_nonce(request.header("cookie") or "", request.secure)
+        if mine is None or not hmac.compare_digest(mine, str(verified.once)):
+            raise InvalidClaim("nonce")
+        return replace(verified, expires=expires)
 
     def _once(self, verified: Verified) -> str:
         """The token's one-time name: keyed on the claims, never on its spelling (SECURITY.md)."""

@@ -8,15 +8,34 @@ Adding a way for tokens to travel means adding one class here.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
 import re
-from collections.abc import Sequence
-from typing import ClassVar
-from urllib.parse import quote, urlsplit
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-from .errors import ConfigurationError
+from .errors import (
+    ConfigurationError,
+    InvalidClaim,
+    InvalidSignature,
+    InvalidToken,
+    MissingTokenClaim,
+    TokenExpired,
+    TokenMissing,
+    TokenTooLarge,
+)
 from .messages import MAX_FORM, Reply, Request, parse_query, post_form, redirect
 from .redirects import with_params
+from .tokens import CLAIM_CHECKS, TokenPolicy, Verified, sign, verify
 
+if TYPE_CHECKING:
+    from .keys import Key, KeySet
+
+Inbound = tuple[str | None, tuple[tuple[str, str], ...]]
+"""A signed login request's return value, and the values to copy into the token."""
 TOKEN = "{token}"
 """Marks where the token goes in a :class:`PathSegment` target."""
 _PARAM = re.compile(r"[A-Za-z0-9_.~-]{1,64}")
@@ -41,6 +60,10 @@ class Placement:
     body_limit: ClassVar[int] = 0
     """How many body bytes a receiver reads (only form posts read any)."""
     needs_target: ClassVar[bool] = True
+    starts: ClassVar[bool] = False
+    """Whether a receiver begins the round trip itself (Discourse sends a nonce first)."""
+    stamps: ClassVar[bool] = True
+    """Whether a minted token carries ``iat``, ``exp`` and ``jti`` (a JWT does)."""
 
     __slots__ = ("param",)
 
@@ -59,6 +82,19 @@ class Placement:
     def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]]) -> Reply:
         """The reply that sends the browser (and the token) to ``target``."""
         raise NotImplementedError
+
+    def encode(self, claims: Mapping[str, Any], key: Key, typ: str | None) -> str:
+        """The token carrying ``claims``, signed with ``key``: a compact JWS."""
+        return sign(claims, key, typ=typ)
+
+    def inbound(self, query: str, keys: KeySet | None) -> Inbound | None:
+        """For a service whose login request is itself signed (Discourse): the checked request's
+        return value and the values it asks to have copied into the token; ``None`` otherwise."""
+        return None
+
+    def verify(self, token: str, policy: TokenPolicy, now: float) -> Verified:
+        """Check a token that reached a receiver (see :func:`sso_middleware.tokens.verify`)."""
+        return verify(token, policy, now)
 
     def matches(self, listen: str | None, path: str, query: str) -> bool:
         """Is this request a login for a receiver listening on ``listen``? String compares only."""
@@ -161,4 +197,145 @@ class FormField(Placement):
         return parse_query(request.body.decode("latin-1"), (self.param,)).get(self.param)
 
 
-__all__ = ["TOKEN", "FormField", "PathSegment", "Placement", "QueryParameter"]
+_HEX_SIG = re.compile(r"[0-9a-f]{64}")
+_NONCE = re.compile(r"[A-Za-z0-9_.~-]{8,200}")
+MAX_PAYLOAD = 4096
+NONCE_LIFETIME = 600  # Discourse remembers a nonce for 10 minutes
+
+
+class SignedPayload(Placement):
+    """Discourse Connect: a Base64 query-string payload ``sso`` and its hex HMAC-SHA256 ``sig``.
+
+    Not a JWT: a round trip. The receiver (Discourse) sends ``nonce`` and ``return_sso_url``
+    signed with the shared secret; the provider checks the signature in constant time, and
+    answers on ``return_sso_url`` with the user's fields and the same nonce, signed the same
+    way. Payloads are parsed strictly: bounded size, Base64 that decodes exactly, UTF-8, no
+    name given twice. A receiver starts the round trip at ``provider`` with a nonce of its
+    own (signed, bound to the browser by a cookie, good for 10 minutes, used once).
+
+    :param provider: where a receiver sends the browser to start (the identity provider's
+        DiscourseConnect URL); ``None`` for a service that only issues.
+
+    >>> from sso_middleware.keys import Key, KeySet
+    >>> secret = "d836444a9e4084d5b224a60c208dce14"
+    >>> token = SignedPayload().encode({"nonce": "cb68251eefb5211e58c00ff1395f0c0b",
+    ...                                 "email": "ada@example.com"}, Key(secret), None)
+    >>> SignedPayload().inbound(token, KeySet([Key(secret)]))
+    (None, (('nonce', 'cb68251eefb5211e58c00ff1395f0c0b'),))
+    """
+
+    needs_target = False
+    starts = True
+    stamps = False
+    __slots__ = ("provider",)
+
+    def __init__(self, provider: str | None = None) -> None:
+        super().__init__("sso")
+        self.provider = provider
+
+    def encode(self, claims: Mapping[str, Any], key: Key, typ: str | None) -> str:
+        fields = [(name, _field(value)) for name, value in claims.items() if value is not None]
+        payload = base64.b64encode(urlencode(fields, quote_via=quote).encode("utf-8")).decode("ascii")
+        return urlencode({"sso": payload, "sig": key.sign(payload.encode("ascii")).hex()})
+
+    def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]]) -> Reply:
+        return redirect(with_params(target, [*params, *parse_qsl(token)]))
+
+    def decode(self, query: str, keys: KeySet) -> dict[str, str]:
+        """The fields of a signed request or answer; an ``InvalidToken`` unless it is exactly right."""
+        params = parse_query(query, ("sso", "sig"))
+        payload, sig = params.get("sso"), params.get("sig")
+        if not payload or not sig:
+            raise TokenMissing()
+        if len(payload) > MAX_PAYLOAD:
+            raise TokenTooLarge()
+        if not _HEX_SIG.fullmatch(sig):
+            raise InvalidSignature()
+        signed = payload.encode("ascii", "replace")
+        if not any(hmac.compare_digest(key.sign(signed).hex(), sig) for key in keys.keys):
+            raise InvalidSignature()
+        try:  # Ruby's Base64.encode64 wraps lines: the newlines are signed, and dropped here
+            text = base64.b64decode(payload.replace("\n", ""), validate=True).decode("utf-8")
+            pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True, max_num_fields=64)
+        except (binascii.Error, ValueError) as e:  # UnicodeDecodeError is a ValueError
+            raise InvalidToken() from e
+        fields = dict(pairs)
+        if len(fields) != len(pairs) or not all(len(v) <= 2048 and v.isprintable() for v in fields.values()):
+            raise InvalidToken()
+        return fields
+
+    def inbound(self, query: str, keys: KeySet | None) -> Inbound:
+        if keys is None:
+            raise ConfigurationError("a signed login request needs the service's own key, not key=callable.")
+        fields = self.decode(query, keys)
+        nonce = fields.get("nonce", "")
+        if not _NONCE.fullmatch(nonce):
+            raise MissingTokenClaim("nonce") if not nonce else InvalidClaim("nonce")
+        return fields.get("return_sso_url"), (("nonce", nonce),)
+
+    def matches(self, listen: str | None, path: str, query: str) -> bool:
+        return path == listen
+
+    def extract(self, listen: str | None, request: Request) -> str | None:
+        query = request.query
+        return query if "sso=" in query and "sig=" in query else None
+
+    def new_nonce(self, key: bytes, now: float) -> str:
+        """A nonce this receiver can recognise as its own (and its age) without storing it."""
+        body = f"{int(now)}.{secrets.token_hex(16)}"
+        return f"{body}.{hmac.new(key, body.encode(), 'sha256').hexdigest()[:32]}"
+
+    def check_nonce(self, nonce: str, key: bytes, now: float) -> float:
+        """When ``nonce`` (one of :meth:`new_nonce`'s) stops being good; refuses any other."""
+        issued, _, rest = nonce.partition(".")
+        body, _, mac = nonce.rpartition(".")
+        expected = hmac.new(key, body.encode(), "sha256").hexdigest()[:32]
+        if not issued.isdigit() or not rest or not hmac.compare_digest(mac, expected):
+            raise InvalidClaim("nonce")
+        expires = int(issued) + NONCE_LIFETIME
+        if now >= expires:
+            raise TokenExpired()
+        return float(expires)
+
+    def verify(self, token: str, policy: TokenPolicy, now: float) -> Verified:
+        """The provider's answer: signature, payload, required fields, identity (the nonce is the
+        flow's to check: it needs the browser's cookie and the nonce key)."""
+        claims: dict[str, Any] = dict(self.decode(token, policy.keys))
+        if not claims.get("nonce"):
+            raise MissingTokenClaim("nonce")
+        subject = None
+        for name, check in CLAIM_CHECKS:
+            if name in ("required", "identity"):
+                subject = check(claims, policy, now)
+        return Verified(claims, {}, subject, now, claims["nonce"])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SignedPayload) and other.provider == self.provider
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.provider))
+
+    def __repr__(self) -> str:
+        return f"SignedPayload(provider={self.provider!r})"
+
+
+def _field(value: object) -> str:
+    """A payload field as Discourse reads it: booleans ``true``/``false``, lists comma-joined."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+__all__ = [
+    "MAX_PAYLOAD",
+    "NONCE_LIFETIME",
+    "TOKEN",
+    "FormField",
+    "Inbound",
+    "PathSegment",
+    "Placement",
+    "QueryParameter",
+    "SignedPayload",
+]

@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 from .errors import BadRequest, ConfigurationError, MissingClaim, RedirectMissing, RedirectNotAllowed
 from .keys import Key, KeyInput, KeySet
 from .messages import Reply, parse_query
-from .placements import TOKEN, FormField, PathSegment, Placement, QueryParameter, check_param
+from .placements import TOKEN, FormField, PathSegment, Placement, QueryParameter, SignedPayload, check_param
 from .principal import Principal
 from .redirects import AllowedHosts, check_url, host_key, safe_relative_path
-from .tokens import TokenPolicy, check_seconds, json_value, sign
+from .tokens import TokenPolicy, check_seconds, json_value
 
 ClaimBuilder = Callable[[Principal], Mapping[str, Any]]
 ExtraClaims = Mapping[str, Any] | Callable[[Principal], Mapping[str, Any]]
@@ -356,10 +356,12 @@ def _not_json(claims: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """A login request that passed every check but the user's: where to return, what to echo."""
+    """A login request that passed every check but the user's: where to return, what to echo,
+    and what the service asked to have copied into the token (Discourse's nonce)."""
 
     return_url: str | None
     echoed: tuple[tuple[str, str], ...]
+    copied: tuple[tuple[str, str], ...] = ()
 
 
 class Service:
@@ -446,10 +448,17 @@ class Service:
             self.destination.target is not None
             or self.returns.param is not None
             or self.returns.default is not None
+            or self.destination.placement.starts  # the return URL comes inside the signed request
         )
 
     def prepare(self, query: str) -> Pending:
         """Check a login request's own parameters, before anyone is asked who the user is."""
+        signed = self.destination.placement.inbound(query, self.keys)
+        if signed is not None:  # the request is itself signed (Discourse): its return URL is inside
+            value, copied = signed
+            if not value:
+                raise RedirectMissing()
+            return Pending(self.returns.check(value), (), copied)
         url, echoed = self.returns.resolve(query)
         if url is None and self.destination.target is None:
             raise RedirectMissing()
@@ -481,22 +490,27 @@ class Service:
             value, algorithm=self.token.algorithm, field=where, min_length=self.token.min_key_length))
         return keys
 
-    def mint(self, principal: Principal, now: float) -> str:
-        """A fresh token for ``principal``: the service's claims, ``iat``, ``exp``, a random ``jti``."""
+    def mint(self, principal: Principal, now: float, pending: Pending | None = None) -> str:
+        """A fresh token for ``principal``: the service's claims, what the request asked to have
+        copied in, and (for a JWT) ``iat``, ``exp`` and a random ``jti``."""
         claims = self.build_claims(principal)
         keys = self.signing_keys(principal)
-        claims["iat"] = int(now)
-        claims["exp"] = int(now) + self.token.ttl
-        claims["jti"] = secrets.token_urlsafe(16)
+        placement = self.destination.placement
+        if pending is not None:
+            claims.update(pending.copied)
+        if placement.stamps:
+            claims["iat"] = int(now)
+            claims["exp"] = int(now) + self.token.ttl
+            claims["jti"] = secrets.token_urlsafe(16)
         try:
-            return sign(claims, keys.signing, typ=self.token.typ)
+            return placement.encode(claims, keys.signing, self.token.typ)
         except (TypeError, ValueError) as e:
             raise ConfigurationError(f"service {self.name!r}: {_not_json(claims)}") from e
 
     def sign_in(self, pending: Pending, principal: Principal, now: float) -> Reply:
         """Sign a fresh token for ``principal`` and the reply that delivers it."""
         self.returns.check_tenant(pending.return_url, principal, f"service {self.name!r}")
-        return self.deliver(pending, self.mint(principal, now))
+        return self.deliver(pending, self.mint(principal, now, pending))
 
     def deliver(self, pending: Pending, token: str) -> Reply:
         """The reply that sends the browser, with ``token``, where ``pending`` says."""
@@ -1226,10 +1240,75 @@ def gitbook(
     )
 
 
+def _discourse_claims(user: Principal) -> dict[str, Any]:
+    """Discourse's fields: ``require_activation`` unless the app vouches for the email."""
+    found: dict[str, Any] = {"email": need(user, "email"), "external_id": str(need(user, "id"))}
+    for field_name in ("username", "name"):
+        value = optional(user, field_name)
+        if value is not None:
+            found[field_name] = value
+    if user.attributes.get("email_verified") is not True:
+        found["require_activation"] = True
+    return found
+
+
+def discourse(
+    *,
+    secret: KeyInput,
+    url: str,
+    provider: str | None = None,
+    hosts: Iterable[str] = (),
+    name: str = "discourse",
+    extra_claims: ExtraClaims | None = None,
+) -> Service:
+    """Discourse Connect, both directions: your app signs users in to the forum at ``url``, or
+    (as a receiver) signs users in *with* a provider.
+
+    Follows "Setup DiscourseConnect" (https://meta.discourse.org/t/13045) and "Use Discourse as
+    an identity provider" (https://meta.discourse.org/t/32974). Not a JWT: Discourse sends
+    ``/sso/discourse?sso=<Base64 payload>&sig=<hex HMAC-SHA256>`` with a ``nonce`` and a
+    ``return_sso_url``; the signature is checked in constant time (a bad or missing one is a
+    4xx and nothing is signed), ``return_sso_url`` must be on the forum's host (plus
+    ``hosts``), and the answer goes back there, signed the same way, with the same nonce.
+
+    ==================  =========  ==================================================
+    field               required   from
+    ==================  =========  ==================================================
+    nonce               yes        Discourse's request, copied back
+    email               yes        ``Principal.email`` (Discourse maps users by it)
+    external_id         yes        ``Principal.id`` as a string
+    username, name      no         ``Principal.attributes["username"]``, ``.name``
+    require_activation  no         ``true`` unless ``attributes["email_verified"]`` is True
+    groups, add_groups, no         ``extra_claims`` (lists are comma-joined, booleans
+    admin, moderator,              ``true``/``false``)
+    avatar_url, bio, …
+    ==================  =========  ==================================================
+
+    As a receiver (``VerifierMiddleware(app, service=discourse(...))``) it plays Discourse: a
+    visit to ``/session/sso_login`` starts the round trip at ``provider`` (default
+    ``{url}/session/sso_provider``, Discourse as the identity provider; your app's
+    ``/sso/discourse`` for a stand-in forum) with a nonce bound to the browser and good for
+    10 minutes, and accepts the answer once.
+
+    >>> svc = discourse(secret="d836444a9e4084d5b224a60c208dce14", url="https://forum.acme.com")
+    >>> svc.destination.listen, svc.destination.placement.provider
+    ('/session/sso_login', 'https://forum.acme.com/session/sso_provider')
+    """
+    forum = _site(url, name, "url must be your forum's https URL, e.g. 'https://forum.acme.com'")
+    host = urlsplit(forum).netloc
+    return _preset(
+        name=name, key=secret, ttl=300, extra_claims=extra_claims, claims=_discourse_claims,
+        required=("external_id", "email"), identity=("external_id",), min_key_length=10,
+        destination=Destination(path="/session/sso_login",
+                                placement=SignedPayload(provider or f"{forum}/session/sso_provider")),
+        returns=ReturnRules(hosts=_hosts(name, [host], hosts)),
+    )
+
+
 PRESETS: dict[str, Callable[..., Service]] = {
     preset.__name__: preset
-    for preset in (canny, featurebase, frill, gitbook, helpscout, invoiced, launchnotes, metabase,
-                   productlane, upvoty, userback, userjot, uservoice, zendesk)
+    for preset in (canny, discourse, featurebase, frill, gitbook, helpscout, invoiced, launchnotes,
+                   metabase, productlane, upvoty, userback, userjot, uservoice, zendesk)
 }
 """Every preset by name, as :func:`from_config` finds them."""
 
@@ -1310,6 +1389,7 @@ __all__ = [
     "TenantKey",
     "TokenRules",
     "canny",
+    "discourse",
     "featurebase",
     "frill",
     "from_config",

@@ -167,9 +167,19 @@ class Sessions:
             cache[cookie_header] = (result, result.expires)
         return result, True
 
-    def _cookie(self, value: str, max_age: int, secure: bool) -> str:
+    def pending(self, nonce: str | None, max_age: int, secure: bool) -> str:
+        """A ``Set-Cookie`` binding a round trip's nonce to this browser (``None`` deletes it), so
+        an answer started in another browser is refused (login CSRF)."""
+        return self._cookie(nonce or "", max_age if nonce else 0, secure, self.name(secure) + "_nonce")
+
+    def pending_nonce(self, cookie_header: str, secure: bool) -> str | None:
+        """The nonce of this browser's round trip, if exactly one is set."""
+        found = cookie_values(cookie_header, self.name(secure) + "_nonce")
+        return found[0] if len(found) == 1 and found[0] else None
+
+    def _cookie(self, value: str, max_age: int, secure: bool, name: str | None = None) -> str:
         cookie: SimpleCookie = SimpleCookie()
-        name = self.name(secure)
+        name = name or self.name(secure)
         cookie[name] = value
         morsel = cookie[name]
         morsel["path"] = "/"

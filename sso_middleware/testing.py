@@ -132,6 +132,7 @@ class StandIn:
         options.setdefault("cookie_name", f"{service.name}_session")
         self.service = service
         self.app = VerifierMiddleware(_landing, service=service, **options)
+        self._browser: Any = None  # the browser of a round trip begun and not yet answered
 
     @property
     def logins(self) -> list[Login]:
@@ -149,7 +150,8 @@ class StandIn:
         before = len(self.app.logins)
         from werkzeug.test import Client
 
-        reply = Client(self.app).open(  # a fresh browser for each sign-in
+        browser, self._browser = self._browser or Client(self.app), None
+        reply = browser.open(  # a fresh browser for each sign-in (the round trip's, if one began)
             parts.path or "/",
             method=method,
             query_string=parts.query,
@@ -161,6 +163,37 @@ class StandIn:
             body = reply.get_json(silent=True) or {}
             raise StandInRefused(reply.status_code, str(body.get("error", "unknown")))
         return self.app.logins[-1]
+
+    def begin(self, next: str | None = None) -> str:
+        """Start a round trip as the service does (Discourse Connect sends a signed nonce first):
+        the URL of your app's login path the browser is sent to. Answer it with :meth:`follow`.
+
+        >>> from sso_middleware import services
+        >>> forum = StandIn(services.discourse(secret="d836444a9e4084d5b224a60c208dce14",
+        ...     url="https://forum.acme.com", provider="https://app.acme.com/sso/discourse"))
+        >>> forum.begin().startswith("https://app.acme.com/sso/discourse?sso=")
+        True
+        """
+        from werkzeug.test import Client
+
+        listen = self.service.destination.listen or "/"
+        host = getattr(self.service.returns.hosts, "first", lambda: None)() or "localhost"
+        self._browser = Client(self.app)
+        reply = self._browser.open(listen, query_string={"next": next} if next else None,
+                                   base_url=f"https://{host}")
+        location = reply.headers.get("Location")
+        if reply.status_code != 303 or not location:
+            raise StandInRefused(reply.status_code, "round_trip_not_started")
+        return str(location)
+
+    def round_trip(self, get: Callable[[str], Any], next: str | None = None) -> Login:
+        """The whole sign-in in one call: :meth:`begin`, ``get`` (your app answering that URL,
+        e.g. a test client's ``get``), :meth:`follow` of what it answered.
+
+        ``get`` receives the path and query on your app (``/sso/discourse?sso=…&sig=…``).
+        """
+        parts = urlsplit(self.begin(next))
+        return self.follow(get(f"{parts.path}?{parts.query}"))
 
 
 class LiveStandIn(StandIn):
