@@ -1,8 +1,10 @@
-"""A demo to click through: an app that signs its users in to stand-in Frill and Invoiced.
+"""A demo to click through: an app that signs its users in to stand-in Frill, Invoiced and Discourse.
 
-One process (on 127.0.0.1 unless ``--host`` says otherwise) serves three
-things: the app (pick a user, then open Frill or Invoiced), a stand-in Frill
-board under ``/frill/`` and a stand-in Invoiced portal under ``/invoiced/``.
+One process (on 127.0.0.1 unless ``--host`` says otherwise) serves four
+things: the app (pick a user, then open a service), a stand-in Frill board
+under ``/frill/``, a stand-in Invoiced portal under ``/invoiced/`` and a
+stand-in Discourse forum under ``/forum/`` (Discourse Connect: the forum
+starts the round trip with a signed nonce).
 The stand-ins are ``VerifierMiddleware`` configured like the real services, so
 what they show is exactly what the real ones would have received. Keys are
 random for each run; nothing is stored.
@@ -49,14 +51,16 @@ _STYLE = (
     "pre{background:#f6f6f6;padding:.8rem;overflow:auto}"
     ".claims{border-collapse:collapse}.claims th,.claims td{text-align:left;padding:.2rem .8rem .2rem 0;"
     "border-bottom:1px solid #eee;font-weight:normal}.claims th{font-family:monospace}"
+    ".claims td{word-break:break-all}"
     ".intro{color:#345}"
 )
 
 
 _INTRO = (
-    "<p class='intro'>This demo is three sites in one process: <strong>Acme App</strong>, your app, "
-    "which is the identity provider, and stand-ins for two services its users sign in to, a "
-    "<strong>Frill</strong> feedback board and an <strong>Invoiced</strong> billing portal. The "
+    "<p class='intro'>This demo is four sites in one process: <strong>Acme App</strong>, your app, "
+    "which is the identity provider, and stand-ins for three services its users sign in to, a "
+    "<strong>Frill</strong> feedback board, an <strong>Invoiced</strong> billing portal and a "
+    "<strong>Discourse</strong> community forum. The "
     "stand-ins are sso_middleware's own verifier configured like the real services, so they accept "
     "exactly what the real ones would. Sign in as someone, then open a service.</p>"
 )
@@ -124,7 +128,7 @@ def _stand_in_page(label: str, logins: Iterable[Any], people: Mapping[Any, str])
 def build(base_url: str) -> WSGIApplication:
     """The whole demo as one WSGI app, for a server reachable at ``base_url``."""
     host = base_url.split("://", 1)[1]
-    frill_key, invoiced_key = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    frill_key, invoiced_key, forum_key = (secrets.token_urlsafe(32) for _ in range(3))
     sessions = Sessions(Key(secrets.token_bytes(32)), cookie_name="demo_user")
 
     def current_user(request: Request) -> Principal | None:
@@ -172,10 +176,13 @@ def build(base_url: str) -> WSGIApplication:
                 "</strong>.</p>"
                 f"<a class='button' id='frill' href='/sso/frill?redirect={board}'>Feedback (Frill)</a>"
                 "<a class='button' id='invoiced' href='/sso/invoiced'>Billing (Invoiced)</a>"
+                "<a class='button' id='forum' href='/forum/session/sso_login?next=/forum/'>"
+                "Community (Discourse)</a>"
                 "<form method='post' action='/logout'><button type='submit'>Sign out</button></form>"
-                "</div><p class='intro'>Each button sends you through <code>/sso/frill</code> or "
-                "<code>/sso/invoiced</code>: the issuer signs a 5-minute, one-time token with that "
-                "service's key and the claims it documents, and the stand-in verifies it, opens its "
+                "</div><p class='intro'>Each button sends you through <code>/sso/frill</code>, "
+                "<code>/sso/invoiced</code> or (after the forum's signed request) "
+                "<code>/sso/discourse</code>: the issuer signs a short-lived, one-time answer with that "
+                "service's key and the fields it documents, and the stand-in verifies it, opens its "
                 "own session and shows what it received.</p>"
             )
         return _page("Acme App", body)(environ, start_response)
@@ -190,6 +197,7 @@ def build(base_url: str) -> WSGIApplication:
                 customer_id="invoiced_id",
                 issuer="Acme App",
             ),
+            services.discourse(secret=forum_key, url=f"{base_url}/forum"),
         ],
         user=current_user,
         login_url="/login",
@@ -214,7 +222,20 @@ def build(base_url: str) -> WSGIApplication:
         login_url=f"{base_url}/sso/invoiced",
         on_login=invoiced_logins.append,
     )
-    return _canonical(host, DispatcherMiddleware(issuer, {"/frill": frill, "/invoiced": invoiced}))
+    forum_logins: list[Any] = []
+    forum = VerifierMiddleware(
+        _stand_in_page("Forum (stand-in Discourse)", forum_logins,
+                       {str(data["id"]): str(data["name"]) for data in USERS.values()}),
+        # the forum's "discourse connect url" is the app's login path: the forum starts there
+        service=services.discourse(secret=forum_key, url=f"{base_url}/forum",
+                                   provider=f"{base_url}/sso/discourse"),
+        cookie_name="forum_session",
+        default_return="/forum/",
+        login_url=f"{base_url}/forum/session/sso_login",
+        on_login=forum_logins.append,
+    )
+    mounted = {"/frill": frill, "/invoiced": invoiced, "/forum": forum}
+    return _canonical(host, DispatcherMiddleware(issuer, mounted))
 
 
 _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")

@@ -85,7 +85,7 @@ def test_demo_click_through_in_a_browser(browser: Any, name: str) -> None:
     try:
         browser.delete_all_cookies()
         browser.get(base + "/")
-        assert "This demo is three sites in one process" in _wait_for(browser, "Sign in as")
+        assert "This demo is four sites in one process" in _wait_for(browser, "Sign in as")
         _shot(browser, f"{name}-1-home")
         browser.find_element("css selector", "input[value='grace']").click()
         browser.find_element("css selector", "button[type='submit']").click()
@@ -109,6 +109,12 @@ def test_demo_click_through_in_a_browser(browser: Any, name: str) -> None:
         page = _wait_for(browser, "Invoiced portal (stand-in)")
         assert "Signed in as Grace Hopper's account (id 1002)" in page and re.search(r"sub\s+1002", page)
         _shot(browser, f"{name}-4-invoiced")
+        browser.get(server.url + "/")
+        browser.find_element("id", "forum").click()  # Discourse Connect: the forum's nonce, then back
+        page = _wait_for(browser, "Forum (stand-in Discourse)")
+        assert "Signed in as Grace Hopper" in page and re.search(r"external_id\s+\"2\"", page), page
+        assert browser.current_url == f"{server.url}/forum/"  # sso and sig gone from the URL
+        _shot(browser, f"{name}-4b-forum")
         # a broken link: the error page's "Sign in again" restarts the flow at the app
         browser.get(server.url + "/frill/b/roadmap?ssoToken=not-a-token")
         page = _wait_for(browser, "Sign-in failed")

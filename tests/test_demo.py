@@ -41,6 +41,13 @@ def test_demo_click_through() -> None:
             assert "Signed in as <strong>Ada Lovelace</strong>" in board.text
             assert "ada@example.com" in board.text
             assert "ssoToken" not in str(board.url)
+            # the forum starts Discourse Connect: signed nonce -> the app -> a signed answer back
+            forum = browser.get("/forum/session/sso_login?next=/forum/")
+            assert str(forum.url) == f"{server.url}/forum/"
+            assert "Forum (stand-in Discourse)" in forum.text
+            assert "Signed in as <strong>Ada Lovelace</strong>" in forum.text
+            assert "<tr><th>require_activation</th><td>&quot;true&quot;</td></tr>" in forum.text
+            assert "sso=" not in str(forum.url)
     finally:
         server.stop()
 
