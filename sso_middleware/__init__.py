@@ -26,7 +26,7 @@ from .keys import Key as Key
 from .principal import Principal as Principal
 from .redis_store import RedisReplayStore as RedisReplayStore
 from .replay import MemoryReplayStore as MemoryReplayStore
-from .services import Service as Service
+from .service import Service as Service
 
 __all__ = [
     "ConfigurationError",

@@ -234,7 +234,7 @@ def build(base_url: str) -> WSGIApplication:
         login_url=f"{base_url}/forum/session/sso_login",
         on_login=forum_logins.append,
     )
-    mounted = {"/frill": frill, "/invoiced": invoiced, "/forum": forum}
+    mounted: dict[str, WSGIApplication] = {"/frill": frill, "/invoiced": invoiced, "/forum": forum}
     return _canonical(host, DispatcherMiddleware(issuer, mounted))
 
 

@@ -42,7 +42,7 @@ from .placements import NONCE_LIFETIME, Placement, SignedPayload
 from .principal import Principal
 from .redirects import absolute_url, safe_relative_path, with_params, without_params
 from .replay import MemoryReplayStore, ReplayStore, digest
-from .services import Destination, Service, TokenRules
+from .service import Destination, Service, TokenRules
 from .session import Sessions, user_key
 from .steps import Steps, adrive, drive
 from .tokens import Verified

@@ -22,7 +22,8 @@ from .flows import IssuerMiddleware, VerifierMiddleware
 from .keys import KeySet
 from .redirects import split_netloc
 from .replay import MemoryReplayStore, several_workers
-from .services import Service, from_config
+from .service import Service
+from .services import from_config
 
 # Vendors' shared domains: one customer's board per subdomain, so a wildcard reaches them all.
 SHARED_DOMAINS = frozenset({

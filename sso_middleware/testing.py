@@ -34,7 +34,7 @@ from .messages import FormReader
 
 if TYPE_CHECKING:
     from .flows import Login
-    from .services import Service
+    from .service import Service
 
 
 _HINTS = {

@@ -206,7 +206,7 @@ def deterministic(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None
         nonlocal counter
         counter = itertools.count()
 
-    monkeypatch.setattr("sso_middleware.services.secrets", Counting)
+    monkeypatch.setattr("sso_middleware.service.secrets", Counting)
     monkeypatch.setattr("sso_middleware.session.secrets", Counting)
     yield reset
 

@@ -1,0 +1,598 @@
+"""Service: one destination's configuration, as three value objects (the presets are in
+:mod:`sso_middleware.services`).
+
+A service is described by what its token says (:class:`TokenRules`), where the
+token goes (:class:`Destination`: a target URL and a placement), and where the
+browser comes back from and may go (:class:`ReturnRules`). The same
+description tells a ``VerifierMiddleware`` how to receive like that service.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import BadRequest, ConfigurationError, MissingClaim, RedirectMissing, RedirectNotAllowed
+from .keys import Key, KeyInput, KeySet
+from .messages import Reply, parse_query
+from .placements import TOKEN, Placement, QueryParameter, check_param
+from .principal import Principal
+from .redirects import AllowedHosts, check_url, host_key, safe_relative_path
+from .tokens import TokenPolicy, check_seconds, json_value
+
+ClaimBuilder = Callable[[Principal], Mapping[str, Any]]
+ExtraClaims = Mapping[str, Any] | Callable[[Principal], Mapping[str, Any]]
+"""Claims added to a preset's: a mapping, or a ``callable(Principal) -> mapping``."""
+TenantKey = Callable[[Principal], Any]
+"""A key chosen per user: ``callable(Principal) -> secret`` (one board, one key, per customer)."""
+TenantHosts = Callable[[Principal], Iterable[str]]
+"""Hosts chosen per user: ``callable(Principal) -> ["acme.frill.co", ...]``."""
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+_TYP = re.compile(r"[A-Za-z0-9_.~+-]{1,64}")
+_RESERVED = frozenset({"iat", "exp", "jti"})
+_MAX_ECHO = 512
+_TENANT_CACHE = 1024  # resolved per-tenant keys and host lists kept, each validated once
+
+
+def optional(principal: Principal, field: str) -> Any:
+    """``principal.<field>`` (or that attribute), ``None`` when it is empty."""
+    try:
+        return need(principal, field)
+    except MissingClaim:
+        return None
+
+
+def need(principal: Principal, field: str) -> Any:
+    """``principal.<field>`` (or that attribute), raising :class:`MissingClaim` if it is empty."""
+    value = getattr(principal, field, None) if field in ("id", "email", "name") else (
+        principal.attributes.get(field)
+    )
+    if value is None or value == "":
+        raise MissingClaim(field)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRules:
+    """What a service's token says: claims, algorithm, lifetime, and what a receiver requires.
+
+    Claims come from the server-side :class:`Principal` only; ``iat``, ``exp``
+    (now + ``ttl``) and a random ``jti`` are added to every token.
+
+    :param claims: builds the service's claims from a ``Principal`` (``None``: receive only).
+    :param required: claims a receiver standing in for this service requires.
+    :param identity: the claims naming the user on the receiving side, first present wins.
+    :param algorithm: ``HS256``, ``HS384`` or ``HS512``.
+    :param ttl: the token's lifetime in whole seconds (1 to 86400).
+    :param typ: the ``typ`` header; a distinct one (``"app-b+jwt"``) lets a receiver
+        configured with ``typ=`` refuse tokens minted for anything else.
+    :param max_age: a receiver accepts a token with ``iat`` but no ``exp`` this long.
+    :param extra: claims merged over ``claims``: a mapping, or a ``callable(Principal) -> mapping``
+        (the service's documented optional claims: avatars, companies, groups, ...). They may
+        not set ``iat``, ``exp``, ``jti`` or an ``identity`` claim.
+    :param expiry_optional: the service itself accepts tokens that never expire; a receiver
+        standing in for it does too (unless built with ``strict=True``).
+    :param min_key_length: the shortest key not warned about, where the service issues keys of
+        a fixed length (default: the hash's output size, RFC 7518 3.2).
+
+    >>> rules = TokenRules.requiring("email", "id", identity=("id",))
+    >>> rules.claims(Principal(7, "ada@example.com")), rules.required
+    ({'email': 'ada@example.com', 'id': 7}, ('email', 'id'))
+    """
+
+    claims: ClaimBuilder | None = None
+    required: tuple[str, ...] = ()
+    identity: tuple[str, ...] = ("sub", "id")
+    algorithm: str = "HS256"
+    ttl: int = 300
+    typ: str | None = "JWT"
+    max_age: float | None = None
+    extra: ExtraClaims | None = None
+    expiry_optional: bool = False
+    min_key_length: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.claims is not None and not callable(self.claims):
+            raise ConfigurationError("claims must be a callable(Principal) -> dict.")
+        if isinstance(self.ttl, bool) or not isinstance(self.ttl, int) or not 0 < self.ttl <= 86400:
+            raise ConfigurationError("ttl must be whole seconds between 1 and 86400.")
+        if self.typ is not None and not (isinstance(self.typ, str) and _TYP.fullmatch(self.typ)):
+            raise ConfigurationError(f"typ {self.typ!r} is not a media type name.")
+        if self.max_age is not None:
+            check_seconds(self.max_age, "max_age")
+        object.__setattr__(self, "required", tuple(self.required))
+        object.__setattr__(self, "identity", tuple(self.identity))
+        if not self.identity:
+            raise ConfigurationError("identity: name at least one claim, e.g. ('sub', 'id').")
+        if isinstance(self.extra, Mapping):
+            object.__setattr__(self, "extra", MappingProxyType(dict(self._checked_extra(self.extra))))
+        elif self.extra is not None and not callable(self.extra):
+            raise ConfigurationError(
+                "extra_claims must be a mapping or a callable(Principal) -> mapping, not "
+                f"{type(self.extra).__name__}."
+            )
+
+    @property
+    def reserved(self) -> frozenset[str]:
+        """Claims ``extra`` may not set: the issuer's own and the user's identity."""
+        return _RESERVED.union(self.identity)
+
+    def _checked_extra(self, extra: object) -> Mapping[str, Any]:
+        if not isinstance(extra, Mapping) or not all(isinstance(name, str) for name in extra):
+            raise ConfigurationError(
+                f"extra_claims returned a {type(extra).__name__}; return a dict of claim names to values."
+            )
+        clash = self.reserved.intersection(extra)
+        if clash:
+            raise ConfigurationError(
+                f"extra_claims sets {sorted(clash)}: iat, exp and jti are the issuer's, and "
+                f"{', '.join(self.identity)} names the user; change the Principal instead."
+            )
+        try:
+            json.dumps(dict(extra), allow_nan=False, default=json_value)
+        except (TypeError, ValueError) as e:
+            raise ConfigurationError(f"extra_claims: {_not_json(extra)}") from e
+        return extra
+
+    def build(self, principal: Principal) -> dict[str, Any]:
+        """The claims for ``principal`` (without ``iat``/``exp``/``jti``), ``extra`` merged over."""
+        if self.claims is None:
+            raise ConfigurationError("this service only receives: it has no claim builder.")
+        claims = dict(self.claims(principal))
+        reserved = _RESERVED.intersection(claims)
+        if reserved:
+            raise ConfigurationError(
+                f"the claim builder returned {sorted(reserved)}; iat, exp and jti are added by the issuer."
+            )
+        extra = self.extra
+        if isinstance(extra, Mapping):
+            claims.update(extra)
+        elif extra is not None:
+            claims.update(self._checked_extra(extra(principal)))
+        return claims
+
+    @classmethod
+    def requiring(
+        cls, *fields: str, extra: ClaimBuilder | None = None, **options: Any
+    ) -> TokenRules:
+        """Rules whose claims are the principal's ``fields`` (each required), plus ``extra``."""
+
+        def claims(user: Principal) -> dict[str, Any]:
+            found = {name: need(user, name) for name in fields}
+            if extra is not None:
+                found.update(extra(user))
+            return found
+
+        return cls(claims=claims, required=fields, **options)
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where the token goes: a target URL and a :mod:`placement <sso_middleware.placements>`.
+
+    ``target=None`` sends the token back on the validated return URL (Frill);
+    a receiver then accepts it on any page. ``path`` is for receivers only: it
+    names the path they listen on when there is no target.
+
+    :param target: absolute https URL (http only for loopback hosts), no credentials.
+    :param placement: ``QueryParameter("token")`` (default), ``PathSegment()`` or ``FormField("jwt")``.
+    :param path: the path a receiver listens on, when there is no target.
+
+    >>> from sso_middleware.placements import PathSegment
+    >>> Destination("https://acme.invoiced.com/login/{token}", PathSegment()).listen
+    '/login/'
+    """
+
+    target: str | None = None
+    placement: Placement = field(default_factory=QueryParameter)
+    path: str | None = None
+    listen: str | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        placement, target = self.placement, self.target
+        if not isinstance(placement, Placement):
+            raise ConfigurationError(
+                f"placement {placement!r}: use QueryParameter('token'), PathSegment() or "
+                "FormField('jwt') from sso_middleware.placements."
+            )
+        if target is not None:
+            if not isinstance(target, str) or host_key(target.replace(TOKEN, "t")) is None:
+                raise ConfigurationError(
+                    f"target {target!r} must be an absolute https URL (http only for localhost) "
+                    "with no credentials."
+                )
+            placement.check_target(target, "target")
+            base: str | None = urlsplit(target).path or "/"
+        elif self.path is not None:
+            if safe_relative_path(self.path) is None or "?" in self.path or "#" in self.path:
+                raise ConfigurationError(f"path {self.path!r}: use a path such as '/sso'.")
+            base = self.path
+        elif placement.needs_target:
+            raise ConfigurationError(f"placement {placement!r} needs a target URL.")
+        else:
+            base = None  # the token comes back on whatever page the return URL names
+        object.__setattr__(self, "listen", None if base is None else placement.listen_path(base))
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnRules:
+    """Where the browser comes back from and may go.
+
+    Only hosts you list may receive a token: a service's return parameter
+    (Frill's ``redirect``) comes from the browser and is attacker-controlled,
+    so it is checked against ``hosts`` before anything is signed.
+
+    :param param: the parameter the service sends us to say where to go back to.
+    :param hosts: hosts that URL may point at (``feedback.acme.com``, ``*.acme.com``).
+    :param forward_as: pass the validated return value on to the target under this name.
+    :param relative: the return value is a same-site path (``/article/1``) to forward,
+        not a URL to go to (Help Scout's ``returnTo``).
+    :param default: where to go when the service sent none (absolute https URL).
+    :param echo: request parameters copied through to the target unchanged.
+    :param base: a relative return value is a page of this site (GitBook's ``location``): the
+        browser goes to ``base`` + the checked path.
+
+    >>> ReturnRules("redirect", hosts=["fb.acme.com"]).resolve("redirect=https://fb.acme.com/b")
+    ('https://fb.acme.com/b', ())
+    """
+
+    param: str | None = None
+    hosts: AllowedHosts | Iterable[str] | TenantHosts = ()
+    forward_as: str | None = None
+    relative: bool = False
+    default: str | None = None
+    echo: tuple[str, ...] = ()
+    base: str | None = None
+    tenant_hosts: TenantHosts | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        for label, name in (("return param", self.param), ("forward_as", self.forward_as)):
+            if name is not None:
+                check_param(name, label)
+        echo = tuple(check_param(name, "echo") for name in self.echo)
+        object.__setattr__(self, "echo", echo)
+        if callable(self.hosts) and not isinstance(self.hosts, AllowedHosts):
+            object.__setattr__(self, "tenant_hosts", self.hosts)
+            object.__setattr__(self, "hosts", AllowedHosts(()))
+        elif not isinstance(self.hosts, AllowedHosts):
+            object.__setattr__(self, "hosts", AllowedHosts(self.hosts))
+        if self.base is not None:
+            if not isinstance(self.base, str) or host_key(self.base) is None or "?" in self.base:
+                raise ConfigurationError(f"base {self.base!r} must be a site's https URL, e.g. 'https://docs.acme.com'.")
+            object.__setattr__(self, "base", self.base.rstrip("/"))
+            if self.default is None:
+                object.__setattr__(self, "default", self.base + "/")
+        if self.default is not None and host_key(self.default) is None:
+            raise ConfigurationError(f"default {self.default!r} must be an absolute https URL.")
+        if self.relative and self.forward_as is None and self.base is None:
+            raise ConfigurationError(
+                "relative return values need forward_as (the path is passed on to the service) "
+                "or base (the path is a page of that site)."
+            )
+
+    def resolve(self, query: str) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+        """The checked return value and the echoed parameters of a login request's query."""
+        names = [n for n in (self.param, *self.echo) if n]
+        params = parse_query(query, names) if names else {}
+        value = params.get(self.param or "")
+        url = self.check(value) if value else self.default
+        echoed = tuple((name, params[name]) for name in self.echo if name in params)
+        if any(len(v) > _MAX_ECHO for _, v in echoed):
+            raise BadRequest()
+        return url, echoed
+
+    def check(self, value: str) -> str:
+        """``value`` if the browser may be sent (or it may be forwarded) there. Per-tenant hosts
+        are checked once the user is known (:meth:`check_tenant`); here only the URL's form."""
+        if self.relative:
+            path = safe_relative_path(value)
+            if path is None:
+                raise RedirectNotAllowed(detail="not a same-site path")
+            return path if self.base is None else self.base + path
+        return check_url(value, _ANY_HOST if self.tenant_hosts else self.hosts)  # type: ignore[arg-type]
+
+    def check_tenant(self, url: str | None, principal: Principal, where: str) -> None:
+        """Refuse a return URL outside the hosts the tenant callable gives for ``principal``."""
+        if self.tenant_hosts is None or url is None or self.relative:
+            return
+        check_url(url, _tenant_hosts(self.tenant_hosts, principal, where))
+
+
+class _AnyHost(AllowedHosts):
+    """Every host: the form of a per-tenant return URL is checked before the user is known."""
+
+    __slots__ = ()
+
+    def __contains__(self, host: object) -> bool:
+        return isinstance(host, str)
+
+
+_ANY_HOST = _AnyHost(())
+
+
+def _remember(cache: dict[Any, Any], key: Any, build: Callable[[], Any]) -> Any:
+    """``cache[key]``, built (and so validated) once; the oldest entry goes past the bound."""
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = build()
+        if len(cache) > _TENANT_CACHE:
+            del cache[next(iter(cache))]
+    return found
+
+
+_HOSTS_SEEN: dict[Any, AllowedHosts] = {}
+
+
+def _tenant_hosts(hosts: TenantHosts, principal: Principal, where: str) -> AllowedHosts:
+    listed = hosts(principal)
+    if isinstance(listed, str) or not isinstance(listed, Iterable):
+        raise ConfigurationError(f"{where}: hosts(user) must return a list of host names.")
+    patterns = tuple(listed)
+    built: AllowedHosts = _remember(
+        _HOSTS_SEEN, patterns, lambda: AllowedHosts(patterns, field=f"{where}: hosts(user)")
+    )
+    return built
+
+
+def _not_json(claims: Mapping[str, Any]) -> str:
+    """Which claim cannot be written as JSON, for a configuration message (names, not values)."""
+    for name, value in claims.items():
+        try:
+            json.dumps(value, allow_nan=False, default=json_value)
+        except (TypeError, ValueError):
+            return (
+                f"the claim {name!r} is a {type(value).__name__}, which JSON cannot carry; have the "
+                "extractor or claim builder return str, int, float, bool, None, lists or dicts."
+            )
+    return "the claims cannot be written as JSON."
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A login request that passed every check but the user's: where to return, what to echo,
+    and what the service asked to have copied into the token (Discourse's nonce)."""
+
+    return_url: str | None
+    echoed: tuple[tuple[str, str], ...]
+    copied: tuple[tuple[str, str], ...] = ()
+
+
+class Service:
+    """How to sign a user in to one service, and how that service receives them.
+
+    :param name: the login path's last segment (``/sso/{name}``).
+    :param key: the service's secret (str taken as UTF-8 bytes), or a list, newest first.
+    :param token: what the token says (:class:`TokenRules`).
+    :param destination: where it goes (:class:`Destination`).
+    :param returns: where the browser comes back from and may go (:class:`ReturnRules`).
+
+    ``key`` may be a ``callable(Principal) -> secret`` and ``ReturnRules.hosts`` a
+    ``callable(Principal) -> hosts`` for apps with one board per customer: each is
+    resolved when a user signs in, validated the first time a value is seen (a bad one is
+    a logged configuration error), and remembered. Such a service only issues; a receiver
+    needs its key up front.
+
+    >>> svc = Service(name="board", key="a-secret-of-at-least-thirty-two-bytes!",
+    ...               token=TokenRules(claims=lambda u: {"sub": u.id}),
+    ...               destination=Destination("https://board.example.com/sso"))
+    >>> svc.destination.listen
+    '/sso'
+    """
+
+    __slots__ = ("_key_source", "_tenant_keys", "destination", "hint", "keys", "name", "returns", "token")
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        key: KeyInput | KeySet | TenantKey,
+        token: TokenRules,
+        destination: Destination,
+        returns: ReturnRules | None = None,
+        hint: str | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise ConfigurationError(
+                f"service name {name!r}: use lower-case letters, digits, '-' or '_' "
+                "(it becomes a URL path segment)."
+            )
+        where = f"service {name!r}"
+        for label, value, kind in (("token", token, TokenRules), ("destination", destination, Destination),
+                                   ("returns", returns or ReturnRules(), ReturnRules)):
+            if not isinstance(value, kind):
+                raise ConfigurationError(
+                    f"{where}: {label} must be a {kind.__name__}(...) from sso_middleware.services."
+                )
+        returns = returns or ReturnRules()
+        self.name = name
+        self.hint = hint
+        """Why this service cannot issue, when it cannot (shown by the issuer)."""
+        self._key_source: TenantKey | None = None
+        self._tenant_keys: dict[Any, KeySet] = {}
+        self.keys: KeySet | None = None
+        """The service's keys; ``None`` when they are chosen per user (``key=callable``)."""
+        if callable(key) and not isinstance(key, (Key, KeySet)):
+            self._key_source = key
+        else:
+            self.keys = KeySet.build(key, algorithm=token.algorithm, field=f"{where}: key",
+                                     min_length=token.min_key_length)
+        self.token = token
+        self.destination = destination
+        self.returns = returns
+        if returns.relative and destination.target is None and returns.base is None:
+            raise ConfigurationError(f"{where}: a relative return value is forwarded to a target; set one.")
+        if destination.target is None and destination.path is None:
+            if (returns.param is not None and not returns.hosts and not returns.relative
+                    and returns.tenant_hosts is None):
+                raise ConfigurationError(
+                    f"{where}: hosts is empty, so no return URL could ever be accepted. List the "
+                    "service's hosts, e.g. ReturnRules('redirect', hosts=['feedback.acme.com'])."
+                )
+            if returns.param is None and returns.default is None:
+                raise ConfigurationError(
+                    f"{where}: set a Destination target, or a ReturnRules param with hosts, so "
+                    "the browser has somewhere to go."
+                )
+
+    @property
+    def issues(self) -> bool:
+        """Whether an issuer can send users here (a receive-only service cannot)."""
+        return self.token.claims is not None and (
+            self.destination.target is not None
+            or self.returns.param is not None
+            or self.returns.default is not None
+            or self.destination.placement.starts  # the return URL comes inside the signed request
+        )
+
+    def prepare(self, query: str) -> Pending:
+        """Check a login request's own parameters, before anyone is asked who the user is."""
+        signed = self.destination.placement.inbound(query, self.keys)
+        if signed is not None:  # the request is itself signed (Discourse): its return URL is inside
+            value, copied = signed
+            if not value:
+                raise RedirectMissing()
+            return Pending(self.returns.check(value), (), copied)
+        url, echoed = self.returns.resolve(query)
+        if url is None and self.destination.target is None:
+            raise RedirectMissing()
+        return Pending(url, echoed)
+
+    def build_claims(self, principal: Principal) -> dict[str, Any]:
+        """The service's claims for ``principal`` (without ``iat``/``exp``/``jti``)."""
+        try:
+            return self.token.build(principal)
+        except ConfigurationError as e:
+            raise ConfigurationError(f"service {self.name!r}: {e.message}") from e
+
+    def signing_keys(self, principal: Principal) -> KeySet:
+        """The keys that sign for ``principal``: the service's, or its tenant's."""
+        if self.keys is not None:
+            return self.keys
+        source, where = self._key_source, f"service {self.name!r}: key(user)"
+        if source is None:  # unreachable: a service has keys or a key callable
+            raise ConfigurationError(f"service {self.name!r} has no key.")
+        value = source(principal)
+        if value is None or value in ("", b""):
+            raise ConfigurationError(f"{where} returned no key for this user.")
+        cache_key = tuple(value) if isinstance(value, list) else value
+        try:
+            hash(cache_key)
+        except TypeError as e:
+            raise ConfigurationError(f"{where} must return a str, bytes, Key or a list of them.") from e
+        keys: KeySet = _remember(self._tenant_keys, cache_key, lambda: KeySet.build(
+            value, algorithm=self.token.algorithm, field=where, min_length=self.token.min_key_length))
+        return keys
+
+    def mint(self, principal: Principal, now: float, pending: Pending | None = None) -> str:
+        """A fresh token for ``principal``: the service's claims, what the request asked to have
+        copied in, and (for a JWT) ``iat``, ``exp`` and a random ``jti``."""
+        claims = self.build_claims(principal)
+        keys = self.signing_keys(principal)
+        placement = self.destination.placement
+        if pending is not None:
+            claims.update(pending.copied)
+        if placement.stamps:
+            claims["iat"] = int(now)
+            claims["exp"] = int(now) + self.token.ttl
+            claims["jti"] = secrets.token_urlsafe(16)
+        try:
+            return placement.encode(claims, keys.signing, self.token.typ)
+        except (TypeError, ValueError) as e:
+            raise ConfigurationError(f"service {self.name!r}: {_not_json(claims)}") from e
+
+    def sign_in(self, pending: Pending, principal: Principal, now: float) -> Reply:
+        """Sign a fresh token for ``principal`` and the reply that delivers it."""
+        self.returns.check_tenant(pending.return_url, principal, f"service {self.name!r}")
+        return self.deliver(pending, self.mint(principal, now, pending))
+
+    def deliver(self, pending: Pending, token: str) -> Reply:
+        """The reply that sends the browser, with ``token``, where ``pending`` says."""
+        destination, forward = self.destination, self.returns.forward_as
+        if destination.target is None:  # prepare() guarantees a return URL here
+            return destination.placement.deliver(pending.return_url or "", token, ())
+        params = list(pending.echoed)
+        if forward and pending.return_url:
+            params.append((forward, pending.return_url))
+        return destination.placement.deliver(destination.target, token, params)
+
+    def receiving_policy(
+        self,
+        *,
+        algorithms: Iterable[str] | None = None,
+        leeway: float = 30.0,
+        max_lifetime: float = 86400.0,
+        max_age: float | None = None,
+        strict: bool = False,
+        issuer: str | Iterable[str] | None = None,
+        audience: str | None = None,
+        typ: str | None = None,
+        required_claims: Iterable[str] = (),
+        identity: Iterable[str] | None = None,
+    ) -> TokenPolicy:
+        """What a receiver standing in for this service accepts (the ``VerifierMiddleware``
+        options of the same names adjust it): the service's own rules unless ``strict``."""
+        if self.keys is None:
+            raise ConfigurationError(
+                f"service {self.name!r}: its key is chosen per user (key=callable), which only an "
+                "issuer can do; a receiver needs the key itself (key='...' or a list of keys)."
+            )
+        rules = self.token
+        return TokenPolicy(
+            self.keys,
+            algorithms=frozenset(algorithms) if algorithms is not None else None,
+            leeway=leeway,
+            max_lifetime=max_lifetime,
+            max_age=rules.max_age if max_age is None else max_age,
+            expiry_optional=rules.expiry_optional and not strict,
+            issuer=(issuer,) if isinstance(issuer, str) else (tuple(issuer) if issuer is not None else None),
+            audience=audience,
+            typ=typ,
+            required=(*rules.required, *required_claims),
+            identity=tuple(identity or rules.identity),
+        )
+
+    def __repr__(self) -> str:
+        target = self.destination.target or self.destination.path or "return URL"
+        return f"<Service {self.name!r} {self.destination.placement!r} -> {target}>"
+
+
+def generic(
+    *,
+    name: str,
+    key: KeyInput,
+    token: TokenRules,
+    destination: Destination,
+    returns: ReturnRules | None = None,
+) -> Service:
+    """Any service with the usual JWT-SSO pattern, from the three value objects.
+
+    >>> svc = generic(name="docs", key="a-secret-of-at-least-thirty-two-bytes!",
+    ...               token=TokenRules(claims=lambda u: {"sub": str(u.id), "email": u.email}),
+    ...               destination=Destination("https://docs.example.com/authcallback"))
+    >>> svc.destination.placement
+    QueryParameter('token')
+    """
+    return Service(name=name, key=key, token=token, destination=destination, returns=returns)
+
+
+__all__ = [
+    "ClaimBuilder",
+    "Destination",
+    "ExtraClaims",
+    "Pending",
+    "ReturnRules",
+    "Service",
+    "TenantHosts",
+    "TenantKey",
+    "TokenRules",
+    "generic",
+    "need",
+    "optional",
+]
