@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 from urllib.parse import quote
 
 from .errors import (
@@ -421,6 +421,7 @@ class VerifierMiddleware(Generic[App]):
         self._logout_path = f"{path}/logout"
         self._login = Route("login", self._placement.methods, self._placement.body_limit)
         self._replay_store: ReplayStore = replay_store if replay_store is not None else MemoryReplayStore()
+        self._inline = isinstance(self._replay_store, MemoryReplayStore)
         self._default_return = default_return
         # a service that hands back a same-site path (Help Scout's returnTo) lands there
         returns = service.returns
@@ -443,6 +444,8 @@ class VerifierMiddleware(Generic[App]):
         return drive(steps, lambda call: getattr(store, call.method)(*call.args))
 
     async def _arun(self, steps: Steps[StoreCall, T]) -> T:
+        if self._inline:  # the in-memory store answers at once: no coroutine per call
+            return self._run(steps)
         store = self._replay_store
 
         def send(call: StoreCall) -> Awaitable[Any]:
@@ -598,10 +601,10 @@ class VerifierMiddleware(Generic[App]):
         return session.view, None
 
 
-@dataclass(frozen=True, slots=True)
-class StoreCall:
+class StoreCall(NamedTuple):
     """A call the verifier's steps need from its replay store: ``method`` of the
-    :class:`~sso_middleware.replay.ReplayStore` protocol (``"a" + method`` when awaited)."""
+    :class:`~sso_middleware.replay.ReplayStore` protocol (``"a" + method`` when awaited).
+    A named tuple: one is made on every signed-in request."""
 
     method: str
     args: tuple[Any, ...]
