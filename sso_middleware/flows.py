@@ -251,7 +251,7 @@ def _same_origin(request: Request) -> bool:
 
 
 def generic_receiver(key: KeyInput | None, path: str, placement: Placement | None,
-              algorithms: Iterable[str] | None) -> Service:
+                     algorithms: Iterable[str] | None) -> Service:
     """The generic receiver (``key=..., path=...``) as one more :class:`Service`."""
     allowed = sorted(set(algorithms or ("HS256",)))
     # a bare secret is bound to one algorithm; Key objects carry their own
