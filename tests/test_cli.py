@@ -51,6 +51,19 @@ def test_every_subcommand_has_help_with_examples(command: str) -> None:
     assert "examples:" in out and f"sso-middleware {command}" in out and "``" not in out
 
 
+def test_a_reader_that_goes_away_is_no_traceback() -> None:
+    # `sso-middleware mint ... | head -c 1`: the pipe closes before we finish writing
+    claims = [arg for i in range(100) for arg in ("--claim", f"c{i}={'x' * 1000}")]
+    command = [sys.executable, "-m", "sso_middleware", "mint", "generic", "--key-env", "APPS_KEY", *claims,
+               "--json"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV) as child:
+        assert child.stdout is not None and child.stderr is not None
+        child.stdout.read(1)
+        child.stdout.close()
+        errors = child.stderr.read().decode()
+        assert child.wait(timeout=60) == 0 and "Traceback" not in errors, errors
+
+
 def test_usage_mistakes_exit_2() -> None:
     assert "invalid choice" in cli("nope", code=2).stderr
     assert "required" in cli(code=2).stderr
