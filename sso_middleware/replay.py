@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 import warnings
+import weakref
 from typing import Protocol, TypeVar, runtime_checkable
 
 from .errors import ConfigurationError, ReplayStoreFull
@@ -24,6 +25,10 @@ from .errors import ConfigurationError, ReplayStoreFull
 T = TypeVar("T")
 NEVER = -math.inf
 """What :meth:`ReplayStore.revoked` answers for a session nobody revoked."""
+EVICT_BATCH = 64
+"""Expired entries a call removes at most: a mass expiry is spread over many requests."""
+FULL_BATCH = 1024
+"""Expired entries a call may remove to make room in a full store before refusing."""
 
 
 @runtime_checkable
@@ -102,6 +107,18 @@ def several_workers(argv: list[str] | None = None, environ: dict[str, str] | Non
     return None
 
 
+_STORES: weakref.WeakSet[MemoryReplayStore] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for store in _STORES:
+        store._forked = True
+
+
+if hasattr(os, "register_at_fork"):  # POSIX: told once at the fork, not asked at every claim
+    os.register_at_fork(after_in_child=_after_fork)
+
+
 class MemoryReplayStore:
     """A thread-safe, bounded in-memory store: one-time **per process**.
 
@@ -131,21 +148,23 @@ class MemoryReplayStore:
         self._revoked: dict[tuple[str, str], tuple[float, float]] = {}  # -> (before, expires_at)
         self._revoked_queue: list[tuple[float, tuple[str, str]]] = []
         self._lock = threading.Lock()
-        self._pid = os.getpid()
+        self._forked = False
+        _STORES.add(self)
         reason = several_workers()
         if reason is not None:
             self._warn(reason)
 
     def claim(self, key: str, expires_at: float, now: float) -> bool:
-        if os.getpid() != self._pid:
-            self._pid = os.getpid()
+        if self._forked:
+            self._forked = False
             self._warn("it was created before the process forked")
         name = digest(key)
         with self._lock:
-            self._evict(now)
-            if name in self._expiry:
+            self._evict(now, EVICT_BATCH)
+            held = self._expiry.get(name)
+            if held is not None and held >= now:  # an expired one may not be evicted yet
                 return False
-            self._room()
+            self._room(now)
             self._expiry[name] = expires_at
             heapq.heappush(self._queue, (expires_at, name))
             return True
@@ -153,10 +172,10 @@ class MemoryReplayStore:
     def revoke(self, user: str, session: str | None, before: float, expires_at: float, now: float) -> None:
         entry = (user, session or "")
         with self._lock:
-            self._evict(now)
+            self._evict(now, EVICT_BATCH)
             old = self._revoked.get(entry)
             if old is None:
-                self._room()
+                self._room(now)
             else:
                 before, expires_at = max(before, old[0]), max(expires_at, old[1])
             self._revoked[entry] = (before, expires_at)
@@ -183,21 +202,29 @@ class MemoryReplayStore:
     async def arevoked(self, user: str, session: str, now: float) -> float:
         return self.revoked(user, session, now)
 
-    def _room(self) -> None:
+    def _room(self, now: float) -> None:
         if len(self._expiry) + len(self._revoked) >= self.max_entries:
-            raise ReplayStoreFull()
+            self._evict(now, FULL_BATCH)  # expired entries go first, a bounded batch at a time
+            if len(self._expiry) + len(self._revoked) >= self.max_entries:
+                raise ReplayStoreFull()
 
-    def _evict(self, now: float) -> None:
+    def _evict(self, now: float, most: int) -> None:
+        """Remove up to ``most`` expired entries of each kind, oldest first."""
         queue, expiry = self._queue, self._expiry
-        while queue and queue[0][0] < now:
-            _, name = heapq.heappop(queue)
-            expiry.pop(name, None)
+        left = most
+        while left and queue and queue[0][0] < now:
+            at, name = heapq.heappop(queue)
+            if expiry.get(name) == at:  # not claimed again since (that entry has its own place)
+                del expiry[name]
+            left -= 1
         revoked_queue, revoked = self._revoked_queue, self._revoked
-        while revoked_queue and revoked_queue[0][0] < now:
+        left = most
+        while left and revoked_queue and revoked_queue[0][0] < now:
             _, entry = heapq.heappop(revoked_queue)
             found = revoked.get(entry)
             if found is not None and found[1] < now:  # a later revoke may have extended it
                 del revoked[entry]
+            left -= 1
 
     def _warn(self, reason: str) -> None:
         warnings.warn(

@@ -40,6 +40,53 @@ def test_memory_store_full_refuses_instead_of_forgetting() -> None:
     assert store.claim("d", expires_at=200.0, now=100.5)
 
 
+def test_a_mass_expiry_is_spread_over_many_claims() -> None:
+    # 5,000 logins that all expire at once must not make one later request evict them all
+    from sso_middleware.replay import EVICT_BATCH
+
+    store = MemoryReplayStore(max_entries=5000)
+    for i in range(5000):
+        assert store.claim(f"old-{i}", expires_at=100.0, now=0.0)
+    for k in range(1, 11):
+        assert store.claim(f"new-{k}", expires_at=500.0, now=101.0)
+        assert len(store) == 5000 - k * EVICT_BATCH + k  # a bounded batch per claim
+    assert not store.claim("new-3", expires_at=500.0, now=102.0)  # the live ones are remembered
+    assert store.claim("old-4999", expires_at=500.0, now=102.0)  # an expired one is not, evicted or not
+
+
+def test_an_entry_claimed_again_after_expiry_keeps_its_new_expiry() -> None:
+    store = MemoryReplayStore(max_entries=10)
+    assert store.claim("a", expires_at=100.0, now=0.0)
+    assert store.claim("a", expires_at=300.0, now=150.0)  # the first has expired (not yet evicted)
+    assert store.claim("b", expires_at=400.0, now=160.0)  # evicts the old heap entry of "a" ...
+    assert not store.claim("a", expires_at=300.0, now=170.0)  # ... without forgetting the new one
+
+
+def test_a_store_used_after_a_fork_warns_in_the_child() -> None:
+    import os
+    import warnings
+
+    from sso_middleware.replay import SharedStateWarning
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    store = MemoryReplayStore(max_entries=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads running
+        pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if the first claim warned
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            store.claim("x", expires_at=100.0, now=0.0)
+            store.claim("y", expires_at=100.0, now=0.0)
+        os._exit(0 if [w.category for w in caught] == [SharedStateWarning] else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        store.claim("z", expires_at=100.0, now=0.0)  # the parent is not warned
+
+
 def test_memory_store_bounded_entry_size() -> None:
     store = MemoryReplayStore()
     store.claim("x" * 10_000, expires_at=10.0, now=0.0)
