@@ -143,8 +143,11 @@ class MemoryReplayStore:
         if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
             raise ConfigurationError("max_entries must be a positive whole number.")
         self.max_entries = max_entries
-        self._expiry: dict[bytes, float] = {}
-        self._queue: list[tuple[float, bytes]] = []
+        # one-time ids by their hash (64 bits, keyed per process: a fixed, small entry whatever the
+        # jti), and when each expires; their expiries in buckets of one second, oldest first
+        self._expiry: dict[int, float] = {}
+        self._buckets: dict[int, list[int]] = {}
+        self._seconds: list[int] = []
         self._revoked: dict[tuple[str, str], tuple[float, float]] = {}  # -> (before, expires_at)
         self._revoked_queue: list[tuple[float, tuple[str, str]]] = []
         self._lock = threading.Lock()
@@ -158,15 +161,21 @@ class MemoryReplayStore:
         if self._forked:
             self._forked = False
             self._warn("it was created before the process forked")
-        name = digest(key)
+        name = hash(key)
         with self._lock:
-            self._evict(now, EVICT_BATCH)
+            if self._seconds and self._seconds[0] + 1 <= now:  # anything to evict? (a cheap look)
+                self._evict(now, EVICT_BATCH)
             held = self._expiry.get(name)
             if held is not None and held >= now:  # an expired one may not be evicted yet
                 return False
             self._room(now)
             self._expiry[name] = expires_at
-            heapq.heappush(self._queue, (expires_at, name))
+            second = int(expires_at)
+            bucket = self._buckets.get(second)
+            if bucket is None:
+                bucket = self._buckets[second] = []
+                heapq.heappush(self._seconds, second)
+            bucket.append(name)
             return True
 
     def revoke(self, user: str, session: str | None, before: float, expires_at: float, now: float) -> None:
@@ -203,20 +212,36 @@ class MemoryReplayStore:
         return self.revoked(user, session, now)
 
     def _room(self, now: float) -> None:
+        if len(self._expiry) + len(self._revoked) < self.max_entries:
+            return
+        self._evict(now, FULL_BATCH)  # expired entries go first, a bounded batch at a time
+        seconds = self._seconds
+        if len(self._expiry) + len(self._revoked) >= self.max_entries and seconds and seconds[0] <= now:
+            # still full, and the oldest second is partly over: its expired entries go too
+            bucket, kept = self._buckets[seconds[0]], []
+            for _ in range(min(len(bucket), FULL_BATCH)):
+                name = bucket.pop()
+                if self._expiry.get(name, math.inf) < now:
+                    del self._expiry[name]
+                else:
+                    kept.append(name)
+            bucket.extend(kept)
         if len(self._expiry) + len(self._revoked) >= self.max_entries:
-            self._evict(now, FULL_BATCH)  # expired entries go first, a bounded batch at a time
-            if len(self._expiry) + len(self._revoked) >= self.max_entries:
-                raise ReplayStoreFull()
+            raise ReplayStoreFull()
 
     def _evict(self, now: float, most: int) -> None:
         """Remove up to ``most`` expired entries of each kind, oldest first."""
-        queue, expiry = self._queue, self._expiry
+        seconds, buckets, expiry = self._seconds, self._buckets, self._expiry
         left = most
-        while left and queue and queue[0][0] < now:
-            at, name = heapq.heappop(queue)
-            if expiry.get(name) == at:  # not claimed again since (that entry has its own place)
-                del expiry[name]
-            left -= 1
+        while left and seconds and seconds[0] + 1 <= now:  # every entry in that second has expired
+            bucket = buckets[seconds[0]]
+            while left and bucket:
+                name = bucket.pop()
+                if expiry.get(name, math.inf) < now:  # not claimed again since (then it is kept)
+                    del expiry[name]
+                left -= 1
+            if not bucket:
+                del buckets[heapq.heappop(seconds)]
         revoked_queue, revoked = self._revoked_queue, self._revoked
         left = most
         while left and revoked_queue and revoked_queue[0][0] < now:
