@@ -49,17 +49,26 @@ def b64encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# A segment of 4n+2 (4n+3) characters ends in one that carries 4 (2) unused bits: only the
+# characters with those bits zero are canonical. Others decode to the same bytes: refuse them
+# (one token, one spelling), without re-encoding to compare.
+_CANONICAL_LAST = {0: frozenset(_ALPHABET), 2: frozenset(_ALPHABET[::16]), 3: frozenset(_ALPHABET[::4])}
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")  # on bytes: str.translate is several times slower
+_PADDING = (b"", b"", b"==", b"=")
+
+
 def _b64decode(segment: str) -> bytes:
-    if len(segment) % 4 == 1:
+    """Strict unpadded base64url of a segment that already matched :data:`_SHAPE` (so it holds
+    only the base64url alphabet)."""
+    rest = len(segment) % 4
+    canonical = _CANONICAL_LAST.get(rest)
+    if canonical is None or (segment and segment[-1] not in canonical):
         raise InvalidToken()
     try:
-        data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        return binascii.a2b_base64(segment.encode("ascii").translate(_FROM_URLSAFE) + _PADDING[rest])
     except (binascii.Error, ValueError) as e:
         raise InvalidToken() from e
-    # Non-canonical trailing bits decode to the same bytes; refuse them (one token, one spelling).
-    if b64encode(data) != segment:
-        raise InvalidToken()
-    return data
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -73,14 +82,14 @@ def _no_constants(name: str) -> Any:
     raise ValueError("NaN and Infinity are not JSON")
 
 
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+"""Built once: ``json.loads`` with hooks would build a decoder on every call."""
+
+
 def _json_object(data: bytes) -> dict[str, Any]:
     """Strict JSON: UTF-8 only, no NaN/Infinity, no duplicate names, an object at the top."""
     try:
-        obj = json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=_no_duplicates,
-            parse_constant=_no_constants,
-        )
+        obj = _DECODER.decode(data.decode("utf-8"))
     except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
         raise InvalidToken() from e
     if not isinstance(obj, dict):
@@ -231,6 +240,25 @@ def _numeric(claims: Mapping[str, Any], name: str) -> float | None:
     return number
 
 
+_HEADERS: dict[str, dict[str, Any]] = {}
+_HEADER_CACHE = 128  # an issuer mints one header segment for all its tokens: parse it once
+
+
+def _header(segment: str) -> dict[str, Any]:
+    """The parsed header of a segment (as strict as :func:`_json_object`), kept for next time.
+
+    Only the parse is remembered, never a verdict: the signature and claims are checked on
+    every call. Never mutated; :func:`verify` hands out a copy.
+    """
+    header = _HEADERS.get(segment)
+    if header is None:
+        header = _json_object(_b64decode(segment))
+        if len(_HEADERS) >= _HEADER_CACHE:
+            _HEADERS.pop(next(iter(_HEADERS), ""), None)  # oldest first: dicts keep insertion order
+        _HEADERS[segment] = header
+    return header
+
+
 def _header_alg(segment: str) -> object:
     """The ``alg`` a header segment names, or ``None`` when it is no valid header."""
     try:
@@ -270,7 +298,7 @@ def verify(token: object, policy: TokenPolicy, now: float) -> Verified:
         if _header_alg(header_b64) in policy.algorithms:  # type: ignore[operator]
             raise InvalidSignature()
         raise InvalidAlgorithm()
-    header = _json_object(_b64decode(header_b64))
+    header = _header(header_b64)
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in policy.algorithms:  # type: ignore[operator]
         raise InvalidAlgorithm()
@@ -293,7 +321,7 @@ def verify(token: object, policy: TokenPolicy, now: float) -> Verified:
 
     claims = _json_object(_b64decode(payload_b64))
     expires, subject = check_claims(claims, policy, now)
-    return Verified(claims, header, subject, expires, _once(claims))
+    return Verified(claims, dict(header), subject, expires, _once(claims))
 
 
 # -- the claim checks, one per claim, in the order they run ----------------------------

@@ -183,6 +183,36 @@ FORMAT_CASES = [
 ]
 
 
+@pytest.mark.parametrize("length", [2, 3, 4, 5, 6, 7, 42, 43, 86])
+def test_only_the_canonical_spelling_of_a_segment_decodes(length: int) -> None:
+    # the last-character check stands for "re-encoding gives the same text": prove they agree
+    import base64
+
+    from sso_middleware.tokens import _b64decode
+
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    for last in alphabet:
+        segment = "Q" * (length - 1) + last
+        try:
+            data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+            canonical = base64.urlsafe_b64encode(data).rstrip(b"=").decode() == segment
+        except ValueError:
+            canonical = False
+        if canonical:
+            assert _b64decode(segment) == data
+        else:
+            with pytest.raises(errors.InvalidToken):
+                _b64decode(segment)
+
+
+def test_a_cached_header_is_never_shared_with_callers() -> None:
+    first = verify(VALID, policy(), NOW)
+    first.header["alg"] = "none"  # a caller scribbling on what it was given ...
+    assert verify(VALID, policy(), NOW).header["alg"] == "HS256"  # ... changes nothing next time
+    with pytest.raises(errors.InvalidSignature):  # and the signature is checked every time
+        verify(f"{H}.{P}.{S[:-2]}AA", policy(), NOW)
+
+
 @pytest.mark.parametrize("token", FORMAT_CASES)
 def test_malformed_token_is_a_clean_invalid_token(token: str) -> None:
     with pytest.raises(errors.InvalidToken):
