@@ -34,7 +34,7 @@ def current_user(request: Request) -> dict[str, Any] | None:
 
 inner = Starlette(routes=[Route("/hello", hello), Route("/board/", board)])
 stand_in = VerifierMiddleware(
-    inner, service=services.frill(key=KEY, hosts=[HOST]),
+    inner, service=services.frill(key=KEY, hosts=[HOST]), strict=True,  # our tokens carry exp
     replay_store=MemoryReplayStore(max_entries=1_000_000),
 )
 app = IssuerMiddleware(
