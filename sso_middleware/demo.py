@@ -29,6 +29,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Request, Response
 
 from . import services
+from .explain import ago
 from .keys import Key
 from .principal import Principal
 from .serving import local_server
@@ -74,18 +75,6 @@ def _page(title: str, body: str, status: int = 200) -> Response:
     return Response(html, status=status, content_type="text/html; charset=utf-8")
 
 
-def _ago(seconds: float) -> str:
-    """``seconds`` from now in words: "in 5 min", "12 s ago".
-
-    >>> _ago(300), _ago(-12), _ago(7200)
-    ('in 5 min', '12 s ago', 'in 2 h')
-    """
-    size = abs(seconds)
-    words = (f"{size:.0f} s" if size < 90 else f"{size / 60:.0f} min" if size < 5400
-             else f"{size / 3600:.0f} h")
-    return f"in {words}" if seconds >= 0 else f"{words} ago"
-
-
 def _claims_table(claims: Mapping[str, Any], now: float) -> str:
     """The verified claims, times as dates and "expires in 5 min" rather than epoch numbers."""
     rows = []
@@ -93,7 +82,7 @@ def _claims_table(claims: Mapping[str, Any], now: float) -> str:
         shown = escape(json.dumps(value))
         if name in ("iat", "exp", "nbf") and isinstance(value, (int, float)):
             when = time.strftime("%H:%M:%S", time.localtime(value))
-            shown = f"{when} <small>({_ago(value - now)})</small>"
+            shown = f"{when} <small>({ago(value - now)})</small>"
         rows.append(f"<tr><th>{escape(name)}</th><td>{shown}</td></tr>")
     return f"<table class='claims'>{''.join(rows)}</table>"
 

@@ -46,26 +46,30 @@ class Report:
     error: InvalidToken | None
 
 
+def stamp(seconds: float) -> str:
+    """A numeric date as a person reads it: ``2026-12-06 14:02:11 UTC``."""
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
+
+
 def when(seconds: float, now: float) -> str:
     """``2026-12-06 14:02:11 UTC (7 min ago)``: a numeric date for a person.
 
     >>> when(1_000_000 - 420, 1_000_000)
     '1970-01-12 13:39:40 UTC (7 min ago)'
     """
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
-    return f"{stamp} ({ago(seconds - now)})"
+    return f"{stamp(seconds)} ({ago(seconds - now)})"
 
 
-def ago(delta: float) -> str:
-    """``in 5 min`` / ``3 h ago`` / ``now`` for a difference in seconds."""
-    size = abs(delta)
-    if size < 1:
-        return "now"
-    for unit, span in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
-        if size >= span:
-            amount = f"{int(size // span)} {unit}"
-            return f"in {amount}" if delta > 0 else f"{amount} ago"
-    return "now"  # pragma: no cover - the loop always returns
+def ago(seconds: float) -> str:
+    """``seconds`` from now in words, rounded: "in 5 min", "12 s ago" (the demo and the CLI).
+
+    >>> ago(300), ago(-12), ago(7200), ago(-3 * 86400)
+    ('in 5 min', '12 s ago', 'in 2 h', '3 d ago')
+    """
+    size = abs(seconds)
+    words = (f"{size:.0f} s" if size < 90 else f"{size / 60:.0f} min" if size < 5400
+             else f"{size / 3600:.0f} h" if size < 129600 else f"{size / 86400:.0f} d")
+    return f"in {words}" if seconds >= 0 else f"{words} ago"
 
 
 def _number(claims: Mapping[str, Any], name: str) -> float | None:
@@ -87,7 +91,7 @@ def _claim_detail(name: str, claims: Mapping[str, Any], policy: TokenPolicy, now
     if name == "exp":
         exp, iat = _number(claims, "exp"), _number(claims, "iat")
         if exp is not None:
-            return f"exp {when(exp, now)}, now {when(now, now)[:23]}, {leeway}"
+            return f"exp {when(exp, now)}, now {stamp(now)}, {leeway}"
         if policy.max_age is not None and iat is not None:
             return f"no exp: valid {policy.max_age:g} s from iat, until {when(iat + policy.max_age, now)}"
         if policy.expiry_optional:
@@ -161,4 +165,4 @@ def explain(token: str, policy: TokenPolicy, now: float) -> Report:
     return Report(steps, header, claims, error)
 
 
-__all__ = ["Report", "Step", "ago", "explain", "when"]
+__all__ = ["Report", "Step", "ago", "explain", "stamp", "when"]
