@@ -218,28 +218,31 @@ class MemoryReplayStore:
         seconds = self._seconds
         if len(self._expiry) + len(self._revoked) >= self.max_entries and seconds and seconds[0] <= now:
             # still full, and the oldest second is partly over: its expired entries go too
-            bucket, kept = self._buckets[seconds[0]], []
-            for _ in range(min(len(bucket), FULL_BATCH)):
-                name = bucket.pop()
-                if self._expiry.get(name, math.inf) < now:
-                    del self._expiry[name]
-                else:
-                    kept.append(name)
-            bucket.extend(kept)
+            bucket = self._buckets[seconds[0]]
+            bucket.extend(self._drop_expired(bucket, now, FULL_BATCH))
         if len(self._expiry) + len(self._revoked) >= self.max_entries:
             raise ReplayStoreFull()
 
+    def _drop_expired(self, bucket: list[int], now: float, most: int) -> list[int]:
+        """Take up to ``most`` ids off ``bucket``, forget the expired ones; the live ones taken."""
+        live = []
+        for _ in range(min(len(bucket), most)):
+            name = bucket.pop()
+            if self._expiry.get(name, math.inf) < now:
+                del self._expiry[name]
+            else:
+                live.append(name)
+        return live
+
     def _evict(self, now: float, most: int) -> None:
         """Remove up to ``most`` expired entries of each kind, oldest first."""
-        seconds, buckets, expiry = self._seconds, self._buckets, self._expiry
+        seconds, buckets = self._seconds, self._buckets
         left = most
         while left and seconds and seconds[0] + 1 <= now:  # every entry in that second has expired
             bucket = buckets[seconds[0]]
-            while left and bucket:
-                name = bucket.pop()
-                if expiry.get(name, math.inf) < now:  # not claimed again since (then it is kept)
-                    del expiry[name]
-                left -= 1
+            take = min(left, len(bucket))
+            self._drop_expired(bucket, now, take)  # a live one was claimed again: it is in a later second
+            left -= take
             if not bucket:
                 del buckets[heapq.heappop(seconds)]
         revoked_queue, revoked = self._revoked_queue, self._revoked
