@@ -172,14 +172,11 @@ def cmd_mint(args: argparse.Namespace, out: _Out) -> int:
     service = _service(args.service, options, key)
     user = _user(args)
     try:
-        pending = service.prepare(args.query or "")
-        service.returns.check_tenant(pending.return_url, user, f"service {service.name!r}")
-        token = service.mint(user, now, pending)
-        reply = None if args.token_only else service.deliver(pending, token)
+        token, reply = service.issue(service.prepare(args.query or ""), user, now)
     except SSOError as e:
         out.line(f"refused: {e.code}: {e.message}" + (f" ({e.detail})" if e.detail else ""))
         return REFUSED
-    if reply is None:
+    if args.token_only:
         out.line(token)
         return OK
     where = dict(reply.headers).get("Location")

@@ -509,8 +509,13 @@ class Service:
 
     def sign_in(self, pending: Pending, principal: Principal, now: float) -> Reply:
         """Sign a fresh token for ``principal`` and the reply that delivers it."""
+        return self.issue(pending, principal, now)[1]
+
+    def issue(self, pending: Pending, principal: Principal, now: float) -> tuple[str, Reply]:
+        """:meth:`sign_in`, with the token itself too (``sso-middleware mint`` shows both)."""
         self.returns.check_tenant(pending.return_url, principal, f"service {self.name!r}")
-        return self.deliver(pending, self.mint(principal, now, pending))
+        token = self.mint(principal, now, pending)
+        return token, self.deliver(pending, token)
 
     def deliver(self, pending: Pending, token: str) -> Reply:
         """The reply that sends the browser, with ``token``, where ``pending`` says."""
