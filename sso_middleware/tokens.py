@@ -262,7 +262,7 @@ def _header(segment: str) -> dict[str, Any]:
 def _header_alg(segment: str) -> object:
     """The ``alg`` a header segment names, or ``None`` when it is no valid header."""
     try:
-        return _json_object(_b64decode(segment)).get("alg")
+        return _header(segment).get("alg")
     except InvalidToken:
         return None
 
