@@ -417,6 +417,14 @@ class VerifierMiddleware(Generic[App]):
         """Accepted logins, oldest first (the last 1,000; for tests)."""
         self._service: str = service.name
         self._placement = service.destination.placement
+        # a placement that starts its own round trips (Discourse Connect) needs somewhere to start
+        self._round_trip = self._placement if isinstance(self._placement, SignedPayload) else None
+        if self._round_trip is not None and self._round_trip.provider is None:
+            raise ConfigurationError(
+                f"service {service.name!r}: a receiver starts each sign-in at the provider; give "
+                "SignedPayload(provider='https://app.acme.com/sso/discourse') (services.discourse "
+                "does, from url= or provider=)."
+            )
         self._listen = service.destination.listen
         self._logout_path = f"{path}/logout"
         self._login = Route("login", self._placement.methods, self._placement.body_limit)
@@ -468,15 +476,16 @@ class VerifierMiddleware(Generic[App]):
 
     def _sign_in(self, request: Request) -> Steps[StoreCall, Reply]:
         token = self._placement.extract(self._listen, request)
+        trip = self._round_trip
         if not token:
-            if self._placement.starts:  # Discourse: a visit without an answer begins the round trip
-                return self._start(request)
+            if trip is not None:  # Discourse: a visit without an answer begins the round trip
+                return self._start(trip, request)
             raise TokenMissing()
         landing = self._return_path(request)
         now = self._clock()
         verified = self._placement.verify(token, self._policy, now)
-        if self._placement.starts:  # the nonce cookie stays: this browser's answer, again, continues
-            verified = self._own_nonce(verified, request, now)
+        if trip is not None:  # the nonce cookie stays: this browser's answer, again, continues
+            verified = self._own_nonce(trip, verified, request, now)
         once = self._once(verified)
         source = digest(once).hex()[:22]
         try:
@@ -497,12 +506,11 @@ class VerifierMiddleware(Generic[App]):
             self._on_login(record)
         return redirect(landing, ("Set-Cookie", cookie))
 
-    def _start(self, request: Request) -> Reply:
+    def _start(self, placement: SignedPayload, request: Request) -> Reply:
         """Begin a round trip (Discourse Connect): a fresh nonce, bound to this browser by a
         cookie, signed with ``return_sso_url`` (this address, with a same-site ``next``)."""
-        placement = self._placement
         host = request.header("host")
-        if not isinstance(placement, SignedPayload) or placement.provider is None or not host:
+        if placement.provider is None or not host:  # (the provider was checked when built)
             raise BadRequest()
         now = self._clock()
         nonce = placement.new_nonce(self._nonce_key, now)
@@ -516,12 +524,10 @@ class VerifierMiddleware(Generic[App]):
         reply = placement.deliver(placement.provider, signed, ())
         return replace(reply, headers=(*reply.headers, ("Set-Cookie", cookie)))
 
-    def _own_nonce(self, verified: Verified, request: Request, now: float) -> Verified:
+    def _own_nonce(self, placement: SignedPayload, verified: Verified, request: Request,
+                   now: float) -> Verified:
         """The answer's nonce must be one this receiver issued, to this very browser, within
         10 minutes (its one-time use is then claimed like any token's)."""
-        placement = self._placement
-        if not isinstance(placement, SignedPayload):  # only a SignedPayload starts round trips
-            raise BadRequest()
         expires = placement.check_nonce(str(verified.once), self._nonce_key, now)
         mine = self._sessions.pending_nonce(request.header("cookie") or "", request.secure)
         if mine is None or not hmac.compare_digest(mine, str(verified.once)):

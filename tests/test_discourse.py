@@ -120,11 +120,18 @@ def test_an_anonymous_user_signs_in_and_the_round_trip_resumes(skin: Skin) -> No
     assert answer_fields(client.get(resumed, headers={"X-User": "ada"}).location)["nonce"] == NONCE
 
 
-def test_discourse_configuration_mistakes() -> None:
+def test_discourse_configuration_mistakes(skin: Skin) -> None:
+    from sso_middleware.placements import SignedPayload
+    from sso_middleware.services import Destination, TokenRules
+
     with pytest.raises(ConfigurationError, match="forum's https URL"):
         services.discourse(secret=SECRET, url="forum.acme.com")
     with pytest.raises(ConfigurationError, match="empty"):
         services.discourse(secret="", url=FORUM)
+    nowhere = services.generic(name="forum", key=SECRET, token=TokenRules(identity=("external_id",)),
+                               destination=Destination(path="/session/sso_login", placement=SignedPayload()))
+    with pytest.raises(ConfigurationError, match="starts each sign-in at the provider"):
+        skin.verifier(service=nowhere)  # refused when built, not a 400 on every visit
 
 
 # -- the stand-in forum (receiver) -----------------------------------------------------------
