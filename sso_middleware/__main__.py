@@ -49,9 +49,10 @@ class _Out:
     def line(self, text: str = "") -> None:
         print(text, file=self.stream)
 
-    def mark(self, ok: bool | None) -> str:
+    def mark(self, ok: bool | None, word: str | None = None) -> str:
+        """``pass``/``FAIL``/``skip`` (or ``word``), green/red/yellow on a terminal."""
         sign, code = {True: ("pass", "32"), False: ("FAIL", "31"), None: ("skip", "33")}[ok]
-        return f"\033[{code}m{sign}\033[0m" if self.colour else sign
+        return f"\033[{code}m{word or sign}\033[0m" if self.colour else word or sign
 
 
 # -- inputs -------------------------------------------------------------------------------
@@ -315,7 +316,7 @@ def cmd_check(args: argparse.Namespace, out: _Out) -> int:
         for line in found.seen:
             out.line(f"       {line}")
         for finding in found.findings:
-            mark = out.mark(False) if finding.level == "problem" else out.mark(None).replace("skip", "warn")
+            mark = out.mark(False) if finding.level == "problem" else out.mark(None, "warn")
             out.line(f"{mark}  {finding.what}\n       fix: {finding.fix}")
         problems = sum(f.level == "problem" for f in found.findings)
         out.line(f"{problems} problem(s), {len(found.findings) - problems} warning(s)")
