@@ -205,6 +205,14 @@ class ReplayStoreFull(ReplayStoreUnavailable):
     message = "Too many sign-ins at once. Please try again in a moment."
 
 
+class KeysUnavailable(RequestError):
+    """The verifier's JWKS URL could not be fetched, and no key it holds matches the token."""
+
+    code = "keys_unavailable"
+    status = 503
+    message = "Sign-in is temporarily unavailable. Please try again."
+
+
 __all__ = [
     "BadRequest",
     "ConfigurationError",
@@ -213,6 +221,7 @@ __all__ = [
     "InvalidClaim",
     "InvalidSignature",
     "InvalidToken",
+    "KeysUnavailable",
     "MethodNotAllowed",
     "MissingClaim",
     "MissingTokenClaim",

@@ -28,6 +28,7 @@ from .errors import (
     InvalidClaim,
     MethodNotAllowed,
     NotAuthenticated,
+    KeysUnavailable,
     ReplayStoreUnavailable,
     SessionRevoked,
     SSOError,
@@ -35,8 +36,9 @@ from .errors import (
     TokenReplayed,
     TokenTooLarge,
 )
-from .keys import Key, KeyInput, KeySet
-from .messages import Reply, Request, parse_query, redirect
+from .keys import Key, KeyInput, KeySet, is_pair
+from .jwks import JWKS_PATH, RemoteKeys, published
+from .messages import Reply, Request, parse_query, redirect, same_origin
 from .pages import ErrorPageHook, ErrorPages
 from .placements import NONCE_LIFETIME, Placement, SignedPayload
 from .principal import Principal
@@ -45,7 +47,7 @@ from .replay import MemoryReplayStore, ReplayStore, digest
 from .service import Destination, Service, TokenRules
 from .session import Sessions, user_key
 from .steps import Steps, adrive, drive
-from .tokens import Verified
+from .tokens import TokenPolicy, Verified, named_kid
 from .wiring import check_app, check_extractor, wrapped
 
 logger = logging.getLogger("sso_middleware")
@@ -97,16 +99,18 @@ def _for(request: Request, reply: Reply) -> Reply:
     return replace(reply, body=b"") if request.method == "HEAD" and reply.body else reply
 
 
-def _refuse(err: SSOError, request: Request, service: str, allow: Sequence[str], pages: ErrorPages) -> Reply:
-    """The error page for ``err``, logged once. A configuration mistake found on a request is
-    logged in full at ERROR; the browser only learns that sign-in failed."""
+def _refuse(err: SSOError, request: Request, service: str, allow: Sequence[str], pages: ErrorPages,
+            *, json: bool = False) -> Reply:
+    """The error page for ``err`` (in JSON for a script's request), logged once. A configuration
+    mistake found on a request is logged in full at ERROR; the browser only learns that sign-in
+    failed."""
     if isinstance(err, ConfigurationError):
         logger.error("sso_middleware is misconfigured (service=%s): %s", service, err.message)
         err = ConfigurationError()
     else:
         _log_refusal(service, err)
     extra = (("Allow", ", ".join(allow)),) if err.status == 405 else ()
-    return _for(request, pages.reply(err, request.header("accept"), *extra))
+    return _for(request, pages.reply(err, "application/json" if json else request.header("accept"), *extra))
 
 
 def _log_refusal(service: str, err: SSOError) -> None:
@@ -127,6 +131,10 @@ class IssuerMiddleware(Generic[App]):
     hosts, then asks ``user`` who is signed in, and sends the browser to the service with a
     short-lived token (redirect or auto-submitting form). Nobody signed in: a redirect to
     ``login_url?next=<this URL>``, or a 401 without one.
+
+    A service whose page fetches its token (``TokenEndpoint``: Intercom, Tableau) is answered
+    at ``{prefix}/{name}/token`` in JSON, to same-origin requests only. When any service signs
+    with a key pair, the public keys are served at ``{prefix}/.well-known/jwks.json``.
 
     :param app: the app to wrap (WSGI or ASGI, matching the skin).
     :param services: the destinations, e.g. ``services.frill(...)``.
@@ -164,7 +172,8 @@ class IssuerMiddleware(Generic[App]):
         prefix = check_prefix(prefix)
         self.app = app
         self._user = user
-        self._routes: dict[str, Service] = {}
+        self._routes: dict[str, Service | Reply] = {}
+        services = list(services)
         for service in services:
             if not isinstance(service, Service):
                 raise ConfigurationError(
@@ -177,7 +186,12 @@ class IssuerMiddleware(Generic[App]):
                     + (service.hint or "it has no claim builder or nowhere to send the browser; give "
                        "it TokenRules(claims=...) and a Destination target.")
                 )
-            path = f"{prefix}/{service.name}"
+            if service.keys is not None and not service.keys.signing.private:
+                raise ConfigurationError(
+                    f"services: {service!r} holds only a public key; an issuer signs with the "
+                    "private key (the public half is published for you)."
+                )
+            path = f"{prefix}/{service.name}" + ("/token" if service.fetched else "")
             if path in self._routes:
                 raise ConfigurationError(
                     f"services: two services are named {service.name!r}; pass name='...' to "
@@ -186,25 +200,36 @@ class IssuerMiddleware(Generic[App]):
             self._routes[path] = service
         if not self._routes:
             raise ConfigurationError("services: configure at least one service.")
+        jwks = published(s.keys for s in services if s.keys is not None)
+        if jwks is not None:
+            self._routes[prefix + JWKS_PATH] = jwks
         self._login_url: str | None = check_login_url(login_url)
         self._clock = clock or wall_clock
 
-    def _issue(self, service: Service, request: Request) -> Steps[None, Reply]:
-        """Answer a login path. The request itself (method, return URL) is checked before
-        anyone is asked who the user is; then the steps yield once, and the skin answers
-        with what its extractor returned (awaited on ASGI when it is async)."""
+    def _issue(self, target: Service | Reply, request: Request) -> Steps[None, Reply]:
+        """Answer a path of ours. A login's request itself (method, origin, return URL) is
+        checked before anyone is asked who the user is; then the steps yield once, and the
+        skin answers with what its extractor returned (awaited on ASGI when it is async).
+        The published JWKS (a fixed reply) asks nobody."""
+        if isinstance(target, Reply):
+            if request.method not in _SAFE_METHODS:
+                return _refuse(MethodNotAllowed(), request, "jwks", _SAFE_METHODS, self._pages)
+            return _for(request, target)
+        service, fetched = target, target.fetched
         try:
             if request.method not in _SAFE_METHODS:
                 raise MethodNotAllowed()
+            if fetched and not same_origin(request):
+                raise CrossSiteRequest()  # a token is for our own pages' scripts, never another site's
             pending = service.prepare(request.query)
             principal = Principal.coerce((yield None))
             if principal is None:
-                if self._login_url is None:
+                if self._login_url is None or fetched:
                     raise NotAuthenticated()
                 return redirect(with_params(self._login_url, [("next", _original_url(request))]))
             reply = service.sign_in(pending, principal, self._clock())
         except SSOError as e:
-            return _refuse(e, request, service.name, _SAFE_METHODS, self._pages)
+            return _refuse(e, request, service.name, _SAFE_METHODS, self._pages, json=fetched)
         logger.info("issued login service=%s user=%r", service.name, principal.id)
         return _for(request, reply)
 
@@ -234,36 +259,22 @@ class Route:
 _LOGOUT = Route("logout", ("POST",))
 
 
-def _same_origin(request: Request) -> bool:
-    """Whether the browser says this request comes from our own pages.
-
-    ``Sec-Fetch-Site`` (every current browser) must not say another site; an
-    ``Origin``, when sent, must name this host. A cross-site form or ``<img>``
-    therefore cannot sign anyone out.
-    """
-    if request.header("sec-fetch-site") in ("cross-site", "same-site"):
-        return False
-    origin = request.header("origin")
-    if origin is None:
-        return True
-    host = (request.header("host") or "").lower()
-    return origin != "null" and origin.partition("://")[2].lower() == host
-
-
 def generic_receiver(key: KeyInput | None, path: str, placement: Placement | None,
-                     algorithms: Iterable[str] | None) -> Service:
+                     algorithms: Iterable[str] | None, remote: bool = False) -> Service:
     """The generic receiver (``key=..., path=...``) as one more :class:`Service`."""
-    allowed = sorted(set(algorithms or ("HS256",)))
-    # a bare secret is bound to one algorithm; Key objects carry their own
-    bare = isinstance(key, (str, bytes)) or (
-        isinstance(key, Sequence) and any(isinstance(k, (str, bytes)) for k in key)
-    )
+    allowed = sorted(set(algorithms or ()))
+    # a bare secret is bound to one algorithm; Key objects and key pairs carry their own
+    listed = [key] if isinstance(key, (str, bytes)) or not isinstance(key, Sequence) else list(key)
+    bare = any(isinstance(k, (str, bytes)) and not is_pair(k) for k in listed)
     if len(allowed) > 1 and bare:
         raise ConfigurationError(
             "algorithms: a secret is bound to one algorithm; to accept several, pass "
             "key=[Key(secret, algorithm='HS256'), Key(other, algorithm='HS512')]."
         )
-    keys = KeySet.build(key, algorithm=allowed[0], field="key")
+    if key is None and remote:
+        keys = KeySet((), empty_ok=True)
+    else:
+        keys = KeySet.build(key, algorithm=allowed[0] if len(allowed) == 1 else None, field="key")
     destination = Destination(path=path) if placement is None else Destination(placement=placement, path=path)
     return Service(name="sso", key=keys, token=TokenRules(), destination=destination)
 
@@ -292,7 +303,12 @@ class VerifierMiddleware(Generic[App]):
     only) ends the session. Accepted logins are recorded in ``logins``.
 
     :param app: the app to wrap (WSGI or ASGI, matching the skin).
-    :param key: the shared secret of a generic receiver on ``path`` (or a ``Key``, or a list).
+    :param key: the shared secret of a generic receiver on ``path`` (or a ``Key``, a public key
+        as PEM or JWK, a JWKS ``{"keys": [...]}``, or a list).
+    :param jwks_url: verify with the keys published at this URL (or a
+        :class:`~sso_middleware.jwks.RemoteKeys` with its own timeouts): cached, fetched again
+        on an unknown ``kid`` at most every 30 s, a 503 when they cannot be fetched and no key
+        held matches. Needs ``session_key``.
     :param service: receive the way this service does (``services.frill(...)``) instead.
     :param path: the generic receiver's path; logout is a same-origin ``POST {path}/logout``.
     :param placement: where a generic receiver finds the token (default ``QueryParameter("token")``).
@@ -332,6 +348,7 @@ class VerifierMiddleware(Generic[App]):
         *,
         key: KeyInput | None = None,
         service: Service | None = None,
+        jwks_url: str | RemoteKeys | None = None,
         path: str = "/sso",
         placement: Placement | None = None,
         algorithms: Iterable[str] | None = None,
@@ -357,8 +374,12 @@ class VerifierMiddleware(Generic[App]):
         owner = type(self).__name__
         check_app(app, asgi=self._awaits, owner=owner)
         path = check_prefix(path, "path")
+        remote = jwks_url if isinstance(jwks_url, RemoteKeys) or jwks_url is None else RemoteKeys(
+            jwks_url, algorithms=algorithms)
+        if remote is not None and key is not None:
+            raise ConfigurationError("pass key=... or jwks_url=..., not both: the keys come from one place.")
         if service is None:
-            service = generic_receiver(key, path, placement, algorithms)
+            service = generic_receiver(key, path, placement, algorithms, remote=remote is not None)
         elif key is not None or placement is not None:
             raise ConfigurationError(
                 "pass key=... or service=..., not both: a service brings its own key and placement."
@@ -382,17 +403,24 @@ class VerifierMiddleware(Generic[App]):
                 f"replay_store: {type(self).__name__} is WSGI and cannot await a redis.asyncio "
                 "client; pass a redis.Redis client (or use sso_middleware.asgi)."
             )
+        self._remote = remote
+        self._algorithms = frozenset(algorithms) if algorithms is not None else None
         self._policy = service.receiving_policy(
             algorithms=algorithms, leeway=leeway, max_lifetime=max_lifetime, max_age=max_age,
             strict=strict, issuer=issuer, audience=audience, typ=typ, required_claims=required_claims,
-            identity=identity,
+            identity=identity, keys=KeySet((), empty_ok=True) if remote is not None else None,
         )
         keys = self._policy.keys
-        self._nonce_key = keys.signing.derive("round-trip nonce")
         if self._policy.expiry_optional:
             logger.warning(
                 "standing in for %s: tokens without exp are accepted, as %s accepts them; "
                 "pass strict=True to require exp", service.name, service.name,
+            )
+        if session_key is None and not any(k.private for k in keys.keys[:1]):
+            raise ConfigurationError(
+                "session_key: this verifier holds only public keys (or fetches them from "
+                "jwks_url), and nothing secret can be derived from a public key. Pass "
+                "session_key=... (a random secret of 32+ bytes, the same on every process)."
             )
         secret = session_key if session_key is not None else keys.signing.derive("session")
         as_bytes = secret.encode("utf-8") if isinstance(secret, str) else secret
@@ -425,11 +453,15 @@ class VerifierMiddleware(Generic[App]):
                 "SignedPayload(provider='https://app.acme.com/sso/discourse') (services.discourse "
                 "does, from url= or provider=)."
             )
+        if self._round_trip is not None and remote is not None:
+            raise ConfigurationError(f"service {service.name!r} signs with its shared secret: no jwks_url.")
+        self._nonce_key = keys.signing.derive("round-trip nonce") if self._round_trip is not None else b""
         self._listen = service.destination.listen
         self._logout_path = f"{path}/logout"
         self._login = Route("login", self._placement.methods, self._placement.body_limit)
         self._replay_store: ReplayStore = replay_store if replay_store is not None else MemoryReplayStore()
-        self._inline = isinstance(self._replay_store, MemoryReplayStore)
+        # the in-memory store answers at once (no coroutine per call); a JWKS fetch never does
+        self._inline = isinstance(self._replay_store, MemoryReplayStore) and remote is None
         self._default_return = default_return
         # a service that hands back a same-site path (Help Scout's returnTo) lands there
         returns = service.returns
@@ -449,7 +481,7 @@ class VerifierMiddleware(Generic[App]):
 
     def _run(self, steps: Steps[StoreCall, T]) -> T:
         store = self._replay_store
-        return drive(steps, lambda call: getattr(store, call.method)(*call.args))
+        return drive(steps, lambda call: getattr(call.on or store, call.method)(*call.args))
 
     async def _arun(self, steps: Steps[StoreCall, T]) -> T:
         if self._inline:  # the in-memory store answers at once: no coroutine per call
@@ -457,7 +489,7 @@ class VerifierMiddleware(Generic[App]):
         store = self._replay_store
 
         def send(call: StoreCall) -> Awaitable[Any]:
-            return getattr(store, "a" + call.method)(*call.args)  # type: ignore[no-any-return]
+            return getattr(call.on or store, "a" + call.method)(*call.args)  # type: ignore[no-any-return]
 
         return await adrive(steps, send)
 
@@ -480,10 +512,14 @@ class VerifierMiddleware(Generic[App]):
         if not token:
             if trip is not None:  # Discourse: a visit without an answer begins the round trip
                 return self._start(trip, request)
+            page = self._placement.without_token(request)  # a fragment's bridge page
+            if page is not None:
+                return _for(request, page)
             raise TokenMissing()
         landing = self._return_path(request)
         now = self._clock()
-        verified = self._placement.verify(token, self._policy, now)
+        policy = self._policy if self._remote is None else (yield from self._fetched_policy(token, now))
+        verified = self._placement.verify(token, policy, now)
         if trip is not None:  # the nonce cookie stays: this browser's answer, again, continues
             verified = self._own_nonce(trip, verified, request, now)
         once = self._once(verified)
@@ -505,6 +541,26 @@ class VerifierMiddleware(Generic[App]):
         if self._on_login is not None:
             self._on_login(record)
         return redirect(landing, ("Set-Cookie", cookie))
+
+    def _fetched_policy(self, token: str, now: float) -> Steps[StoreCall, TokenPolicy]:
+        """The policy with the JWKS URL's keys, fetched first when they are old or lack the
+        token's ``kid`` (at most every ``refresh_every`` seconds). Fails closed: a 503 when the
+        keys cannot be fetched and none held matches."""
+        remote = self._remote
+        if remote is None:  # (only called with one)
+            return self._policy
+        kid = named_kid(token)
+        if remote.due(kid, now):
+            try:
+                yield StoreCall("refresh", (kid, now), remote)
+            except Exception as e:  # refresh logs its own failures; this is anything else
+                logger.warning("JWKS refresh raised %s", type(e).__name__)
+        keys = remote.keys
+        if keys is None or (remote.failed and not keys.candidates(kid)):
+            raise KeysUnavailable(detail=f"the JWKS at {remote.url} could not be fetched")
+        if self._policy.keys is not keys:  # new keys: the same rules, rebuilt once per fetch
+            self._policy = replace(self._policy, keys=keys, algorithms=self._algorithms)
+        return self._policy
 
     def _start(self, placement: SignedPayload, request: Request) -> Reply:
         """Begin a round trip (Discourse Connect): a fresh nonce, bound to this browser by a
@@ -547,7 +603,7 @@ class VerifierMiddleware(Generic[App]):
     def _sign_out(self, request: Request) -> Steps[StoreCall, Reply]:
         """End the session: its id is revoked in the replay store until it expires (so a copy
         of the cookie is refused on every host sharing the store), then the cookie is cleared."""
-        if not _same_origin(request):
+        if not same_origin(request):
             raise CrossSiteRequest()
         clear = ("Set-Cookie", self._sessions.close(request.secure))
         now = self._clock()
@@ -608,12 +664,14 @@ class VerifierMiddleware(Generic[App]):
 
 
 class StoreCall(NamedTuple):
-    """A call the verifier's steps need from its replay store: ``method`` of the
-    :class:`~sso_middleware.replay.ReplayStore` protocol (``"a" + method`` when awaited).
-    A named tuple: one is made on every signed-in request."""
+    """A call the verifier's steps need from outside: ``method`` of the
+    :class:`~sso_middleware.replay.ReplayStore` protocol, or of ``on`` when given (the JWKS
+    fetcher), ``"a" + method`` when awaited. A named tuple: one is made on every signed-in
+    request."""
 
     method: str
     args: tuple[Any, ...]
+    on: Any = None
 
 
 def _store(call: StoreCall) -> Steps[StoreCall, Any]:

@@ -1,27 +1,50 @@
-"""Secrets: the configured string's bytes, an optional ``kid``, rotation, a length check once."""
+"""Keys: HMAC secrets (the configured string's bytes) and key pairs (RSA, EC, Ed25519).
+
+Each :class:`Key` is bound to one algorithm when it is built: an RSA public
+key can never be used as an HMAC secret, nor an EC key for RS256. A key pair
+gets a ``kid`` (its RFC 7638 thumbprint unless given) and publishes its public
+half as a JWK. Key pairs need PyJWT's ``crypto`` extra (``pip install
+'sso-middleware[crypto]'``); nothing here imports ``cryptography`` until one is used.
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
 from jwt.algorithms import HMACAlgorithm
 
 from .errors import ConfigurationError
 
-Algorithm = Literal["HS256", "HS384", "HS512"]
+Algorithm = Literal[
+    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+    "ES256", "ES384", "ES512", "EdDSA",
+]
 
 _HASHES: dict[str, Any] = {
     "HS256": HMACAlgorithm.SHA256,
     "HS384": HMACAlgorithm.SHA384,
     "HS512": HMACAlgorithm.SHA512,
 }
-ALGORITHMS: frozenset[str] = frozenset(_HASHES)
-"""Algorithms this library signs and verifies (HMAC only; ``none`` never)."""
-
+# algorithm -> (JWK key type, the hash's bits, the EC curve it requires)
+_PAIRS: dict[str, tuple[str, int, str | None]] = {
+    "RS256": ("RSA", 256, None), "RS384": ("RSA", 384, None), "RS512": ("RSA", 512, None),
+    "PS256": ("RSA", 256, None), "PS384": ("RSA", 384, None), "PS512": ("RSA", 512, None),
+    "ES256": ("EC", 256, "P-256"), "ES384": ("EC", 384, "P-384"), "ES512": ("EC", 512, "P-521"),
+    "EdDSA": ("OKP", 0, None),
+}
+HMAC_ALGORITHMS: frozenset[str] = frozenset(_HASHES)
+ALGORITHMS: frozenset[str] = HMAC_ALGORITHMS | frozenset(_PAIRS)
+"""Algorithms this library signs and verifies (``none`` never)."""
+MIN_RSA_BITS = 2048
+_DEFAULT_FOR = {"RSA": "RS256", "P-256": "ES256", "P-384": "ES384", "P-521": "ES512", "OKP": "EdDSA"}
+# RFC 7638 3.2: the members of each key type's thumbprint, in lexicographic order
+_THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x")}
 
 # Asymmetric key material given where a shared secret belongs (PyJWT would refuse it per call).
 _KEY_MATERIAL = (b"-----BEGIN", b"ssh-rsa", b"ssh-ed25519", b"ecdsa-sha2-")
@@ -31,101 +54,349 @@ class ShortKeyWarning(UserWarning):
     """A key is shorter than its algorithm's hash output (RFC 7518 §3.2)."""
 
 
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def thumbprint(jwk: Mapping[str, Any]) -> str:
+    """The RFC 7638 SHA-256 thumbprint of a public JWK, base64url: a ``kid`` derived from the key.
+
+    >>> thumbprint({"kty": "RSA", "e": "AQAB", "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"})
+    'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs'
+    """
+    kty = jwk.get("kty")
+    members = _THUMBPRINT_MEMBERS.get(str(kty))
+    if members is None:
+        raise ConfigurationError(f"no thumbprint for a key of type {kty!r}.")
+    canonical = json.dumps({name: jwk[name] for name in members}, separators=(",", ":"), sort_keys=True)
+    return _b64url(hashlib.sha256(canonical.encode("utf-8")).digest())
+
+
+def _crypto(field: str) -> Any:
+    """PyJWT's asymmetric algorithms, or a configuration error saying how to get them."""
+    from jwt import algorithms
+
+    if not algorithms.has_crypto:
+        raise ConfigurationError(
+            f"{field}: key pairs (RS/PS/ES/EdDSA) need the 'cryptography' package: "
+            "pip install 'sso-middleware[crypto]'."
+        )
+    return algorithms
+
+
 class Key:
-    """One HMAC secret bound to one algorithm, with an optional ``kid``.
+    """One key bound to one algorithm: an HMAC secret, or a key pair's private or public half.
 
-    The secret is used exactly as configured: a string is taken as its UTF-8
+    A shared secret is used exactly as configured: a string is taken as its UTF-8
     bytes and never base64-decoded (services hand out keys such as
-    ``{sso_key_from_dashboard}`` that look like encodings but are not). A key
+    ``{sso_key_from_dashboard}`` that look like encodings but are not). A secret
     shorter than the hash is allowed, because services choose their keys, but
-    warned about once, here. ``repr()`` never shows the secret.
+    warned about once, here.
 
-    >>> key = Key("a-secret-of-at-least-thirty-two-bytes!", kid="2026-11")
-    >>> key
+    A key pair is given as PEM (private or public), a JWK mapping, or a
+    ``cryptography`` key object; its algorithm defaults to the one its type
+    implies (RSA: RS256, P-256: ES256, Ed25519: EdDSA) and must match it. RSA
+    keys under 2,048 bits are refused. Its ``kid`` is the RFC 7638 thumbprint
+    unless given. ``repr()`` never shows secret material.
+
+    >>> Key("a-secret-of-at-least-thirty-two-bytes!", kid="2026-11")
     Key(kid='2026-11', algorithm='HS256', secret=<hidden>)
+    >>> pair = Key.generate("ES256")
+    >>> pair.private, pair.public_jwk()["crv"], pair.kid == thumbprint(pair.public_jwk())
+    (True, 'P-256', True)
     """
 
-    __slots__ = ("_alg", "_prepared", "algorithm", "digest_size", "kid", "secret")
+    __slots__ = ("_alg", "_material", "_prepared", "_public", "algorithm", "kid", "private",
+                 "secret", "signature_size")
 
     def __init__(
         self,
-        secret: str | bytes,
+        secret: str | bytes | Mapping[str, Any] | Any,
         *,
         kid: str | None = None,
-        algorithm: str = "HS256",
+        algorithm: str | None = None,
         field: str = "key",
         min_length: int | None = None,
     ) -> None:
-        if algorithm not in _HASHES:
+        if algorithm is not None and algorithm not in ALGORITHMS:
             raise ConfigurationError(
                 f"{field}: algorithm {algorithm!r} is not supported; use one of "
-                f"{', '.join(sorted(_HASHES))} (HMAC with a shared secret)."
+                f"{', '.join(sorted(ALGORITHMS))}."
             )
-        if isinstance(secret, str):
-            secret = secret.encode("utf-8")
-        if not isinstance(secret, bytes):
-            raise ConfigurationError(
-                f"{field}: a key must be a str or bytes, not {type(secret).__name__}."
-            )
-        if not secret.strip(b"\0"):  # HMAC pads keys with zeros: all zeros is the empty key
+        if kid is not None and (not isinstance(kid, str) or not kid or not kid.isprintable()):
+            raise ConfigurationError(f"{field}: kid must be a non-empty printable string.")
+        self.secret: bytes | None = None
+        """The HMAC secret (``None`` for a key pair)."""
+        self._public: Any = None
+        if isinstance(secret, (str, bytes)) and not is_pair(secret):
+            if algorithm is not None and algorithm not in _HASHES:
+                raise ConfigurationError(
+                    f"{field}: {algorithm} signs with a key pair: pass its private key as PEM or a "
+                    "JWK (sso-middleware keygen --algorithm ... makes one), not a shared secret."
+                )
+            self._init_secret(secret, algorithm or "HS256", field, min_length)
+        else:
+            if algorithm in _HASHES:
+                raise ConfigurationError(
+                    f"{field}: this looks like a PEM, SSH or JWK key, not a shared secret. HMAC "
+                    "algorithms (HS256/384/512) take the secret string the service gave you."
+                )
+            if isinstance(secret, Mapping):  # a JWK names its own kid and alg, when it does
+                kid = kid if kid is not None else secret.get("kid")
+                algorithm = algorithm if algorithm is not None else secret.get("alg")
+                if algorithm is not None and algorithm not in _PAIRS:
+                    raise ConfigurationError(f"{field}: this JWK's alg {algorithm!r} is not one of "
+                                             f"{', '.join(sorted(_PAIRS))}.")
+                if kid is not None and (not isinstance(kid, str) or not kid.isprintable()):
+                    raise ConfigurationError(f"{field}: this JWK's kid must be a printable string.")
+            self._init_pair(secret, algorithm, field, kid)
+            kid = kid if kid is not None else self._kid_from_jwk()
+        self.kid = kid
+
+    def _init_secret(self, secret: str | bytes, algorithm: str, field: str, min_length: int | None) -> None:
+        data = secret.encode("utf-8") if isinstance(secret, str) else secret
+        if not data.strip(b"\0"):  # HMAC pads keys with zeros: all zeros is the empty key
             raise ConfigurationError(
                 f"{field}: the key is empty (or all zero bytes, which HMAC treats as empty). Pass "
                 "the secret the service gave you (for example from an environment variable that "
                 "is actually set)."
             )
-        stripped = secret.strip()
-        if stripped.startswith(_KEY_MATERIAL) or (stripped.startswith(b"{") and b'"kty"' in stripped):
-            raise ConfigurationError(
-                f"{field}: this looks like a PEM, SSH or JWK key, not a shared secret. HMAC "
-                "algorithms (HS256/384/512) take the secret string the service gave you."
-            )
-        if kid is not None and (not isinstance(kid, str) or not kid):
-            raise ConfigurationError(f"{field}: kid must be a non-empty string.")
-        self.secret = secret
-        self.kid = kid
+        self.secret = self._material = data
         self.algorithm = algorithm
+        self.private = True
         self._alg = HMACAlgorithm(_HASHES[algorithm])
-        self._prepared = self._alg.prepare_key(secret)
-        self.digest_size: int = _HASHES[algorithm]().digest_size
+        self._prepared = self._alg.prepare_key(data)
+        digest_size: int = _HASHES[algorithm]().digest_size
+        self.signature_size = digest_size
         # a service that issues keys of a fixed length (Help Scout: 44 characters) sets its own floor
-        if len(secret) < (self.digest_size if min_length is None else min_length):
+        if len(data) < (digest_size if min_length is None else min_length):
             warnings.warn(
-                f"{field}: the {algorithm} key is {len(secret)} bytes; at least "
-                f"{self.digest_size} are recommended (RFC 7518 section 3.2). It is used "
+                f"{field}: the {algorithm} key is {len(data)} bytes; at least "
+                f"{digest_size} are recommended (RFC 7518 section 3.2). It is used "
                 "as configured because the service chose it.",
                 ShortKeyWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
 
+    def _init_pair(self, material: Any, algorithm: str | None, field: str, kid: str | None) -> None:
+        algorithms = _crypto(field)
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+        key = _load_pair(material, field)
+        if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
+            kind, curve = "RSA", "RSA"
+            if key.key_size < MIN_RSA_BITS:
+                raise ConfigurationError(
+                    f"{field}: this RSA key has {key.key_size} bits; at least {MIN_RSA_BITS} are "
+                    "required (NIST SP 800-131A). Make a new one: sso-middleware keygen --algorithm RS256."
+                )
+            size = key.key_size // 8
+        elif isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
+            kind, curve = "EC", {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}.get(
+                key.curve.name, key.curve.name)
+            size = 2 * ((key.curve.key_size + 7) // 8)
+        elif isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
+            kind, curve, size = "OKP", "OKP", 64
+        elif isinstance(key, (ed448.Ed448PrivateKey, ed448.Ed448PublicKey)):
+            kind, curve, size = "OKP", "OKP", 114
+        else:
+            raise ConfigurationError(f"{field}: a {type(key).__name__} cannot sign JWTs here.")
+        algorithm = algorithm or _DEFAULT_FOR.get(curve)
+        expected = _PAIRS.get(algorithm or "")
+        if algorithm is None or expected is None or expected[0] != kind or (
+            expected[2] is not None and expected[2] != curve
+        ):
+            raise ConfigurationError(
+                f"{field}: a {curve if kind == 'EC' else kind} key cannot sign {algorithm}"
+                + (f" ({algorithm} needs {expected[2] or expected[0]})" if expected else "")
+                + f"; it signs {_DEFAULT_FOR.get(curve, 'nothing this library takes')}."
+            )
+        self.algorithm = algorithm
+        self.private = not isinstance(
+            key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)
+        )
+        self.signature_size = size
+        bits = expected[1]
+        if kind == "RSA":
+            cls = algorithms.RSAPSSAlgorithm if algorithm.startswith("PS") else algorithms.RSAAlgorithm
+            self._alg = cls(getattr(cls, f"SHA{bits}"))
+        elif kind == "EC":
+            self._alg = algorithms.ECAlgorithm(getattr(algorithms.ECAlgorithm, f"SHA{bits}"))
+        else:
+            self._alg = algorithms.OKPAlgorithm()
+        self._prepared = key
+        self._public = key.public_key() if self.private else key
+        self._material = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ) if self.private else None
+
+    def _kid_from_jwk(self) -> str:
+        return thumbprint(self.public_jwk(with_kid=False))
+
+    @classmethod
+    def generate(cls, algorithm: str = "ES256", *, kid: str | None = None) -> Key:
+        """A new key pair for ``algorithm`` (RSA keys have 3,072 bits).
+
+        Keep its :meth:`private_pem` secret; publish its :meth:`public_jwk`.
+        """
+        if algorithm in _HASHES:
+            import secrets
+
+            return cls(secrets.token_bytes(_HASHES[algorithm]().digest_size), algorithm=algorithm, kid=kid)
+        spec = _PAIRS.get(algorithm)
+        if spec is None:
+            raise ConfigurationError(f"algorithm {algorithm!r}: use one of {', '.join(sorted(ALGORITHMS))}.")
+        _crypto("keygen")
+        from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+        kind, _, curve = spec
+        key: Any
+        if kind == "RSA":
+            key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+        elif kind == "EC":
+            key = ec.generate_private_key({"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(),
+                                           "P-521": ec.SECP521R1()}[curve or ""])
+        else:
+            key = ed25519.Ed25519PrivateKey.generate()
+        return cls(key, algorithm=algorithm, kid=kid)
+
+    @property
+    def pair(self) -> bool:
+        """Whether this is a key pair (its public half can be published)."""
+        return self.secret is None
+
+    @property
+    def digest_size(self) -> int:
+        """Bytes in a signature (for an HMAC key, the hash's output size)."""
+        return int(self.signature_size)
+
     def sign(self, signing_input: bytes) -> bytes:
-        return self._alg.sign(signing_input, self._prepared)
+        if not self.private:
+            raise ConfigurationError(f"key {self.kid!r} is a public key: it can verify but not sign.")
+        return self._alg.sign(signing_input, self._prepared)  # type: ignore[no-any-return]
 
     def verify(self, signing_input: bytes, signature: bytes) -> bool:
-        return self._alg.verify(signing_input, self._prepared, signature)
+        if self.secret is not None:
+            return self._alg.verify(signing_input, self._prepared, signature)  # type: ignore[no-any-return]
+        return self._alg.verify(signing_input, self._public, signature)  # type: ignore[no-any-return]
 
     def derive(self, purpose: str) -> bytes:
         """A separate secret for ``purpose`` (so a session cookie never verifies as a token)."""
-        return hmac.new(self.secret, b"sso_middleware/" + purpose.encode(), hashlib.sha256).digest()
+        if self._material is None:
+            raise ConfigurationError(
+                f"key {self.kid!r} is a public key: nothing secret can be derived from it. Pass "
+                "session_key=... (a secret of your own) to the VerifierMiddleware."
+            )
+        return hmac.new(self._material, b"sso_middleware/" + purpose.encode(), hashlib.sha256).digest()
+
+    def public_jwk(self, *, with_kid: bool = True) -> dict[str, Any]:
+        """The public half as a JWK (with ``kid``, ``alg`` and ``use``), for a JWKS."""
+        if self.secret is not None:
+            raise ConfigurationError("an HMAC secret has no public half; it is never published.")
+        jwk: dict[str, Any] = dict(self._alg.to_jwk(self._public, as_dict=True))
+        for private_member in ("d", "p", "q", "dp", "dq", "qi", "oth", "k"):
+            jwk.pop(private_member, None)
+        if with_kid:
+            jwk.update(kid=self.kid, alg=self.algorithm, use="sig")
+        return jwk
+
+    def private_pem(self) -> bytes:
+        """The private key as unencrypted PKCS#8 PEM (store it like a password)."""
+        from cryptography.hazmat.primitives import serialization
+
+        if not self.pair or not self.private:
+            raise ConfigurationError("only the private half of a key pair has a private PEM.")
+        return self._prepared.private_bytes(  # type: ignore[no-any-return]
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
+    def public_pem(self) -> bytes:
+        """The public key as SubjectPublicKeyInfo PEM (what Freshworks' settings page takes)."""
+        from cryptography.hazmat.primitives import serialization
+
+        if not self.pair:
+            raise ConfigurationError("an HMAC secret has no public half.")
+        return self._public.public_bytes(  # type: ignore[no-any-return]
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
     def __repr__(self) -> str:
+        if self.secret is None:
+            half = "private" if self.private else "public"
+            return f"Key(kid={self.kid!r}, algorithm={self.algorithm!r}, {half})"
         return f"Key(kid={self.kid!r}, algorithm={self.algorithm!r}, secret=<hidden>)"
 
 
-KeyInput: TypeAlias = "str | bytes | Key | Sequence[str | bytes | Key]"
+def is_pair(value: object) -> bool:
+    """Whether ``value`` is key-pair material (PEM, SSH, a JWK, a key object), not a shared secret."""
+    if not isinstance(value, (str, bytes)):
+        return not isinstance(value, Key)
+    data = (value.encode("utf-8") if isinstance(value, str) else value).strip()
+    return data.startswith(_KEY_MATERIAL) or (data.startswith(b"{") and b'"kty"' in data)
+
+
+def _load_pair(material: Any, field: str) -> Any:
+    """A ``cryptography`` key object from PEM, a JWK (mapping or JSON) or a key object."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
+    from jwt import algorithms
+    from jwt.exceptions import InvalidKeyError
+
+    if isinstance(material, (str, bytes)):
+        data = (material.encode("utf-8") if isinstance(material, str) else material).strip()
+        if data.startswith(b"{"):
+            try:
+                material = json.loads(data)
+            except ValueError as e:
+                raise ConfigurationError(f"{field}: this JWK is not valid JSON.") from e
+        elif data.startswith(b"-----BEGIN"):
+            try:
+                if b"PRIVATE KEY" in data.split(b"\n", 1)[0]:
+                    return serialization.load_pem_private_key(data, password=None)
+                return serialization.load_pem_public_key(data)
+            except TypeError as e:
+                raise ConfigurationError(f"{field}: this private key is encrypted; decrypt it first "
+                                         "(openssl pkey -in key.pem -out plain.pem).") from e
+            except (ValueError, UnsupportedAlgorithm) as e:
+                raise ConfigurationError(f"{field}: this PEM key could not be read ({e}).") from e
+        else:
+            raise ConfigurationError(
+                f"{field}: SSH keys are not read here; convert with ssh-keygen -e -m PKCS8, or make "
+                "a new key with sso-middleware keygen."
+            )
+    if isinstance(material, Mapping):
+        kty = material.get("kty")
+        loader = {"RSA": algorithms.RSAAlgorithm, "EC": algorithms.ECAlgorithm,
+                  "OKP": algorithms.OKPAlgorithm}.get(str(kty))
+        if loader is None:
+            raise ConfigurationError(f"{field}: a JWK of type {kty!r} is not a key pair (RSA, EC or OKP).")
+        try:
+            return loader.from_jwk(dict(material))
+        except (InvalidKeyError, ValueError, KeyError, TypeError) as e:
+            raise ConfigurationError(f"{field}: this {kty} JWK could not be read ({e}).") from e
+    return material
+
+
+KeyInput: TypeAlias = "str | bytes | Key | Mapping[str, Any] | Sequence[str | bytes | Key | Mapping[str, Any]]"
+"""A secret, a key pair (PEM, JWK), a :class:`Key`, a JWKS ``{"keys": [...]}``, or a list, newest first."""
 
 
 class KeySet:
     """Keys for one direction: the first signs, all verify (rotation).
 
     A token that names a ``kid`` is checked with that key only; a token without
-    one is checked against every key.
+    one is checked against every key. The public halves of its key pairs are
+    what an issuer publishes (:meth:`jwks`): keep a rotated-out key in the list
+    until the last token it signed has expired.
     """
 
     __slots__ = ("_by_kid", "keys")
 
-    def __init__(self, keys: Iterable[Key]) -> None:
+    def __init__(self, keys: Iterable[Key], *, empty_ok: bool = False) -> None:
         self.keys = tuple(keys)
-        if not self.keys:
+        if not self.keys and not empty_ok:  # (a JWKS verifier starts empty: its keys are fetched)
             raise ConfigurationError("key: at least one key is required.")
         self._by_kid: dict[str, Key] = {}
         for key in self.keys:
@@ -136,9 +407,13 @@ class KeySet:
 
     @classmethod
     def build(
-        cls, value: KeyInput | KeySet | None, *, algorithm: str, field: str, min_length: int | None = None
+        cls, value: KeyInput | KeySet | None, *, algorithm: str | None, field: str,
+        min_length: int | None = None,
     ) -> KeySet:
-        """Accept a secret, a :class:`Key`, or a list of them (newest first)."""
+        """Accept a secret, a key pair, a :class:`Key`, a JWKS, or a list of them (newest first).
+
+        ``algorithm`` binds each key given bare (``None``: what each key's type implies).
+        """
         if isinstance(value, KeySet):
             return value
         if value is None:
@@ -146,7 +421,15 @@ class KeySet:
                 f"{field}: no key configured. Pass key=... with the secret the service "
                 "gave you."
             )
-        items = [value] if isinstance(value, (str, bytes, Key)) else list(value)
+        if isinstance(value, Mapping) and "keys" in value:  # a JWKS
+            listed = value["keys"]
+            if not isinstance(listed, list):
+                raise ConfigurationError(f"{field}: a JWKS's 'keys' must be a list of JWKs.")
+            items: list[Any] = listed
+        elif isinstance(value, (str, bytes, Key, Mapping)) or not isinstance(value, Sequence):
+            items = [value]
+        else:
+            items = list(value)
         return cls(
             item if isinstance(item, Key)
             else Key(item, algorithm=algorithm, field=field, min_length=min_length)
@@ -160,6 +443,15 @@ class KeySet:
     @property
     def algorithms(self) -> frozenset[str]:
         return frozenset(k.algorithm for k in self.keys)
+
+    @property
+    def published(self) -> tuple[Key, ...]:
+        """The key pairs, whose public halves an issuer publishes."""
+        return tuple(key for key in self.keys if key.pair)
+
+    def jwks(self) -> dict[str, list[dict[str, Any]]]:
+        """The public JWK Set of these keys (HMAC secrets are never in it)."""
+        return {"keys": [key.public_jwk() for key in self.published]}
 
     def candidates(self, kid: object) -> tuple[Key, ...]:
         if kid is None:
@@ -175,7 +467,11 @@ class KeySet:
 
 __all__ = [
     "ALGORITHMS",
+    "HMAC_ALGORITHMS",
+    "KeyInput",
     "Key",
     "KeySet",
     "ShortKeyWarning",
+    "is_pair",
+    "thumbprint",
 ]

@@ -74,6 +74,22 @@ def parse_query(query: str, names: Iterable[str]) -> dict[str, str]:
     return found
 
 
+def same_origin(request: Request) -> bool:
+    """Whether the browser says this request comes from our own pages.
+
+    ``Sec-Fetch-Site`` (every current browser) must not say another site; an
+    ``Origin``, when sent, must name this host. A cross-site form, ``<img>`` or
+    ``fetch`` therefore cannot sign anyone out, or fetch anyone's token.
+    """
+    if request.header("sec-fetch-site") in ("cross-site", "same-site"):
+        return False
+    origin = request.header("origin")
+    if origin is None:
+        return True
+    host = (request.header("host") or "").lower()
+    return origin != "null" and origin.partition("://")[2].lower() == host
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """An HTTP response: status, headers (in order, repeats allowed) and body."""
@@ -160,5 +176,6 @@ __all__ = [
     "parse_query",
     "post_form",
     "redirect",
+    "same_origin",
     "wants_json",
 ]

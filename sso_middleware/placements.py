@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
+import json
 import re
 import secrets
 from collections.abc import Mapping, Sequence
+from html import escape
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from .errors import (
     ConfigurationError,
+    CrossSiteRequest,
     InvalidClaim,
     InvalidSignature,
     InvalidToken,
@@ -27,7 +31,7 @@ from .errors import (
     TokenMissing,
     TokenTooLarge,
 )
-from .messages import MAX_FORM, Reply, Request, parse_query, post_form, redirect
+from .messages import MAX_FORM, NO_STORE, Reply, Request, parse_query, post_form, redirect, same_origin
 from .redirects import with_params
 from .tokens import CLAIM_CHECKS, TokenPolicy, Verified, sign, verify
 
@@ -64,6 +68,9 @@ class Placement:
     """Whether a receiver begins the round trip itself (Discourse sends a nonce first)."""
     stamps: ClassVar[bool] = True
     """Whether a minted token carries ``iat``, ``exp`` and ``jti`` (a JWT does)."""
+    fetched: ClassVar[bool] = False
+    """Whether the page's own script fetches the token (the issuer answers JSON at
+    ``{prefix}/{service}/token`` instead of sending the browser anywhere)."""
 
     __slots__ = ("param",)
 
@@ -79,8 +86,10 @@ class Placement:
         """The path a receiver listens on, given the target's (or the configured) path."""
         return base.rstrip("/") or "/"
 
-    def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]]) -> Reply:
-        """The reply that sends the browser (and the token) to ``target``."""
+    def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]],
+                expires: int | None = None) -> Reply:
+        """The reply that sends the browser (and the token) to ``target`` (``expires``: when the
+        token stops being good, for placements that tell the page)."""
         raise NotImplementedError
 
     def encode(self, claims: Mapping[str, Any], key: Key, typ: str | None) -> str:
@@ -99,6 +108,10 @@ class Placement:
     def matches(self, listen: str | None, path: str, query: str) -> bool:
         """Is this request a login for a receiver listening on ``listen``? String compares only."""
         return path == listen
+
+    def without_token(self, request: Request) -> Reply | None:
+        """A receiver's answer to a visit that carries no token (``None``: it is refused)."""
+        return None
 
     def extract(self, listen: str | None, request: Request) -> str | None:
         """The token in ``request`` (``None`` or empty when it carries none)."""
@@ -127,7 +140,8 @@ class QueryParameter(Placement):
     needs_target = False
     __slots__ = ()
 
-    def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]]) -> Reply:
+    def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]],
+                expires: int | None = None) -> Reply:
         return redirect(with_params(target, [*params, (self.param, token)]))
 
     def matches(self, listen: str | None, path: str, query: str) -> bool:
@@ -161,7 +175,8 @@ class PathSegment(Placement):
         base = base[: base.index(TOKEN)] if TOKEN in base else base
         return base if base.endswith("/") else base + "/"
 
-    def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]]) -> Reply:
+    def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]],
+                expires: int | None = None) -> Reply:
         return redirect(with_params(target.replace(TOKEN, quote(token, safe="")), params))
 
     def matches(self, listen: str | None, path: str, query: str) -> bool:
@@ -190,8 +205,101 @@ class FormField(Placement):
     body_limit = MAX_FORM
     __slots__ = ()
 
-    def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]]) -> Reply:
+    def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]],
+                expires: int | None = None) -> Reply:
         return post_form(with_params(target, params), [(self.param, token)])
+
+    def extract(self, listen: str | None, request: Request) -> str | None:
+        return parse_query(request.body.decode("latin-1"), (self.param,)).get(self.param)
+
+
+class Fragment(Placement):
+    """The token in the URL's fragment, which browsers never send to a server (Mintlify).
+
+    ``Fragment()`` puts the bare token after ``#``; ``Fragment("jwt")`` puts ``#jwt=<token>``.
+    Other parameters (Mintlify's ``redirect``) go in the query. A receiver answers the visit
+    with a small page whose script takes the token out of the address bar (so it stays out
+    of history) and POSTs it back to the same address, same-origin; that POST is checked.
+
+    >>> Fragment().deliver("https://docs.acme.com/login/jwt-callback", "a.b.c",
+    ...                    [("redirect", "/quickstart")]).headers[0]
+    ('Location', 'https://docs.acme.com/login/jwt-callback?redirect=%2Fquickstart#a.b.c')
+    """
+
+    methods = ("GET", "HEAD", "POST")
+    body_limit = MAX_FORM
+    __slots__ = ()
+
+    def __init__(self, param: str | None = None) -> None:
+        self.param = "" if param is None else check_param(param, "Fragment: param")
+
+    def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]],
+                expires: int | None = None) -> Reply:
+        fragment = urlencode([(self.param, token)]) if self.param else quote(token, safe="")
+        return redirect(f"{with_params(target, params)}#{fragment}")
+
+    def extract(self, listen: str | None, request: Request) -> str | None:
+        if request.method != "POST":
+            return None
+        if not same_origin(request):  # only our own bridge page posts here
+            raise CrossSiteRequest()
+        return parse_query(request.body.decode("latin-1"), ("token",)).get("token")
+
+    def without_token(self, request: Request) -> Reply | None:
+        return fragment_bridge(self.param) if request.method != "POST" else None
+
+    def __repr__(self) -> str:
+        return f"Fragment({self.param!r})" if self.param else "Fragment()"
+
+
+# The bridge page's one script: the token leaves the address bar before anything else runs.
+_BRIDGE = (
+    'var f=document.forms[0],p=f.getAttribute("data-param"),h=location.hash.slice(1);'
+    'history.replaceState(null,"",location.pathname+location.search);'
+    'var t=p?new URLSearchParams(h).get(p):decodeURIComponent(h);'
+    'if(t){f.token.value=t;f.submit();}else{document.body.textContent="No sign-in token arrived.";}'
+)
+_BRIDGE_HASH = base64.b64encode(hashlib.sha256(_BRIDGE.encode()).digest()).decode()
+
+
+def fragment_bridge(param: str) -> Reply:
+    """The page a :class:`Fragment` receiver answers: it POSTs the fragment's token to itself."""
+    body = (
+        '<!doctype html><html><head><meta charset="utf-8"><title>Signing you in…</title>'
+        '<meta name="referrer" content="no-referrer"></head><body>'
+        f'<form method="post" data-param="{escape(param)}"><input type="hidden" name="token"></form>'
+        f"<script>{_BRIDGE}</script></body></html>"
+    ).encode()
+    csp = (f"default-src 'none'; script-src 'sha256-{_BRIDGE_HASH}'; form-action 'self'; "
+           "frame-ancestors 'none'; base-uri 'none'")
+    return Reply(200, (("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))),
+                       ("Content-Security-Policy", csp), *NO_STORE), body)
+
+
+class TokenEndpoint(Placement):
+    """The page's own script fetches the token: ``GET {prefix}/{service}/token`` answers
+    ``{"token": …, "expires_at": …}`` to the signed-in user's pages (Intercom, Tableau).
+
+    The issuer answers same-origin requests only (no CORS), never caches, and answers an
+    anonymous visitor ``401`` in JSON. A receiver standing in for such a service takes the
+    token POSTed in the form field ``param`` on its path, as a widget's backend would.
+    See :func:`sso_middleware.snippets.token_script` for the page's side.
+
+    >>> TokenEndpoint().deliver("", "a.b.c", [], expires=1700000300).body
+    b'{"token":"a.b.c","expires_at":1700000300}'
+    """
+
+    methods = ("POST",)
+    body_limit = MAX_FORM
+    needs_target = False
+    fetched = True
+    __slots__ = ()
+
+    def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]],
+                expires: int | None = None) -> Reply:
+        body = json.dumps({"token": token, "expires_at": expires}, separators=(",", ":")).encode()
+        return Reply(200, (("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                           *NO_STORE), body)
 
     def extract(self, listen: str | None, request: Request) -> str | None:
         return parse_query(request.body.decode("latin-1"), (self.param,)).get(self.param)
@@ -238,7 +346,8 @@ class SignedPayload(Placement):
         payload = base64.b64encode(urlencode(fields, quote_via=quote).encode("utf-8")).decode("ascii")
         return urlencode({"sso": payload, "sig": key.sign(payload.encode("ascii")).hex()})
 
-    def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]]) -> Reply:
+    def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]],
+                expires: int | None = None) -> Reply:
         return redirect(with_params(target, [*params, *parse_qsl(token)]))
 
     def decode(self, query: str, keys: KeySet) -> dict[str, str]:
@@ -333,9 +442,12 @@ __all__ = [
     "NONCE_LIFETIME",
     "TOKEN",
     "FormField",
+    "Fragment",
     "Inbound",
     "PathSegment",
     "Placement",
     "QueryParameter",
     "SignedPayload",
+    "TokenEndpoint",
+    "fragment_bridge",
 ]

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import BadRequest, ConfigurationError, MissingClaim, RedirectMissing, RedirectNotAllowed
-from .keys import Key, KeyInput, KeySet
+from .keys import ALGORITHMS, HMAC_ALGORITHMS, Key, KeyInput, KeySet
 from .messages import Reply, parse_query
 from .placements import TOKEN, Placement, QueryParameter, check_param
 from .principal import Principal
@@ -37,7 +37,8 @@ TenantHosts = Callable[[Principal], Iterable[str]]
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _TYP = re.compile(r"[A-Za-z0-9_.~+-]{1,64}")
 _RESERVED = frozenset({"iat", "exp", "jti"})
-_MAX_ECHO = 512
+_MAX_COPY = 256
+_SAFE_VALUE = re.compile(r"[A-Za-z0-9\-._~+/=:,;@!$*]{1,512}")  # echoed or copied request values
 _TENANT_CACHE = 1024  # resolved per-tenant keys and host lists kept, each validated once
 
 
@@ -69,7 +70,8 @@ class TokenRules:
     :param claims: builds the service's claims from a ``Principal`` (``None``: receive only).
     :param required: claims a receiver standing in for this service requires.
     :param identity: the claims naming the user on the receiving side, first present wins.
-    :param algorithm: ``HS256``, ``HS384`` or ``HS512``.
+    :param algorithm: ``HS256``, ``HS384``, ``HS512`` (a shared secret), or ``RS256``, ``PS256``,
+        ``ES256``, ``EdDSA``, ... (a key pair, whose public half the issuer publishes).
     :param ttl: the token's lifetime in whole seconds (1 to 86400).
     :param typ: the ``typ`` header; a distinct one (``"app-b+jwt"``) lets a receiver
         configured with ``typ=`` refuse tokens minted for anything else.
@@ -101,6 +103,8 @@ class TokenRules:
     def __post_init__(self) -> None:
         if self.claims is not None and not callable(self.claims):
             raise ConfigurationError("claims must be a callable(Principal) -> dict.")
+        if self.algorithm not in ALGORITHMS:
+            raise ConfigurationError(f"algorithm {self.algorithm!r} is not supported; use one of {', '.join(sorted(ALGORITHMS))}.")
         if isinstance(self.ttl, bool) or not isinstance(self.ttl, int) or not 0 < self.ttl <= 86400:
             raise ConfigurationError("ttl must be whole seconds between 1 and 86400.")
         if self.typ is not None and not (isinstance(self.typ, str) and _TYP.fullmatch(self.typ)):
@@ -238,9 +242,13 @@ class ReturnRules:
     :param echo: request parameters copied through to the target unchanged.
     :param base: a relative return value is a page of this site (GitBook's ``location``): the
         browser goes to ``base`` + the checked path.
+    :param copy: request parameters copied into the token, as ``{parameter: claim}``
+        (Freshworks' ``nonce``). Echoed and copied values must be at most 512 (copied: 256)
+        printable characters from ``A-Z a-z 0-9 - . _ ~ + / = : , ; @ ! $ *``; anything else
+        is a 400 before anyone is asked who the user is.
 
-    >>> ReturnRules("redirect", hosts=["fb.acme.com"]).resolve("redirect=https://fb.acme.com/b")
-    ('https://fb.acme.com/b', ())
+    >>> ReturnRules("redirect", hosts=["fb.acme.com"]).resolve("redirect=https://fb.acme.com/b").return_url
+    'https://fb.acme.com/b'
     """
 
     param: str | None = None
@@ -250,6 +258,7 @@ class ReturnRules:
     default: str | None = None
     echo: tuple[str, ...] = ()
     base: str | None = None
+    copy: Mapping[str, str] = field(default_factory=dict)
     tenant_hosts: TenantHosts | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -258,6 +267,12 @@ class ReturnRules:
                 check_param(name, label)
         echo = tuple(check_param(name, "echo") for name in self.echo)
         object.__setattr__(self, "echo", echo)
+        if not isinstance(self.copy, Mapping):
+            raise ConfigurationError("copy: a mapping of request parameters to claims, e.g. {'nonce': 'nonce'}.")
+        copy = {check_param(name, "copy"): check_param(claim, "copy: claim") for name, claim in self.copy.items()}
+        if _RESERVED.intersection(copy.values()):
+            raise ConfigurationError("copy: iat, exp and jti are the issuer's own claims.")
+        object.__setattr__(self, "copy", MappingProxyType(copy))
         if callable(self.hosts) and not isinstance(self.hosts, AllowedHosts):
             object.__setattr__(self, "tenant_hosts", self.hosts)
             object.__setattr__(self, "hosts", AllowedHosts(()))
@@ -277,16 +292,19 @@ class ReturnRules:
                 "or base (the path is a page of that site)."
             )
 
-    def resolve(self, query: str) -> tuple[str | None, tuple[tuple[str, str], ...]]:
-        """The checked return value and the echoed parameters of a login request's query."""
-        names = [n for n in (self.param, *self.echo) if n]
+    def resolve(self, query: str) -> Pending:
+        """The checked return value, echoed parameters and copied values of a login request."""
+        names = [n for n in (self.param, *self.echo, *self.copy) if n]
         params = parse_query(query, names) if names else {}
         value = params.get(self.param or "")
         url = self.check(value) if value else self.default
         echoed = tuple((name, params[name]) for name in self.echo if name in params)
-        if any(len(v) > _MAX_ECHO for _, v in echoed):
-            raise BadRequest()
-        return url, echoed
+        copied = tuple((claim, params[name]) for name, claim in self.copy.items() if name in params)
+        if not all(_SAFE_VALUE.fullmatch(v) for _, v in echoed) or not all(
+            len(v) <= _MAX_COPY and _SAFE_VALUE.fullmatch(v) for _, v in copied
+        ):
+            raise BadRequest(detail="an echoed or copied parameter is too long or has unsafe characters")
+        return Pending(url, echoed, copied)
 
     def check(self, value: str) -> str:
         """``value`` if the browser may be sent (or it may be forwarded) there. Per-tenant hosts
@@ -419,6 +437,11 @@ class Service:
         self.keys: KeySet | None = None
         """The service's keys; ``None`` when they are chosen per user (``key=callable``)."""
         if callable(key) and not isinstance(key, (Key, KeySet)):
+            if token.algorithm not in HMAC_ALGORITHMS:
+                raise ConfigurationError(
+                    f"{where}: a key chosen per user cannot be published in the JWKS; {token.algorithm} "
+                    "services take their key pair (or a list, newest first) up front."
+                )
             self._key_source = key
         else:
             self.keys = KeySet.build(key, algorithm=token.algorithm, field=f"{where}: key",
@@ -449,7 +472,13 @@ class Service:
             or self.returns.param is not None
             or self.returns.default is not None
             or self.destination.placement.starts  # the return URL comes inside the signed request
+            or self.fetched
         )
+
+    @property
+    def fetched(self) -> bool:
+        """Whether the page fetches the token (``{prefix}/{name}/token``) instead of a redirect."""
+        return self.destination.placement.fetched
 
     def prepare(self, query: str) -> Pending:
         """Check a login request's own parameters, before anyone is asked who the user is."""
@@ -459,10 +488,10 @@ class Service:
             if not value:
                 raise RedirectMissing()
             return Pending(self.returns.check(value), (), copied)
-        url, echoed = self.returns.resolve(query)
-        if url is None and self.destination.target is None:
+        pending = self.returns.resolve(query)
+        if pending.return_url is None and self.destination.target is None and not self.fetched:
             raise RedirectMissing()
-        return Pending(url, echoed)
+        return pending
 
     def build_claims(self, principal: Principal) -> dict[str, Any]:
         """The service's claims for ``principal`` (without ``iat``/``exp``/``jti``)."""
@@ -515,17 +544,17 @@ class Service:
         """:meth:`sign_in`, with the token itself too (``sso-middleware mint`` shows both)."""
         self.returns.check_tenant(pending.return_url, principal, f"service {self.name!r}")
         token = self.mint(principal, now, pending)
-        return token, self.deliver(pending, token)
+        return token, self.deliver(pending, token, int(now) + self.token.ttl)
 
-    def deliver(self, pending: Pending, token: str) -> Reply:
+    def deliver(self, pending: Pending, token: str, expires: int | None = None) -> Reply:
         """The reply that sends the browser, with ``token``, where ``pending`` says."""
         destination, forward = self.destination, self.returns.forward_as
-        if destination.target is None:  # prepare() guarantees a return URL here
-            return destination.placement.deliver(pending.return_url or "", token, ())
+        if destination.target is None:  # prepare() guarantees a return URL here (or a fetch)
+            return destination.placement.deliver(pending.return_url or "", token, pending.echoed, expires)
         params = list(pending.echoed)
         if forward and pending.return_url:
             params.append((forward, pending.return_url))
-        return destination.placement.deliver(destination.target, token, params)
+        return destination.placement.deliver(destination.target, token, params, expires)
 
     def receiving_policy(
         self,
@@ -540,17 +569,20 @@ class Service:
         typ: str | None = None,
         required_claims: Iterable[str] = (),
         identity: Iterable[str] | None = None,
+        keys: KeySet | None = None,
     ) -> TokenPolicy:
         """What a receiver standing in for this service accepts (the ``VerifierMiddleware``
-        options of the same names adjust it): the service's own rules unless ``strict``."""
-        if self.keys is None:
+        options of the same names adjust it): the service's own rules unless ``strict``, with
+        ``keys`` instead of the service's own when given (a JWKS verifier's)."""
+        keys = keys if keys is not None else self.keys
+        if keys is None:
             raise ConfigurationError(
                 f"service {self.name!r}: its key is chosen per user (key=callable), which only an "
                 "issuer can do; a receiver needs the key itself (key='...' or a list of keys)."
             )
         rules = self.token
         return TokenPolicy(
-            self.keys,
+            keys,
             algorithms=frozenset(algorithms) if algorithms is not None else None,
             leeway=leeway,
             max_lifetime=max_lifetime,

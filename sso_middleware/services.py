@@ -683,7 +683,7 @@ def gitbook(
     ============  =========  ================================================
 
     >>> svc = gitbook(key="a-secret-of-at-least-thirty-two-bytes!", site="https://docs.acme.com")
-    >>> svc.returns.resolve("location=/guides/setup")[0]
+    >>> svc.returns.resolve("location=/guides/setup").return_url
     'https://docs.acme.com/guides/setup'
     """
     base = _site(site, name, "site must be your GitBook site's https URL, e.g. 'https://docs.acme.com'")

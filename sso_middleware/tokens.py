@@ -1,6 +1,6 @@
-"""Sign and verify compact JWS tokens (HMAC) on PyJWT's algorithm objects.
+"""Sign and verify compact JWS tokens on PyJWT's algorithm objects.
 
-PyJWT's HMAC algorithms do the cryptography; this module adds what PyJWT
+PyJWT's algorithms (HMAC, and RSA, ECDSA and EdDSA with its ``crypto`` extra) do the cryptography; this module adds what PyJWT
 leaves to its callers (see SECURITY.md): a strict gate on the token's shape,
 UTF-8-only JSON without ``NaN`` or duplicate names, numeric dates that really
 are numbers, a required ``exp`` (or a maximum age), a maximum lifetime, ``typ``,
@@ -41,8 +41,6 @@ MAX_TOKEN_LENGTH = 8192
 MAX_JSON_DEPTH = 32
 MAX_IDENTITY_LENGTH = 512
 _SHAPE = re.compile(r"[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}")
-# Unpadded base64url length of each HMAC's output: the signature must be exactly this long.
-_SIGNATURE_LENGTH = {32: 43, 48: 64, 64: 86}
 
 
 def b64encode(data: bytes) -> str:
@@ -202,7 +200,8 @@ class TokenPolicy:
                 f"algorithms: only {', '.join(sorted(ALGORITHMS))} can be allowed "
                 "('none' never is)."
             )
-        lengths = frozenset(_SIGNATURE_LENGTH[k.digest_size] for k in self.keys.keys)
+        # unpadded base64url length of each key's signatures: a token's must be exactly one of them
+        lengths = frozenset((4 * k.signature_size + 2) // 3 for k in self.keys.keys)
         object.__setattr__(self, "_signature_lengths", lengths)
 
 
@@ -263,6 +262,16 @@ def _header_alg(segment: str) -> object:
     """The ``alg`` a header segment names, or ``None`` when it is no valid header."""
     try:
         return _header(segment).get("alg")
+    except InvalidToken:
+        return None
+
+
+def named_kid(token: object) -> object:
+    """The ``kid`` a token's header names, unverified (only to choose keys); ``None`` if none."""
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not _SHAPE.fullmatch(token):
+        return None
+    try:
+        return _header(token[: token.index(".")]).get("kid")
     except InvalidToken:
         return None
 
@@ -481,6 +490,7 @@ __all__ = [
     "check_claims",
     "check_seconds",
     "json_value",
+    "named_kid",
     "peek",
     "sign",
     "verify",

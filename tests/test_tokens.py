@@ -122,9 +122,11 @@ def test_key_repr_hides_secret() -> None:
 
 
 def test_unknown_algorithm_refused_at_construction() -> None:
-    for alg in ("none", "RS256", "hs256"):
+    for alg in ("none", "hs256", "ES256K"):
         with pytest.raises(errors.ConfigurationError, match="not supported"):
             Key(KEY, algorithm=alg)
+    with pytest.raises(errors.ConfigurationError, match="key pair"):
+        Key(KEY, algorithm="RS256")  # a shared secret can never sign as RSA
     with pytest.raises(errors.ConfigurationError, match="none"):
         policy(algorithms=frozenset({"none"}))
 

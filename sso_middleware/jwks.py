@@ -1,0 +1,217 @@
+"""JSON Web Key Sets: the one an issuer publishes, and the one a verifier fetches.
+
+An issuer holding key pairs serves their public halves at
+``{prefix}/.well-known/jwks.json`` (:func:`published`). A verifier given a
+``jwks_url`` reads its keys from there (:class:`RemoteKeys`): cached, fetched
+again when the cache is old or a token names a ``kid`` it does not hold (at
+most once per ``refresh_every`` seconds, so forged ``kid``\\ s cannot make it
+fetch on every request), each fetch bounded in time and size. When the keys
+cannot be fetched and none it holds matches the token, the sign-in is refused
+with a 503 (``keys_unavailable``): it fails closed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .errors import ConfigurationError
+from .keys import Key, KeySet
+from .messages import Reply
+from .redirects import host_key
+
+logger = logging.getLogger("sso_middleware")
+
+JWKS_PATH = "/.well-known/jwks.json"
+"""Where an issuer publishes its public keys, below its prefix."""
+JWKS_MAX_AGE = 300
+"""How long clients may cache the published set (seconds): shorter than any rotation overlap."""
+MAX_JWKS_BYTES = 64 * 1024
+MAX_JWKS_KEYS = 32
+
+Fetch = Callable[[str, float], bytes]
+"""``fetch(url, timeout) -> body``: how :class:`RemoteKeys` reads its URL (tests pass their own)."""
+
+
+def published(keysets: Iterable[KeySet]) -> Reply | None:
+    """The reply for ``{prefix}/.well-known/jwks.json``: every key pair's public half; ``None``
+    when there is none (HMAC secrets are never published). The same ``kid`` for two different
+    keys is a :class:`ConfigurationError`.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for keys in keysets:
+        for key in keys.published:
+            jwk = key.public_jwk()
+            kid = str(jwk["kid"])
+            if found.get(kid, jwk) != jwk:
+                raise ConfigurationError(
+                    f"two different keys are published with kid {kid!r}; give each its own kid "
+                    "(or leave kid out: it is then the key's thumbprint)."
+                )
+            found[kid] = jwk
+    if not found:
+        return None
+    body = json.dumps({"keys": list(found.values())}, separators=(",", ":")).encode()
+    return Reply(200, (
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(body))),
+        ("Cache-Control", f"public, max-age={JWKS_MAX_AGE}"),
+        ("Access-Control-Allow-Origin", "*"),  # public keys: any page may read them
+        ("X-Content-Type-Options", "nosniff"),
+    ), body)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a JWKS URL that moves is a configuration to update, not to follow
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects())
+
+
+def fetch_url(url: str, timeout: float) -> bytes:
+    """GET ``url``: at most 64 KiB, no redirects, each read bounded by ``timeout`` and the whole
+    body by twice that (a server dripping bytes cannot hold a request open)."""
+    deadline = time.monotonic() + timeout
+    request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "sso-middleware"})
+    with _OPENER.open(request, timeout=timeout) as response:
+        if response.status != 200:
+            raise OSError(f"HTTP {response.status}")
+        body = b""
+        while chunk := response.read1(16384):  # one socket read at most, never waits to fill
+            body += chunk
+            if len(body) > MAX_JWKS_BYTES:
+                raise ValueError("the JWKS is larger than 64 KiB")
+            if time.monotonic() > deadline:
+                raise TimeoutError("the JWKS took too long to arrive")
+        return body
+
+
+def parse(data: bytes, algorithms: frozenset[str] | None = None) -> tuple[KeySet, list[str]]:
+    """The usable public keys of a JWKS document, and why each other key was skipped."""
+    try:
+        document = json.loads(data)
+    except ValueError as e:
+        raise ValueError("the JWKS is not JSON") from e
+    listed = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(listed, list):
+        raise ValueError("the JWKS has no 'keys' list")
+    keys: list[Key] = []
+    skipped: list[str] = []
+    for number, jwk in enumerate(listed[:MAX_JWKS_KEYS]):
+        where = f"key {number}"
+        if not isinstance(jwk, Mapping):
+            skipped.append(f"{where}: not an object")
+        elif jwk.get("use", "sig") != "sig" or jwk.get("kty") == "oct":
+            skipped.append(f"{where}: not a public signing key")
+        elif "d" in jwk:
+            skipped.append(f"{where}: it holds a PRIVATE key, which a JWKS must never publish")
+        else:
+            try:
+                key = Key(jwk, field=where)
+            except ConfigurationError as e:
+                skipped.append(e.message)
+                continue
+            if algorithms is not None and key.algorithm not in algorithms:
+                skipped.append(f"{where}: {key.algorithm} is not an allowed algorithm")
+            elif key.kid is not None and any(k.kid == key.kid for k in keys):
+                skipped.append(f"{where}: kid {key.kid!r} again")
+            else:
+                keys.append(key)
+    if not keys:
+        raise ValueError("the JWKS holds no usable key" + (f" ({'; '.join(skipped)})" if skipped else ""))
+    return KeySet(keys), skipped
+
+
+class RemoteKeys:
+    """The keys published at a JWKS URL, as a verifier uses them.
+
+    :param url: the JWKS URL (https; http only for loopback hosts).
+    :param cache_for: seconds a fetched set is used before it is fetched again.
+    :param refresh_every: the shortest time between two fetches (a token naming an unknown
+        ``kid`` triggers one only when this long has passed since the last).
+    :param timeout: seconds a fetch may take in all.
+    :param algorithms: only keys for these algorithms are taken (default: each key's own).
+    :param fetch: ``fetch(url, timeout) -> bytes``, for tests or an app's own HTTP client.
+
+    >>> RemoteKeys("https://app.acme.com/sso/.well-known/jwks.json").keys is None
+    True
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        cache_for: float = 300.0,
+        refresh_every: float = 30.0,
+        timeout: float = 3.0,
+        algorithms: Iterable[str] | None = None,
+        fetch: Fetch | None = None,
+    ) -> None:
+        from .tokens import check_seconds
+
+        if not isinstance(url, str) or host_key(url) is None:
+            raise ConfigurationError(
+                f"jwks_url {url!r} must be an absolute https URL (http only for localhost) with no "
+                "credentials."
+            )
+        check_seconds(cache_for, "jwks cache_for")
+        check_seconds(refresh_every, "jwks refresh_every", zero_ok=True, maximum=cache_for)
+        check_seconds(timeout, "jwks timeout", maximum=30)
+        self.url = url
+        self.cache_for = cache_for
+        self.refresh_every = refresh_every
+        self.timeout = timeout
+        self.algorithms = frozenset(algorithms) if algorithms is not None else None
+        self._fetch = fetch or fetch_url
+        self._lock = threading.Lock()
+        self.keys: KeySet | None = None
+        """The keys of the last good fetch (``None`` before one)."""
+        self.fetched: float | None = None
+        self._attempted: float | None = None
+        self.failed = False
+        """Whether the last fetch failed (the keys, if any, are older ones)."""
+
+    def due(self, kid: object, now: float) -> bool:
+        """Whether a fetch should be made before checking a token that names ``kid``."""
+        if self._attempted is not None and now - self._attempted < self.refresh_every:
+            return False
+        if self.keys is None or self.fetched is None or now - self.fetched >= self.cache_for:
+            return True
+        return kid is not None and not self.keys.candidates(kid)
+
+    def refresh(self, kid: object, now: float) -> None:
+        """Fetch the set again if it is still :meth:`due` once this thread holds the lock. A
+        failure is logged and keeps the keys held."""
+        with self._lock:
+            if not self.due(kid, now):
+                return  # another request fetched it meanwhile
+            self._attempted = now
+            try:
+                keys, skipped = parse(self._fetch(self.url, self.timeout), self.algorithms)
+            except Exception as e:  # any failure: keep what we have, fail closed without it
+                self.failed = True
+                logger.warning("could not fetch the JWKS at %s: %s: %s", self.url, type(e).__name__, e)
+                return
+            for reason in skipped:
+                logger.warning("JWKS at %s: skipped %s", self.url, reason)
+            self.keys, self.fetched, self.failed = keys, now, False
+            logger.info("fetched the JWKS at %s (%d keys)", self.url, len(keys.keys))
+
+    async def arefresh(self, kid: object, now: float) -> None:
+        """:meth:`refresh` in a worker thread, so the event loop never waits on the network."""
+        import anyio.to_thread
+
+        await anyio.to_thread.run_sync(self.refresh, kid, now)
+
+    def __repr__(self) -> str:
+        return f"RemoteKeys({self.url!r})"
+
+
+__all__ = ["JWKS_MAX_AGE", "JWKS_PATH", "Fetch", "RemoteKeys", "fetch_url", "parse", "published"]
