@@ -130,23 +130,56 @@ def _service(name: str, options: dict[str, Any], key: str) -> Any:
 # -- the subcommands ---------------------------------------------------------------------
 
 
+def _write_new(path: str, text: str) -> None:
+    """Write ``text`` to a new file only its owner can read; never over an existing one."""
+    try:
+        with open(path, "x", encoding="utf-8") as file:  # "x": never over an existing file
+            os.chmod(path, 0o600)
+            file.write(text)
+    except FileExistsError as e:
+        raise UsageError(f"{path} exists; keygen never writes over a file") from e
+
+
 def cmd_keygen(args: argparse.Namespace, out: _Out) -> int:
+    from .keys import ALGORITHMS
+
+    if args.algorithm not in ALGORITHMS:
+        raise UsageError(f"--algorithm {args.algorithm}: use one of {', '.join(sorted(ALGORITHMS))}")
     if args.algorithm not in _LENGTHS:
-        raise UsageError(f"keygen makes HMAC secrets ({', '.join(_LENGTHS)}); key pairs for "
-                         f"{args.algorithm} arrive with asymmetric keys")
+        return _keygen_pair(args, out)
     secret = secrets.token_urlsafe(_LENGTHS[args.algorithm])  # >= that many bytes, as many of entropy
     if args.out:
-        try:
-            with open(args.out, "x", encoding="utf-8") as file:  # "x": never over an existing file
-                os.chmod(args.out, 0o600)
-                file.write(secret + "\n")
-        except FileExistsError as e:
-            raise UsageError(f"{args.out} exists; keygen never writes over a file") from e
+        _write_new(args.out, secret + "\n")
         out.line(f"wrote a {args.algorithm} secret to {args.out} (mode 600)")
     elif args.json:
         out.line(json.dumps({"algorithm": args.algorithm, "secret": secret}))
     else:
         out.line(secret)
+    return OK
+
+
+def _keygen_pair(args: argparse.Namespace, out: _Out) -> int:
+    """A key pair: the private key to a new file (never to the terminal), the public half shown."""
+    from .keys import Key
+
+    if not args.out:
+        raise UsageError(f"{args.algorithm} makes a key pair: give --out PATH for the private key "
+                         "(it is never printed); the public half is printed")
+    try:
+        key = Key.generate(args.algorithm)
+    except ConfigurationError as e:
+        raise UsageError(e.message) from e
+    _write_new(args.out, key.private_pem().decode("ascii"))
+    jwk, pem = key.public_jwk(), key.public_pem().decode("ascii")
+    if args.json:
+        out.line(json.dumps({"algorithm": args.algorithm, "kid": key.kid, "private_key_file": args.out,
+                             "public_jwk": jwk, "public_pem": pem}))
+        return OK
+    out.line(f"wrote the {args.algorithm} private key to {args.out} (mode 600); its kid is {key.kid}")
+    out.line("public key (PEM, for a service's settings page):")
+    out.line(pem.rstrip("\n"))
+    out.line("public key (JWK; your issuer publishes it at {prefix}/.well-known/jwks.json):")
+    out.line(json.dumps(jwk))
     return OK
 
 
@@ -334,7 +367,8 @@ def cmd_demo(args: argparse.Namespace, out: _Out) -> int:
 
 _EXAMPLES = {
     "keygen": "examples:\n  sso-middleware keygen\n"
-              "  sso-middleware keygen --algorithm HS512 --out helpscout.key",
+              "  sso-middleware keygen --algorithm HS512 --out helpscout.key\n"
+              "  sso-middleware keygen --algorithm RS256 --out freshworks.pem",
     "mint": "examples:\n"
             "  sso-middleware mint frill --key-env FRILL_SSO_KEY --option hosts=feedback.acme.com \\\n"
             "      --user-json '{\"id\": 7, \"email\": \"ada@example.com\", \"name\": \"Ada\"}' \\\n"
@@ -370,9 +404,12 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--key-file", metavar="PATH", help="read the key from this file")
         sub.add_argument("--key", help=argparse.SUPPRESS)  # works, warned about: shell history
 
-    keygen = command("keygen", "print a random secret of the right length for an algorithm")
-    keygen.add_argument("--algorithm", default="HS256", help="HS256 (32 bytes), HS384 (48) or HS512 (64)")
-    keygen.add_argument("--out", metavar="PATH", help="write it to a new file (mode 600) instead")
+    keygen = command("keygen", "make a random secret of the right length, or a key pair")
+    keygen.add_argument("--algorithm", default="HS256",
+                        help="HS256 (32 bytes), HS384 (48), HS512 (64); or a key pair: RS256, PS256, "
+                             "ES256, ES384, EdDSA, ... (needs --out)")
+    keygen.add_argument("--out", metavar="PATH",
+                        help="write it to a new file (mode 600) instead (a key pair: its private key)")
     keygen.add_argument("--json", action="store_true", help="print JSON")
 
     mint = command("mint", "sign a token for a preset (and show where the browser would go) or claims")
@@ -384,7 +421,8 @@ def _parser() -> argparse.ArgumentParser:
     mint.add_argument("--claim", action="append", default=[], metavar="NAME=VALUE",
                       help="a claim (generic) or an extra claim (preset); JSON values are parsed")
     mint.add_argument("--query", help="the login request's query, e.g. 'redirect=https://...'")
-    mint.add_argument("--algorithm", default="HS256", help="generic only: HS256, HS384 or HS512")
+    mint.add_argument("--algorithm", help="generic only: HS256 (default for a secret), HS384, HS512, "
+                      "or what a key pair signs (its type's default: RS256, ES256, EdDSA)")
     mint.add_argument("--ttl", type=int, default=300, help="generic only: lifetime in seconds")
     mint.add_argument("--token-only", action="store_true", help="print only the token")
     mint.add_argument("--json", action="store_true", help="print JSON")

@@ -92,9 +92,11 @@ class Placement:
         token stops being good, for placements that tell the page)."""
         raise NotImplementedError
 
-    def encode(self, claims: Mapping[str, Any], key: Key, typ: str | None) -> str:
-        """The token carrying ``claims``, signed with ``key``: a compact JWS."""
-        return sign(claims, key, typ=typ)
+    def encode(self, claims: Mapping[str, Any], key: Key, typ: str | None,
+               header: Mapping[str, str] | None = None) -> str:
+        """The token carrying ``claims``, signed with ``key``: a compact JWS (with ``header``'s
+        members beside ``alg``, ``kid`` and ``typ``)."""
+        return sign(claims, key, typ=typ, header=header)
 
     def inbound(self, query: str, keys: KeySet | None) -> Inbound | None:
         """For a service whose login request is itself signed (Discourse): the checked request's
@@ -341,7 +343,8 @@ class SignedPayload(Placement):
         super().__init__("sso")
         self.provider = provider
 
-    def encode(self, claims: Mapping[str, Any], key: Key, typ: str | None) -> str:
+    def encode(self, claims: Mapping[str, Any], key: Key, typ: str | None,
+               header: Mapping[str, str] | None = None) -> str:
         fields = [(name, _field(value)) for name, value in claims.items() if value is not None]
         payload = base64.b64encode(urlencode(fields, quote_via=quote).encode("utf-8")).decode("ascii")
         return urlencode({"sso": payload, "sig": key.sign(payload.encode("ascii")).hex()})

@@ -83,6 +83,10 @@ class TokenRules:
         standing in for it does too (unless built with ``strict=True``).
     :param min_key_length: the shortest key not warned about, where the service issues keys of
         a fixed length (default: the hash's output size, RFC 7518 3.2).
+    :param header: JWS header members beside ``alg``, ``kid`` and ``typ`` (Tableau's ``iss``).
+    :param audience: the ``aud`` a receiver standing in for this service requires.
+    :param session: ``(claim, seconds)``: a claim stamped with now + ``seconds`` (Mintlify's
+        ``expiresAt``, when the docs session it opens ends).
 
     >>> rules = TokenRules.requiring("email", "id", identity=("id",))
     >>> rules.claims(Principal(7, "ada@example.com")), rules.required
@@ -99,6 +103,9 @@ class TokenRules:
     extra: ExtraClaims | None = None
     expiry_optional: bool = False
     min_key_length: int | None = None
+    header: Mapping[str, str] = field(default_factory=dict)
+    audience: str | None = None
+    session: tuple[str, int] | None = None
 
     def __post_init__(self) -> None:
         if self.claims is not None and not callable(self.claims):
@@ -115,6 +122,19 @@ class TokenRules:
         object.__setattr__(self, "identity", tuple(self.identity))
         if not self.identity:
             raise ConfigurationError("identity: name at least one claim, e.g. ('sub', 'id').")
+        if not isinstance(self.header, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) and k not in ("alg", "kid", "typ", "crit", "b64")
+            for k, v in self.header.items()
+        ):
+            raise ConfigurationError("header: a mapping of extra header names to strings (not alg, kid, "
+                                     "typ, crit or b64).")
+        object.__setattr__(self, "header", MappingProxyType(dict(self.header)))
+        if self.session is not None:
+            claim, seconds = self.session
+            if not isinstance(claim, str) or claim in self.reserved or isinstance(seconds, bool) or not (
+                isinstance(seconds, int) and seconds > 0
+            ):
+                raise ConfigurationError("session: (claim name, whole seconds), e.g. ('expiresAt', 1209600).")
         if isinstance(self.extra, Mapping):
             object.__setattr__(self, "extra", MappingProxyType(dict(self._checked_extra(self.extra))))
         elif self.extra is not None and not callable(self.extra):
@@ -243,7 +263,7 @@ class ReturnRules:
     :param base: a relative return value is a page of this site (GitBook's ``location``): the
         browser goes to ``base`` + the checked path.
     :param copy: request parameters copied into the token, as ``{parameter: claim}``
-        (Freshworks' ``nonce``). Echoed and copied values must be at most 512 (copied: 256)
+        (Freshworks' ``nonce``); each is required. Echoed and copied values must be at most 512 (copied: 256)
         printable characters from ``A-Z a-z 0-9 - . _ ~ + / = : , ; @ ! $ *``; anything else
         is a 400 before anyone is asked who the user is.
 
@@ -299,7 +319,10 @@ class ReturnRules:
         value = params.get(self.param or "")
         url = self.check(value) if value else self.default
         echoed = tuple((name, params[name]) for name in self.echo if name in params)
-        copied = tuple((claim, params[name]) for name, claim in self.copy.items() if name in params)
+        missing = [name for name in self.copy if not params.get(name)]
+        if missing:  # the service always sends them (Freshworks' nonce): without, its answer fails
+            raise BadRequest(detail=f"the login request has no {missing[0]}")
+        copied = tuple((claim, params[name]) for name, claim in self.copy.items())
         if not all(_SAFE_VALUE.fullmatch(v) for _, v in echoed) or not all(
             len(v) <= _MAX_COPY and _SAFE_VALUE.fullmatch(v) for _, v in copied
         ):
@@ -531,8 +554,10 @@ class Service:
             claims["iat"] = int(now)
             claims["exp"] = int(now) + self.token.ttl
             claims["jti"] = secrets.token_urlsafe(16)
+        if self.token.session is not None:
+            claims[self.token.session[0]] = int(now) + self.token.session[1]
         try:
-            return placement.encode(claims, keys.signing, self.token.typ)
+            return placement.encode(claims, keys.signing, self.token.typ, self.token.header)
         except (TypeError, ValueError) as e:
             raise ConfigurationError(f"service {self.name!r}: {_not_json(claims)}") from e
 
@@ -589,7 +614,7 @@ class Service:
             max_age=rules.max_age if max_age is None else max_age,
             expiry_optional=rules.expiry_optional and not strict,
             issuer=(issuer,) if isinstance(issuer, str) else (tuple(issuer) if issuer is not None else None),
-            audience=audience,
+            audience=audience if audience is not None else rules.audience,
             typ=typ,
             required=(*rules.required, *required_claims),
             identity=tuple(identity or rules.identity),

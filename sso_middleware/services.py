@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigurationError, MissingClaim
 from .keys import KeyInput
-from .placements import TOKEN, FormField, PathSegment, QueryParameter, SignedPayload
+from .placements import TOKEN, FormField, Fragment, PathSegment, QueryParameter, SignedPayload, TokenEndpoint
 from .principal import Principal
 from .redirects import AllowedHosts, host_key
 from .service import ClaimBuilder as ClaimBuilder
@@ -760,10 +760,243 @@ def discourse(
     )
 
 
+def _given_family(user: Principal) -> dict[str, Any]:
+    """``given_name``/``family_name`` from ``Principal.name``, split at the first space."""
+    first, _, last = str(optional(user, "name") or "").partition(" ")
+    return {k: v for k, v in (("given_name", first), ("family_name", last.strip())) if v}
+
+
+def freshworks(
+    *,
+    key: KeyInput,
+    org: str,
+    hosts: Iterable[str] = (),
+    name: str = "freshworks",
+    ttl: int = 300,
+    extra_claims: ExtraClaims | None = None,
+) -> Service:
+    """Freshworks (Freshdesk, Freshservice) custom JWT SSO: RS256, back to ``redirect_uri``.
+
+    Follows "How to configure SSO with custom JWT implementation"
+    (https://support.freshworks.com/support/solutions/articles/50000000670) and "Setting up
+    the ID token" (supportsandbox.freshdesk.com, article 11000000028109): Freshworks sends
+    ``/sso/freshworks?response_type=id_token&client_id=…&state=…&nonce=…&redirect_uri=
+    https://{org}.freshworks.com/sp/OIDC/{id}/implicit``; the browser goes back to
+    ``redirect_uri`` (which must be on ``{org}.freshworks.com`` or ``hosts``) with
+    ``state=<unchanged>&id_token=<token>``. ``key`` is your RSA private key (PEM or JWK, at
+    least 2,048 bits); paste its public half (``Key(...).public_pem()``) into Freshworks.
+
+    ===========  =========  ==========================================================
+    claim        required   from
+    ===========  =========  ==========================================================
+    sub          yes        ``Principal.id`` as a string
+    email        yes        ``Principal.email``
+    iat          yes        stamped (with ``exp`` and ``jti``)
+    nonce        yes        Freshworks' request, copied in (a request without one is a 400)
+    given_name,  no         ``Principal.name``, split at the first space
+    family_name
+    phone, ...   no         ``extra_claims``
+    ===========  =========  ==========================================================
+
+    >>> from sso_middleware.keys import Key
+    >>> svc = freshworks(key=Key.generate("RS256"), org="acme")
+    >>> svc.token.algorithm, svc.returns.copy["nonce"], svc.returns.echo
+    ('RS256', 'nonce', ('state',))
+    """
+    host = f"{_label(org, name, 'org must be your Freshworks subdomain')}.freshworks.com"
+
+    def claims(user: Principal) -> dict[str, Any]:
+        return {"sub": str(need(user, "id")), "email": need(user, "email"), **_given_family(user)}
+
+    return _preset(
+        name=name, key=key, ttl=ttl, extra_claims=extra_claims, claims=claims, algorithm="RS256",
+        required=("sub", "email", "iat", "nonce"), identity=("sub",),
+        destination=Destination(placement=QueryParameter("id_token")),
+        returns=ReturnRules("redirect_uri", hosts=_hosts(name, [host], hosts), echo=("state",),
+                            copy={"nonce": "nonce"}),
+    )
+
+
+def grafana(
+    *,
+    key: KeyInput,
+    url: str,
+    algorithm: str = "RS256",
+    name: str = "grafana",
+    ttl: int = 300,
+    extra_claims: ExtraClaims | None = None,
+) -> Service:
+    """Grafana JWT authentication with URL login: ``{url}{path}?auth_token=<token>``.
+
+    Follows "Configure JWT authentication"
+    (https://grafana.com/docs/grafana/latest/setup-grafana/configure-access/configure-authentication/jwt/):
+    Grafana verifies the token against your JWKS (``jwk_set_url =
+    https://app.acme.com/sso/.well-known/jwks.json``, which the issuer serves) and, with
+    ``url_login = true``, takes it from ``?auth_token=``. ``/sso/grafana?redirect=/d/abc``
+    sends the browser to that Grafana page (a relative path, checked).
+
+    ====  =========  ==========================================================
+    claim required   from (set ``username_claim = sub``, ``email_claim = email``)
+    ====  =========  ==========================================================
+    sub   yes        ``Principal.id`` as a string
+    email yes        ``Principal.email``
+    name  no         ``Principal.name``
+    role  no         ``extra_claims`` (with ``role_attribute_path``)
+    ====  =========  ==========================================================
+
+    >>> from sso_middleware.keys import Key
+    >>> grafana(key=Key.generate("RS256"), url="https://grafana.acme.com").returns.resolve(
+    ...     "redirect=/d/abc").return_url
+    'https://grafana.acme.com/d/abc'
+    """
+    base = _site(url, name, "url must be your Grafana's https URL, e.g. 'https://grafana.acme.com'")
+    return _preset(
+        name=name, key=key, ttl=ttl, extra_claims=extra_claims, algorithm=algorithm,
+        claims=_fields([("sub", "id"), ("email", "email")], [("name", "name")], text=["sub"]),
+        required=("sub", "email"), identity=("sub",),
+        destination=Destination(placement=QueryParameter("auth_token")),
+        returns=ReturnRules("redirect", relative=True, base=base),
+    )
+
+
+def intercom(
+    *,
+    key: KeyInput,
+    name: str = "intercom",
+    ttl: int = 3600,
+    extra_claims: ExtraClaims | None = None,
+) -> Service:
+    """Intercom Messenger security: the page fetches ``/sso/intercom/token`` and boots the
+    Messenger with it (``intercom_user_jwt``).
+
+    Follows "Secure your Messenger" (https://developers.intercom.com/installing-intercom/web/identity-verification)
+    and "Authenticating users in the Messenger with JWTs" (intercom.com/help, article 10589769):
+    HS256 with the Messenger API secret; ``user_id`` is required, other signed user fields are
+    optional; the expiry should match your own session's. Render the page's side with
+    :func:`sso_middleware.snippets.token_script`.
+
+    =======  =========  ==========================================
+    claim    required   from
+    =======  =========  ==========================================
+    user_id  yes        ``Principal.id`` as a string
+    email    no         ``Principal.email``
+    name     no         ``Principal.name``
+    (any)    no         ``extra_claims`` (other signed user fields)
+    =======  =========  ==========================================
+
+    >>> intercom(key="a-secret-of-at-least-thirty-two-bytes!").fetched
+    True
+    """
+    return _preset(
+        name=name, key=key, ttl=ttl, extra_claims=extra_claims,
+        claims=_fields([("user_id", "id")], [("email", "email"), ("name", "name")], text=["user_id"]),
+        required=("user_id",), identity=("user_id",),
+        destination=Destination(placement=TokenEndpoint(), path="/"),
+    )
+
+
+def tableau(
+    *,
+    secret: str,
+    secret_id: str,
+    client_id: str,
+    scopes: Iterable[str] = ("tableau:views:embed",),
+    username: str = "email",
+    name: str = "tableau",
+    ttl: int = 300,
+    extra_claims: ExtraClaims | None = None,
+) -> Service:
+    """Tableau connected apps (direct trust): the page fetches ``/sso/tableau/token`` for the
+    embedding API's ``token`` attribute.
+
+    Follows "Configure Connected Apps with Direct Trust"
+    (https://help.tableau.com/current/online/en-us/connected_apps_direct.htm) and its
+    troubleshooting page: HS256 with the connected app's secret value; the header names the
+    secret id as ``kid`` and the client id as ``iss``; ``exp`` at most 10 minutes ahead (a
+    longer ``ttl`` is refused here); ``sub`` is the Tableau username, by default the
+    principal's email (``username=`` names another field).
+
+    =====  =========  ==============================================
+    claim  required   from
+    =====  =========  ==============================================
+    iss    yes        ``client_id``
+    aud    yes        ``"tableau"``
+    sub    yes        ``Principal.<username>`` (case-sensitive)
+    scp    yes        ``scopes``
+    jti    yes        stamped (with ``iat`` and ``exp``)
+    (any)  no         ``extra_claims`` (user attributes)
+    =====  =========  ==============================================
+
+    >>> svc = tableau(secret="a-secret-of-at-least-thirty-two-bytes!", secret_id="s-1", client_id="c-1")
+    >>> svc.keys.signing.kid, dict(svc.token.header)
+    ('s-1', {'iss': 'c-1'})
+    """
+    from .keys import Key
+
+    if isinstance(ttl, int) and ttl > 600:
+        raise ConfigurationError(f"service {name!r}: ttl {ttl}: Tableau refuses tokens valid for more than 10 minutes.")
+    for label, value in (("secret_id", secret_id), ("client_id", client_id)):
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigurationError(f"service {name!r}: {label} is the connected app's {label.replace('_', ' ')}.")
+    scp = [scope for scope in scopes] if not isinstance(scopes, str) else [scopes]
+    if not scp or not all(isinstance(scope, str) and scope for scope in scp):
+        raise ConfigurationError(f"service {name!r}: scopes, e.g. ['tableau:views:embed'].")
+
+    def claims(user: Principal) -> dict[str, Any]:
+        return {"iss": client_id, "aud": "tableau", "sub": need(user, username), "scp": scp}
+
+    rules = TokenRules(claims=claims, required=("sub", "scp", "jti"), identity=("sub",), ttl=ttl,
+                       extra=extra_claims, header={"iss": client_id}, audience="tableau")
+    return Service(name=name, key=Key(secret, kid=secret_id, field=f"service {name!r}: secret"), token=rules,
+                   destination=Destination(placement=TokenEndpoint(), path="/"))
+
+
+def mintlify(
+    *,
+    key: KeyInput,
+    docs: str,
+    session: int = 14 * 86400,
+    name: str = "mintlify",
+    ttl: int = 60,
+    extra_claims: ExtraClaims | None = None,
+) -> Service:
+    """Mintlify JWT authentication: EdDSA, the token in the fragment of
+    ``{docs}/login/jwt-callback?redirect=<path>#<token>``.
+
+    Follows "JWT" authentication setup
+    (https://mintlify.com/docs/settings/authentication-personalization/authentication-setup/jwt):
+    sign with the private key from the dashboard (EdDSA), send the browser to the docs'
+    ``/login/jwt-callback`` with the token as the URL's hash, and pass on Mintlify's relative
+    ``redirect``. ``expiresAt`` is when the docs session ends (``session`` seconds); the token
+    itself is short-lived (Mintlify's example: seconds).
+
+    =========  =========  ==============================================
+    claim      required   from
+    =========  =========  ==============================================
+    expiresAt  yes        now + ``session``
+    sub        no         ``Principal.id`` as a string (names the reader)
+    groups     no         ``extra_claims`` (page access groups)
+    content    no         ``extra_claims`` (personalisation)
+    =========  =========  ==============================================
+
+    >>> from sso_middleware.keys import Key
+    >>> mintlify(key=Key.generate("EdDSA"), docs="https://docs.acme.com").destination.target
+    'https://docs.acme.com/login/jwt-callback'
+    """
+    base = _site(docs, name, "docs must be your docs' https URL, e.g. 'https://docs.acme.com'")
+    rules = TokenRules(claims=_fields([("sub", "id")], text=["sub"]), required=("expiresAt",),
+                       identity=("sub",), algorithm="EdDSA", ttl=ttl, extra=extra_claims,
+                       session=("expiresAt", session))
+    return Service(name=name, key=key, token=rules, destination=Destination(f"{base}/login/jwt-callback", Fragment()),
+                   returns=ReturnRules("redirect", forward_as="redirect", relative=True))
+
+
+
 PRESETS: dict[str, Callable[..., Service]] = {
     preset.__name__: preset
-    for preset in (canny, discourse, featurebase, frill, gitbook, helpscout, invoiced, launchnotes,
-                   metabase, productlane, upvoty, userback, userjot, uservoice, zendesk)
+    for preset in (canny, discourse, featurebase, freshworks, frill, gitbook, grafana, helpscout,
+                   intercom, invoiced, launchnotes, metabase, mintlify, productlane, tableau, upvoty,
+                   userback, userjot, uservoice, zendesk)
 }
 """Every preset by name, as :func:`from_config` finds them."""
 
@@ -836,6 +1069,7 @@ __all__ = [
     "Destination",
     "ExtraClaims",
     "FormField",
+    "Fragment",
     "PathSegment",
     "Pending",
     "QueryParameter",
@@ -844,21 +1078,27 @@ __all__ = [
     "SignedPayload",
     "TenantHosts",
     "TenantKey",
+    "TokenEndpoint",
     "TokenRules",
     "canny",
     "discourse",
     "featurebase",
+    "freshworks",
     "frill",
     "from_config",
     "generic",
     "gitbook",
+    "grafana",
     "helpscout",
+    "intercom",
     "invoiced",
     "launchnotes",
     "metabase",
+    "mintlify",
     "need",
     "optional",
     "productlane",
+    "tableau",
     "upvoty",
     "userback",
     "userjot",

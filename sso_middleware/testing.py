@@ -89,6 +89,12 @@ def _what_was_sent(response: Any) -> tuple[str, str, dict[str, str] | None]:
         return "GET", response, None
     headers = response.headers
     status = getattr(response, "status_code", None) or getattr(response, "status", 0)
+    if status == 200 and "json" in (headers.get("content-type") or ""):  # a token endpoint's answer
+        import json
+
+        token = json.loads(_body_text(response) or "{}").get("token")
+        if isinstance(token, str):
+            return "TOKEN", "", {"token": token}
     location = headers.get("location")
     if location:
         if not urlsplit(location).netloc:
@@ -130,6 +136,10 @@ class StandIn:
         from .wsgi import VerifierMiddleware
 
         options.setdefault("cookie_name", f"{service.name}_session")
+        if options.get("jwks_url") is not None:  # public keys only: the stand-in's sessions need their own
+            import secrets
+
+            options.setdefault("session_key", secrets.token_bytes(32))
         self.service = service
         self.app = VerifierMiddleware(_landing, service=service, **options)
         self._browser: Any = None  # the browser of a round trip begun and not yet answered
@@ -139,13 +149,32 @@ class StandIn:
         """Every accepted login, oldest first."""
         return list(self.app.logins)
 
+    def _as_browser(self, response: Any) -> tuple[str, str, dict[str, str] | None]:
+        """What a browser does with what the app sent: follow a redirect, submit a form, run a
+        fragment's bridge page (POST the token back), or hand a fetched token to the widget."""
+        from .placements import Fragment
+
+        method, url, form = _what_was_sent(response)
+        placement = self.service.destination.placement
+        if method == "TOKEN":  # a page's script fetched it: the widget hands it to the service
+            return "POST", self.service.destination.listen or "/", {placement.param: (form or {})["token"]}
+        parts = urlsplit(url)
+        if parts.fragment and isinstance(placement, Fragment):
+            from urllib.parse import parse_qs, unquote
+
+            found = parse_qs(parts.fragment).get(placement.param, [""])[0] if placement.param else unquote(
+                parts.fragment)
+            return "POST", parts._replace(fragment="").geturl(), {"token": found}
+        return method, url, form
+
     def follow(self, response: Any) -> Login:
-        """Present what your app sent the browser (a redirect response, its ``Location``,
-        or an auto-submitting form page) to the stand-in; return the accepted login.
+        """Present what your app sent the browser (a redirect response, its ``Location``, an
+        auto-submitting form page, or a token endpoint's JSON) to the stand-in; return the
+        accepted login.
 
         Raises :class:`StandInRefused` (with the error code) if the stand-in refused it.
         """
-        method, url, form = _what_was_sent(response)
+        method, url, form = self._as_browser(response)
         parts = urlsplit(url)
         before = len(self.app.logins)
         from werkzeug.test import Client
@@ -216,7 +245,7 @@ class LiveStandIn(StandIn):
     def follow(self, response: Any) -> Login:
         import httpx
 
-        method, url, form = _what_was_sent(response)
+        method, url, form = self._as_browser(response)
         parts = urlsplit(url)
         target = f"{self.url}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
         before = len(self.app.logins)

@@ -117,7 +117,8 @@ def json_value(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def sign(claims: Mapping[str, Any], key: Key, *, typ: str | None = "JWT") -> str:
+def sign(claims: Mapping[str, Any], key: Key, *, typ: str | None = "JWT",
+         header: Mapping[str, str] | None = None) -> str:
     """Sign ``claims`` as a compact JWS with ``key`` (header ``alg``, ``kid``, ``typ``).
 
     Claims are written in the order given, as compact JSON, so the jwt.io
@@ -126,13 +127,15 @@ def sign(claims: Mapping[str, Any], key: Key, *, typ: str | None = "JWT") -> str
     >>> sign({"sub": "1"}, Key("a-secret-of-at-least-thirty-two-bytes!"))[:36]
     'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9'
     """
-    header: dict[str, str] = {"alg": key.algorithm}
+    members: dict[str, str] = {"alg": key.algorithm}
     if key.kid is not None:
-        header["kid"] = key.kid
+        members["kid"] = key.kid
     if typ is not None:
-        header["typ"] = typ
+        members["typ"] = typ
+    if header:  # a service's own header members (Tableau's iss), never alg, kid or typ
+        members.update((name, value) for name, value in header.items() if name not in members)
     signing_input = (
-        b64encode(json.dumps(header, separators=(",", ":")).encode())
+        b64encode(json.dumps(members, separators=(",", ":")).encode())
         + "."
         + b64encode(
             json.dumps(dict(claims), separators=(",", ":"), allow_nan=False, default=json_value).encode()
