@@ -1,0 +1,231 @@
+"""Tokens a page fetches (the token endpoint), tokens in the fragment, request values copied into
+tokens, and the presets built on them (Freshworks, Grafana, Intercom, Tableau, Mintlify)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+import pytest
+from conftest import Clock, Skin
+
+from sso_middleware import services
+from sso_middleware.errors import ConfigurationError
+from sso_middleware.keys import Key
+from sso_middleware.snippets import token_script
+from sso_middleware.testing import StandIn
+
+RSA, ED = Key.generate("RS256"), Key.generate("EdDSA")
+ADA = {"X-User": "ada"}
+SECRET = "intercom-messenger-secret-0123456789abcdef"
+
+
+def intercom() -> services.Service:
+    return services.intercom(key=SECRET)
+
+
+def tableau(**kw: Any) -> services.Service:
+    return services.tableau(secret="t" * 40, secret_id="secret-id-1", client_id="client-id-1", **kw)
+
+
+# -- the token endpoint ---------------------------------------------------------------
+
+
+def test_the_token_endpoint_answers_same_origin_json(skin: Skin, clock: Clock) -> None:
+    client = skin.issuer(services=[intercom()], clock=clock)
+    response = client.get("/sso/intercom/token", headers=ADA)
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "Access-Control-Allow-Origin" not in response.headers  # no CORS: our pages only
+    body = response.json()
+    claims = jwt.decode(body["token"], SECRET, algorithms=["HS256"], options={"verify_exp": False,
+                                                                              "verify_iat": False})
+    assert body["expires_at"] == claims["exp"] == int(clock.now) + 3600
+    assert claims["user_id"] == "7" and claims["email"] == "ada@example.com"
+    # what a browser's same-origin fetch sends is accepted too
+    same = client.get("/sso/intercom/token", headers={**ADA, "Sec-Fetch-Site": "same-origin",
+                                                      "Origin": "http://localhost"})
+    assert same.status == 200
+
+
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+    {"Origin": "https://evil.example"}, {"Origin": "null"},
+], ids=["cross-site", "same-site", "foreign-origin", "null-origin"])
+def test_the_token_endpoint_refuses_other_sites(skin: Skin, headers: dict[str, str]) -> None:
+    response = skin.issuer(services=[intercom()]).get("/sso/intercom/token", headers={**ADA, **headers})
+    assert response.status == 403 and response.json()["error"] == "cross_site_request"
+    assert "token" not in response.json()
+
+
+def test_the_token_endpoint_answers_anonymous_visitors_401_json(skin: Skin) -> None:
+    client = skin.issuer(services=[intercom()], login_url="/login")  # never a redirect to the login page
+    response = client.get("/sso/intercom/token", headers={"Accept": "text/html"})
+    assert response.status == 401 and response.json()["error"] == "not_authenticated"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert client.request("POST", "/sso/intercom/token", headers=ADA).status == 405
+    assert client.get("/sso/intercom", headers=ADA).json()["path"] == "/sso/intercom"  # not ours: the app's
+
+
+def test_a_stand_in_follows_a_fetched_token_like_a_redirect(skin: Skin, sso_stand_in: Any) -> None:
+    svc = intercom()
+    login = sso_stand_in(svc).follow(skin.issuer(services=[svc]).get("/sso/intercom/token", headers=ADA))
+    assert login.claims["user_id"] == "7"
+
+
+def test_tableau_tokens_are_what_tableau_documents(skin: Skin, clock: Clock) -> None:
+    body = skin.issuer(services=[tableau()], clock=clock).get("/sso/tableau/token", headers=ADA).json()
+    header = jwt.get_unverified_header(body["token"])
+    assert header == {"alg": "HS256", "kid": "secret-id-1", "typ": "JWT", "iss": "client-id-1"}
+    claims = jwt.decode(body["token"], "t" * 40, algorithms=["HS256"], audience="tableau",
+                        options={"verify_exp": False, "verify_iat": False})
+    assert claims["iss"] == "client-id-1" and claims["sub"] == "ada@example.com"
+    assert claims["scp"] == ["tableau:views:embed"] and claims["jti"]
+    assert claims["exp"] - claims["iat"] <= 600
+    stand_in = StandIn(tableau(), clock=clock)  # requires aud "tableau", as Tableau does
+    fetched = skin.issuer(services=[tableau()], clock=clock).get("/sso/tableau/token", headers=ADA)
+    assert stand_in.follow(fetched).principal.id == "ada@example.com"
+    with pytest.raises(ConfigurationError, match="10 minutes"):
+        tableau(ttl=601)
+    with pytest.raises(ConfigurationError, match="scopes"):
+        tableau(scopes=[])
+
+
+def test_token_script_renders_a_safe_fetch() -> None:
+    html = token_script("/sso/intercom/token", "bootIntercom", nonce='n"1')
+    assert html.startswith('<script nonce="n&quot;1">') and '"/sso/intercom/token"' in html
+    assert 'credentials:"same-origin"' in html and 'window["bootIntercom"]' in html
+    for bad in ("//evil.example/token", "javascript:alert(1)", "/sso/x</script>/token"):
+        with pytest.raises(ValueError):
+            token_script(bad, "f")
+    with pytest.raises(ValueError):
+        token_script("/sso/x/token", "alert(1);f")
+
+
+# -- the fragment ---------------------------------------------------------------------
+
+
+def mintlify() -> services.Service:
+    return services.mintlify(key=ED, docs="https://docs.acme.com")
+
+
+def test_mintlify_sends_the_token_in_the_fragment(skin: Skin, clock: Clock) -> None:
+    response = skin.issuer(services=[mintlify()], clock=clock).get("/sso/mintlify?redirect=/quickstart",
+                                                                   headers=ADA)
+    url, _, token = response.location.partition("#")
+    assert url == "https://docs.acme.com/login/jwt-callback?redirect=%2Fquickstart"
+    assert response.headers["Cache-Control"] == "no-store"
+    claims = jwt.decode(token, ED.public_pem(), algorithms=["EdDSA"],
+                        options={"verify_exp": False, "verify_iat": False})
+    assert claims["expiresAt"] == int(clock.now) + 14 * 86400 and claims["exp"] == int(clock.now) + 60
+    assert "." in token and "token" not in url
+    bad = skin.issuer(services=[mintlify()]).get("/sso/mintlify?redirect=https://evil.example/", headers=ADA)
+    assert bad.status == 400
+
+
+def test_a_fragment_receiver_bridges_the_token_to_a_same_origin_post(skin: Skin, clock: Clock) -> None:
+    issuer = skin.issuer(services=[mintlify()], clock=clock)
+    location = issuer.get("/sso/mintlify?redirect=/quickstart", headers=ADA).location
+    _, receiver = skin.verifier(service=mintlify(), clock=clock)
+    page = receiver.get("/login/jwt-callback?redirect=%2Fquickstart")  # the fragment never arrives
+    assert page.status == 200 and "history.replaceState" in page.text
+    assert "script-src 'sha256-" in page.headers["Content-Security-Policy"]
+    token = location.partition("#")[2]
+    cross = receiver.request("POST", "/login/jwt-callback", data={"token": token},
+                             headers={"Sec-Fetch-Site": "cross-site", "Accept": "application/json"})
+    assert cross.status == 403 and cross.json()["error"] == "cross_site_request"
+    signed_in = receiver.request("POST", "/login/jwt-callback?redirect=%2Fquickstart", data={"token": token})
+    assert signed_in.status == 303 and signed_in.location == "/quickstart"
+    assert receiver.get("/").json()["user"] == "7"
+    login = StandIn(mintlify(), clock=clock).follow(
+        issuer.get("/sso/mintlify?redirect=/quickstart", headers=ADA).location)
+    assert login.claims["sub"] == "7"
+
+
+# -- request values copied into the token ---------------------------------------------
+
+FRESHWORKS_QUERY = ("response_type=id_token&client_id=302836020429100183&scope=openid%20email%20profile"
+                    "&state=Y2xhc2h1bml2ZXJzYWxhc3Npc3Q%3D&nonce=xb2Ce5AGSDGhWYQI"
+                    "&redirect_uri=https://acme.freshworks.com/sp/OIDC/302836020429100183/implicit")
+
+
+def freshworks() -> services.Service:
+    return services.freshworks(key=RSA, org="acme")
+
+
+def test_freshworks_copies_the_nonce_and_echoes_state(skin: Skin, clock: Clock) -> None:
+    response = skin.issuer(services=[freshworks()], clock=clock).get(f"/sso/freshworks?{FRESHWORKS_QUERY}",
+                                                                     headers=ADA)
+    assert response.location.startswith(
+        "https://acme.freshworks.com/sp/OIDC/302836020429100183/implicit?state=Y2xhc2h1bml2ZXJzYWxhc3Npc3Q%3D"
+        "&id_token=")
+    token = response.location.split("id_token=")[1]
+    claims = jwt.decode(token, RSA.public_pem(), algorithms=["RS256"], options={"verify_exp": False,
+                                                                                "verify_iat": False})
+    assert claims["nonce"] == "xb2Ce5AGSDGhWYQI" and claims["sub"] == "7"
+    assert claims["email"] == "ada@example.com" and claims["iat"] == int(clock.now)
+    assert (claims["given_name"], claims["family_name"]) == ("Ada", "Lovelace")
+    assert StandIn(freshworks(), clock=clock).follow(response.location).claims["nonce"] == "xb2Ce5AGSDGhWYQI"
+
+
+@pytest.mark.parametrize("change", [
+    ("&nonce=xb2Ce5AGSDGhWYQI", ""),  # Freshworks always sends one: without, its answer would fail
+    ("nonce=xb2Ce5AGSDGhWYQI", "nonce=" + "n" * 257),
+    ("nonce=xb2Ce5AGSDGhWYQI", "nonce=%3Cscript%3E"),
+    ("state=Y2xhc2h1bml2ZXJzYWxhc3Npc3Q%3D", "state=a%22b"),
+    ("state=Y2xhc2h1bml2ZXJzYWxhc3Npc3Q%3D", "state=" + "s" * 513),
+    ("nonce=xb2Ce5AGSDGhWYQI", "nonce=a&nonce=b"),
+    ("acme.freshworks.com", "evil.example"),
+], ids=["no-nonce", "long-nonce", "unsafe-nonce", "unsafe-state", "long-state", "two-nonces", "other-host"])
+def test_bad_request_values_are_refused_before_anything_is_signed(skin: Skin, change: tuple[str, str]) -> None:
+    query = FRESHWORKS_QUERY.replace(*change)
+    response = skin.issuer(services=[freshworks()]).get(f"/sso/freshworks?{query}", headers=ADA)
+    assert response.status == 400 and "id_token" not in response.text and "eyJ" not in response.text
+
+
+def test_copy_configuration_mistakes() -> None:
+    with pytest.raises(ConfigurationError, match="iat, exp and jti"):
+        services.ReturnRules(copy={"x": "exp"})
+    with pytest.raises(ConfigurationError, match="parameter name"):
+        services.ReturnRules(copy={"a b": "x"})
+
+
+# -- every new preset, end to end, with its stand-in -----------------------------------
+
+
+def grafana() -> services.Service:
+    return services.grafana(key=RSA, url="https://grafana.acme.com")
+
+
+NEW = {
+    "freshworks": (freshworks, f"/sso/freshworks?{FRESHWORKS_QUERY}"),
+    "grafana": (grafana, "/sso/grafana?redirect=/d/abc"),
+    "intercom": (intercom, "/sso/intercom/token"),
+    "tableau": (tableau, "/sso/tableau/token"),
+    "mintlify": (mintlify, "/sso/mintlify?redirect=/quickstart"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEW))
+def test_each_new_preset_round_trips_into_its_stand_in(skin: Skin, clock: Clock, name: str) -> None:
+    build, path = NEW[name]
+    response = skin.issuer(services=[build()], clock=clock).get(path, headers=ADA)
+    assert response.status in (200, 303), response.text
+    login = StandIn(build(), clock=clock).follow(response)
+    assert login.service == name
+    clock.advance(3601)  # and a late token is refused, as the service would
+    late = skin.issuer(services=[build()], clock=Clock(clock.now - 7200)).get(path, headers=ADA)
+    with pytest.raises(AssertionError, match="token_expired|token_not_yet_valid"):
+        StandIn(build(), clock=clock).follow(late)
+
+
+def test_from_config_builds_the_new_presets() -> None:
+    built = services.from_config({
+        "intercom": {"key": SECRET},
+        "tableau": {"secret": "t" * 40, "secret_id": "s", "client_id": "c", "ttl": "300"},
+        "grafana": {"key": RSA.private_pem().decode(), "url": "https://grafana.acme.com"},
+    })
+    assert [s.name for s in built] == ["intercom", "tableau", "grafana"]
+    with pytest.raises(ConfigurationError, match=r"SSO_SERVICES\['freshworks'\]: services.freshworks needs key, org"):
+        services.from_config({"freshworks": {}})
