@@ -26,9 +26,9 @@ from .errors import (
     ConfigurationError,
     CrossSiteRequest,
     InvalidClaim,
+    KeysUnavailable,
     MethodNotAllowed,
     NotAuthenticated,
-    KeysUnavailable,
     ReplayStoreUnavailable,
     SessionRevoked,
     SSOError,
@@ -36,8 +36,8 @@ from .errors import (
     TokenReplayed,
     TokenTooLarge,
 )
-from .keys import Key, KeyInput, KeySet, is_pair
 from .jwks import JWKS_PATH, RemoteKeys, published
+from .keys import Key, KeyInput, KeySet, is_pair
 from .messages import Reply, Request, parse_query, redirect, same_origin
 from .pages import ErrorPageHook, ErrorPages
 from .placements import NONCE_LIFETIME, Placement, SignedPayload

@@ -79,7 +79,10 @@ def fetch_url(url: str, timeout: float) -> bytes:
     """GET ``url``: at most 64 KiB, no redirects, each read bounded by ``timeout`` and the whole
     body by twice that (a server dripping bytes cannot hold a request open)."""
     deadline = time.monotonic() + timeout
-    request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "sso-middleware"})
+    if not url.startswith(("https://", "http://")):  # (RemoteKeys checked it; a fetch= caller may not)
+        raise ValueError("a JWKS URL is http(s)")
+    headers = {"Accept": "application/json", "User-Agent": "sso-middleware"}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - the scheme is checked above
     with _OPENER.open(request, timeout=timeout) as response:
         if response.status != 200:
             raise OSError(f"HTTP {response.status}")

@@ -61,8 +61,10 @@ def _b64url(data: bytes) -> str:
 def thumbprint(jwk: Mapping[str, Any]) -> str:
     """The RFC 7638 SHA-256 thumbprint of a public JWK, base64url: a ``kid`` derived from the key.
 
-    >>> thumbprint({"kty": "RSA", "e": "AQAB", "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"})
-    'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs'
+    RFC 8037 A.3's example:
+
+    >>> thumbprint({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})
+    'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k'
     """
     kty = jwk.get("kty")
     members = _THUMBPRINT_MEMBERS.get(str(kty))
@@ -108,6 +110,10 @@ class Key:
 
     __slots__ = ("_alg", "_material", "_prepared", "_public", "algorithm", "kid", "private",
                  "secret", "signature_size")
+    _alg: Any  # PyJWT's algorithm object
+    _prepared: Any  # the HMAC key or the cryptography key object that signs
+    _public: Any  # the cryptography public key that verifies (None for a secret)
+    _material: bytes | None  # what derive() keys from: the secret or the private key's DER
 
     def __init__(
         self,
@@ -274,12 +280,13 @@ class Key:
     def sign(self, signing_input: bytes) -> bytes:
         if not self.private:
             raise ConfigurationError(f"key {self.kid!r} is a public key: it can verify but not sign.")
-        return self._alg.sign(signing_input, self._prepared)  # type: ignore[no-any-return]
+        signature: bytes = self._alg.sign(signing_input, self._prepared)
+        return signature
 
     def verify(self, signing_input: bytes, signature: bytes) -> bool:
-        if self.secret is not None:
-            return self._alg.verify(signing_input, self._prepared, signature)  # type: ignore[no-any-return]
-        return self._alg.verify(signing_input, self._public, signature)  # type: ignore[no-any-return]
+        good: bool = self._alg.verify(signing_input, self._public if self.secret is None else self._prepared,
+                                      signature)
+        return good
 
     def derive(self, purpose: str) -> bytes:
         """A separate secret for ``purpose`` (so a session cookie never verifies as a token)."""
@@ -340,7 +347,6 @@ def _load_pair(material: Any, field: str) -> Any:
     """A ``cryptography`` key object from PEM, a JWK (mapping or JSON) or a key object."""
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
-
     from jwt import algorithms
     from jwt.exceptions import InvalidKeyError
 
@@ -368,7 +374,7 @@ def _load_pair(material: Any, field: str) -> Any:
             )
     if isinstance(material, Mapping):
         kty = material.get("kty")
-        loader = {"RSA": algorithms.RSAAlgorithm, "EC": algorithms.ECAlgorithm,
+        loader: Any = {"RSA": algorithms.RSAAlgorithm, "EC": algorithms.ECAlgorithm,
                   "OKP": algorithms.OKPAlgorithm}.get(str(kty))
         if loader is None:
             raise ConfigurationError(f"{field}: a JWK of type {kty!r} is not a key pair (RSA, EC or OKP).")
@@ -379,7 +385,7 @@ def _load_pair(material: Any, field: str) -> Any:
     return material
 
 
-KeyInput: TypeAlias = "str | bytes | Key | Mapping[str, Any] | Sequence[str | bytes | Key | Mapping[str, Any]]"
+KeyInput: TypeAlias = "str | bytes | Key | Mapping[str, Any] | Sequence[str | bytes | Key | Mapping[str, Any]]"  # noqa: E501
 """A secret, a key pair (PEM, JWK), a :class:`Key`, a JWKS ``{"keys": [...]}``, or a list, newest first."""
 
 
@@ -468,8 +474,8 @@ class KeySet:
 __all__ = [
     "ALGORITHMS",
     "HMAC_ALGORITHMS",
-    "KeyInput",
     "Key",
+    "KeyInput",
     "KeySet",
     "ShortKeyWarning",
     "is_pair",

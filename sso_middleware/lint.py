@@ -82,14 +82,15 @@ def _services(target: object) -> tuple[list[tuple[str, Service]], list[VerifierM
     verifiers: list[VerifierMiddleware[Any]] = []
     for layer in layers(target):
         if isinstance(layer, IssuerMiddleware):
-            issued.extend(layer._routes.items())
+            issued.extend((path, s) for path, s in layer._routes.items() if isinstance(s, Service))
         elif isinstance(layer, VerifierMiddleware):
             verifiers.append(layer)
     return issued, verifiers
 
 
 def _keys(label: str, keys: KeySet | None) -> Iterable[tuple[str, bytes]]:
-    return [] if keys is None else [(label, key.secret) for key in keys.keys]
+    """Each key's identity: a secret's bytes, a key pair's public key."""
+    return [] if keys is None else [(label, key.secret or key.public_pem()) for key in keys.keys]
 
 
 def lint(target: object, *, workers: int | None = None) -> Lint:
@@ -134,7 +135,7 @@ def _look_at_service(found: Lint, service: Service) -> None:
     rules = service.token
     for key in service.keys.keys if service.keys is not None else ():
         floor = rules.min_key_length or key.digest_size
-        if len(key.secret) < floor:
+        if key.secret is not None and len(key.secret) < floor:
             found.add("warning", f"{where}: its {key.algorithm} key is {len(key.secret)} bytes, under "
                       f"{floor}", "ask the service for a longer key (or generate one: sso-middleware keygen)"
                       " and rotate: key=[new, old] until the old tokens expire")

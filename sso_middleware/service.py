@@ -111,7 +111,9 @@ class TokenRules:
         if self.claims is not None and not callable(self.claims):
             raise ConfigurationError("claims must be a callable(Principal) -> dict.")
         if self.algorithm not in ALGORITHMS:
-            raise ConfigurationError(f"algorithm {self.algorithm!r} is not supported; use one of {', '.join(sorted(ALGORITHMS))}.")
+            raise ConfigurationError(
+                f"algorithm {self.algorithm!r} is not supported; use one of {', '.join(sorted(ALGORITHMS))}."
+            )
         if isinstance(self.ttl, bool) or not isinstance(self.ttl, int) or not 0 < self.ttl <= 86400:
             raise ConfigurationError("ttl must be whole seconds between 1 and 86400.")
         if self.typ is not None and not (isinstance(self.typ, str) and _TYP.fullmatch(self.typ)):
@@ -288,8 +290,11 @@ class ReturnRules:
         echo = tuple(check_param(name, "echo") for name in self.echo)
         object.__setattr__(self, "echo", echo)
         if not isinstance(self.copy, Mapping):
-            raise ConfigurationError("copy: a mapping of request parameters to claims, e.g. {'nonce': 'nonce'}.")
-        copy = {check_param(name, "copy"): check_param(claim, "copy: claim") for name, claim in self.copy.items()}
+            raise ConfigurationError(
+                "copy: a mapping of request parameters to claims, e.g. {'nonce': 'nonce'}."
+            )
+        copy = {check_param(name, "copy"): check_param(claim, "copy: claim")
+                for name, claim in self.copy.items()}
         if _RESERVED.intersection(copy.values()):
             raise ConfigurationError("copy: iat, exp and jti are the issuer's own claims.")
         object.__setattr__(self, "copy", MappingProxyType(copy))

@@ -934,10 +934,14 @@ def tableau(
     from .keys import Key
 
     if isinstance(ttl, int) and ttl > 600:
-        raise ConfigurationError(f"service {name!r}: ttl {ttl}: Tableau refuses tokens valid for more than 10 minutes.")
+        raise ConfigurationError(
+            f"service {name!r}: ttl {ttl}: Tableau refuses tokens valid for more than 10 minutes."
+        )
     for label, value in (("secret_id", secret_id), ("client_id", client_id)):
         if not isinstance(value, str) or not value.strip():
-            raise ConfigurationError(f"service {name!r}: {label} is the connected app's {label.replace('_', ' ')}.")
+            raise ConfigurationError(
+                f"service {name!r}: {label} is the connected app's {label.replace('_', ' ')}."
+            )
     scp = [scope for scope in scopes] if not isinstance(scopes, str) else [scopes]
     if not scp or not all(isinstance(scope, str) and scope for scope in scp):
         raise ConfigurationError(f"service {name!r}: scopes, e.g. ['tableau:views:embed'].")
@@ -987,7 +991,8 @@ def mintlify(
     rules = TokenRules(claims=_fields([("sub", "id")], text=["sub"]), required=("expiresAt",),
                        identity=("sub",), algorithm="EdDSA", ttl=ttl, extra=extra_claims,
                        session=("expiresAt", session))
-    return Service(name=name, key=key, token=rules, destination=Destination(f"{base}/login/jwt-callback", Fragment()),
+    return Service(name=name, key=key, token=rules,
+                   destination=Destination(f"{base}/login/jwt-callback", Fragment()),
                    returns=ReturnRules("redirect", forward_as="redirect", relative=True))
 
 

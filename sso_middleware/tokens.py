@@ -1,7 +1,8 @@
 """Sign and verify compact JWS tokens on PyJWT's algorithm objects.
 
-PyJWT's algorithms (HMAC, and RSA, ECDSA and EdDSA with its ``crypto`` extra) do the cryptography; this module adds what PyJWT
-leaves to its callers (see SECURITY.md): a strict gate on the token's shape,
+PyJWT's algorithms (HMAC, and RSA, ECDSA and EdDSA with its ``crypto`` extra) do the
+cryptography; this module adds what PyJWT leaves to its callers (see SECURITY.md): a strict
+gate on the token's shape,
 UTF-8-only JSON without ``NaN`` or duplicate names, numeric dates that really
 are numbers, a required ``exp`` (or a maximum age), a maximum lifetime, ``typ``,
 and no exception that escapes as a 500. Keys are prepared once, never per call,

@@ -57,7 +57,7 @@ def unsigned(header: dict[str, Any], signature: str) -> str:
 def refusal(token: str, policy: TokenPolicy) -> str:
     try:
         verify(token, policy, NOW)
-    except Exception as e:  # noqa: BLE001 - the code is what the test compares
+    except Exception as e:
         return str(getattr(e, "code", type(e).__name__))
     return "accepted"
 
@@ -72,9 +72,11 @@ def test_each_algorithm_signs_and_verifies_with_the_public_half_alone(alg: str) 
     public = Key(key.public_pem(), algorithm=alg)
     assert not public.private and public.kid == key.kid  # the thumbprint names the key, not its half
     assert verify(token, TokenPolicy(KeySet([public]), identity=("sub",)), NOW).subject == "ada"
-    assert verify(token, TokenPolicy(KeySet([Key(key.public_jwk())]), identity=("sub",)), NOW).claims["jti"] == "j-1"
+    from_jwk = TokenPolicy(KeySet([Key(key.public_jwk())]), identity=("sub",))
+    assert verify(token, from_jwk, NOW).claims["jti"] == "j-1"
     # PyJWT, on its own, with the PEM
-    assert jwt.decode(token, key.public_pem(), algorithms=[alg], options={"verify_exp": False, "verify_iat": False})["sub"] == "ada"
+    unchecked_dates = {"verify_exp": False, "verify_iat": False}
+    assert jwt.decode(token, key.public_pem(), algorithms=[alg], options=unchecked_dates)["sub"] == "ada"
     header = jwt.get_unverified_header(token)
     assert header == {"alg": alg, "kid": key.kid, "typ": "JWT"}
 
@@ -83,7 +85,7 @@ def test_each_algorithm_signs_and_verifies_with_the_public_half_alone(alg: str) 
 def test_a_tampered_or_resigned_token_is_refused(alg: str) -> None:
     key = pair(alg)
     policy = TokenPolicy(KeySet([Key(key.public_jwk())]))
-    head, body, sig = sign(claims(), key).split(".")
+    head, _, sig = sign(claims(), key).split(".")
     other = b64(json.dumps(claims(sub="eve")).encode())
     assert refusal(f"{head}.{other}.{sig}", policy) == "token_bad_signature"
     stranger = Key.generate(alg, kid=key.kid)  # same kid, another key
@@ -98,7 +100,8 @@ def test_the_kid_is_the_rfc_7638_thumbprint() -> None:
         "ZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xB"
         "niIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw")}
     assert thumbprint(rfc) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-    assert Key({k: v for k, v in rfc.items() if k != "kid"}).kid == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    without_kid = {k: v for k, v in rfc.items() if k != "kid"}
+    assert Key(without_kid).kid == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
     assert Key(rfc).kid == "2011-04-29"  # a JWK's own kid is kept
 
 
@@ -194,7 +197,8 @@ def test_the_issuer_publishes_public_keys_only(skin: Skin) -> None:
     assert response.headers["Cache-Control"] == "public, max-age=300"
     assert response.headers["Content-Type"] == "application/json"
     keys = response.json()["keys"]
-    assert [(k["kid"], k["alg"]) for k in keys] == [(pair("RS256").kid, "RS256"), (pair("EdDSA").kid, "EdDSA")]
+    assert [(k["kid"], k["alg"]) for k in keys] == [(pair("RS256").kid, "RS256"),
+                                                    (pair("EdDSA").kid, "EdDSA")]
     for jwk in keys:
         assert not {"d", "p", "q", "dp", "dq", "qi", "k"} & set(jwk)
         assert thumbprint(jwk) == jwk["kid"]
@@ -206,7 +210,8 @@ def test_the_issuer_publishes_public_keys_only(skin: Skin) -> None:
 
 def test_an_issuer_of_shared_secrets_publishes_nothing(skin: Skin) -> None:
     client = skin.issuer(services=[services.frill(key="f" * 32, hosts=["fb.acme.com"])])
-    assert client.get("/sso/.well-known/jwks.json").json()["path"] == "/sso/.well-known/jwks.json"  # the app's
+    answer = client.get("/sso/.well-known/jwks.json").json()
+    assert answer["path"] == "/sso/.well-known/jwks.json"  # the app's own page, not ours
 
 
 def test_two_keys_with_one_kid_are_refused(skin: Skin) -> None:
@@ -219,8 +224,8 @@ def test_two_keys_with_one_kid_are_refused(skin: Skin) -> None:
 
 def test_rotation_keeps_a_live_token_good_until_the_old_key_is_dropped(skin: Skin, clock: Clock) -> None:
     old, new = Key.generate("ES256", kid="2026-11"), Key.generate("ES256", kid="2026-12")
-    before = skin.issuer(services=[services.grafana(key=old, url="https://grafana.acme.com", algorithm="ES256")],
-                         clock=clock)
+    before = skin.issuer(services=[services.grafana(key=old, url="https://grafana.acme.com",
+                                                    algorithm="ES256")], clock=clock)
     ada = {"X-User": "ada"}
     live = before.get("/sso/grafana?redirect=/d", headers=ada).location
     # rotate: the new key signs, the old one stays published
@@ -296,7 +301,8 @@ def token_path(key: Key, clock: Clock, **extra: Any) -> str:
     return f"/d?auth_token={sign(body, key)}"
 
 
-def test_a_verifier_fetches_the_jwks_once_and_caches_it(skin: Skin, clock: Clock, jwks_server: JWKSServer) -> None:
+def test_a_verifier_fetches_the_jwks_once_and_caches_it(skin: Skin, clock: Clock,
+                                                         jwks_server: JWKSServer) -> None:
     client = remote_verifier(skin, clock, jwks_server.url)
     for n in range(3):
         assert client.get(token_path(pair("RS256"), clock, jti=f"t{n}")).status == 303
@@ -340,7 +346,8 @@ def test_no_keys_and_no_jwks_is_a_503_and_cached_keys_outlive_an_outage(skin: Sk
     jwks_server.status = 500
     clock.advance(301)  # the cache is old and the JWKS is down: the held key still matches
     assert client.get(token_path(pair("RS256"), clock, jti="c")).status == 303
-    unknown = client.get(token_path(Key.generate("RS256"), clock, jti="d"), headers={"Accept": "application/json"})
+    unknown = client.get(token_path(Key.generate("RS256"), clock, jti="d"),
+                         headers={"Accept": "application/json"})
     assert (unknown.status, unknown.json()["error"]) == (503, "keys_unavailable")
 
 
@@ -350,7 +357,8 @@ def test_no_keys_and_no_jwks_is_a_503_and_cached_keys_outlive_an_outage(skin: Sk
     {"keys": [{**pair("ES256").public_jwk(), "use": "enc"}]},
     b'{"keys": [' + b'{"kty": "RSA"},' * 5000 + b'{}]}',  # over 64 KiB
 ], ids=["not-json", "empty", "keys-not-list", "no-keys", "oct", "enc", "huge"])
-def test_an_unusable_jwks_fails_closed(skin: Skin, clock: Clock, jwks_server: JWKSServer, document: Any) -> None:
+def test_an_unusable_jwks_fails_closed(skin: Skin, clock: Clock, jwks_server: JWKSServer,
+                                       document: Any) -> None:
     jwks_server.document = document
     client = remote_verifier(skin, clock, jwks_server.url)
     response = client.get(token_path(pair("ES256"), clock), headers={"Accept": "application/json"})
@@ -365,7 +373,8 @@ def test_a_private_key_in_a_jwks_is_never_used(caplog: pytest.LogCaptureFixture)
     assert [k.algorithm for k in keys.keys] == ["RS256"] and "PRIVATE" in skipped[0]
 
 
-def test_a_hanging_jwks_server_costs_a_bounded_wait(skin: Skin, clock: Clock, jwks_server: JWKSServer) -> None:
+def test_a_hanging_jwks_server_costs_a_bounded_wait(skin: Skin, clock: Clock,
+                                                     jwks_server: JWKSServer) -> None:
     jwks_server.hang.set()
     client = remote_verifier(skin, clock, RemoteKeys(jwks_server.url, timeout=0.3))
     response = client.get(token_path(pair("RS256"), clock), headers={"Accept": "application/json"})
@@ -405,7 +414,8 @@ def test_jwks_verifier_configuration_mistakes(skin: Skin) -> None:
         RemoteKeys("https://app.acme.com/jwks.json", timeout=0)
 
 
-def test_a_grafana_stand_in_verifies_through_the_jwks_the_app_serves(skin: Skin, sso_live_stand_in: Any) -> None:
+def test_a_grafana_stand_in_verifies_through_the_jwks_the_app_serves(skin: Skin,
+                                                                     sso_live_stand_in: Any) -> None:
     """The app under test on a real server; the stand-in fetches its JWKS over HTTP."""
     from servers import serve
 
@@ -423,7 +433,8 @@ def test_a_grafana_stand_in_verifies_through_the_jwks_the_app_serves(skin: Skin,
 
 def test_a_generic_receiver_takes_a_static_jwks_or_public_pem(skin: Skin, clock: Clock) -> None:
     key = pair("EdDSA")
-    for given in ({"keys": [key.public_jwk()]}, key.public_pem(), key.public_jwk(), [key.public_pem().decode()]):
+    forms = ({"keys": [key.public_jwk()]}, key.public_pem(), key.public_jwk(), [key.public_pem().decode()])
+    for given in forms:
         _, client = skin.verifier(key=given, session_key="s" * 32, clock=clock)
         body = {"sub": "ada", "iat": int(clock.now), "exp": int(clock.now) + 60}
         assert client.get(f"/sso?token={sign(body, key)}").status == 303

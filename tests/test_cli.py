@@ -84,7 +84,27 @@ def test_keygen_writes_a_new_private_file_and_never_over_one(tmp_path: Path) -> 
     assert stat.S_IMODE((tmp_path / "new.key").stat().st_mode) == 0o600
     refused = cli("keygen", "--out", "new.key", cwd=tmp_path, code=2)
     assert "never writes over a file" in refused.stderr and (tmp_path / "new.key").read_text() == written
-    assert "asymmetric" in cli("keygen", "--algorithm", "RS256", code=2).stderr
+    assert "give --out PATH" in cli("keygen", "--algorithm", "RS256", code=2).stderr
+    assert "use one of" in cli("keygen", "--algorithm", "none", code=2).stderr
+
+
+@pytest.mark.parametrize("algorithm", ["RS256", "ES256", "EdDSA"])
+def test_keygen_makes_a_key_pair_that_mints_and_verifies(tmp_path: Path, algorithm: str) -> None:
+    made = json.loads(cli("keygen", "--algorithm", algorithm, "--out", "key.pem", "--json", cwd=tmp_path).stdout)
+    private = (tmp_path / "key.pem").read_text()
+    assert private.startswith("-----BEGIN PRIVATE KEY-----") and private not in json.dumps(made)
+    assert stat.S_IMODE((tmp_path / "key.pem").stat().st_mode) == 0o600
+    assert made["public_jwk"]["kid"] == made["kid"] and "d" not in made["public_jwk"]
+    (tmp_path / "pub.pem").write_text(made["public_pem"])
+    token = cli("mint", "generic", "--key-file", "key.pem", "--claim", "sub=ada", "--token-only",
+                cwd=tmp_path).stdout.strip()
+    assert json.loads(cli("decode", token, "--json").stdout)["header"]["alg"] == algorithm
+    assert "accepted" in cli("verify", token, "--key-file", "pub.pem", "--explain", cwd=tmp_path).stdout
+    stranger = json.loads(cli("keygen", "--algorithm", algorithm, "--out", "other.pem", "--json",
+                              cwd=tmp_path).stdout)
+    (tmp_path / "other.pub").write_text(stranger["public_pem"])
+    refused = cli("verify", token, "--key-file", "other.pub", cwd=tmp_path, code=1)
+    assert "token_unknown_key" in refused.stdout  # the thumbprint kid names another key
 
 
 # -- mint -----------------------------------------------------------------------------------

@@ -39,7 +39,8 @@ def service(alg: str) -> Service:
 def issuer_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """Our issuer, signing with every algorithm, on a real server (werkzeug or uvicorn)."""
     skin = Skin(request.param)
-    app = skin.module.IssuerMiddleware(skin.echo, services=[service(a) for a in ALGORITHMS], user=lambda r: USER)
+    app = skin.module.IssuerMiddleware(skin.echo, services=[service(a) for a in ALGORITHMS],
+                                       user=lambda r: USER)
     with serve(skin.name, app) as url:
         yield url
 
@@ -79,7 +80,8 @@ def test_joserfc_refuses_a_token_of_ours_with_another_payload(issuer_url: str) -
 def test_we_verify_what_joserfc_signs(skin: Skin, clock: Clock, alg: str) -> None:
     from joserfc import jwk, jwt
 
-    kty, options = {"RS": ("RSA", 2048), "PS": ("RSA", 2048), "ES": ("EC", "P-256"), "Ed": ("OKP", "Ed25519")}[alg[:2]]
+    kinds = {"RS": ("RSA", 2048), "PS": ("RSA", 2048), "ES": ("EC", "P-256"), "Ed": ("OKP", "Ed25519")}
+    kty, options = kinds[alg[:2]]
     private = jwk.generate_key(kty, options)  # type: ignore[arg-type]
     public = private.as_dict(private=False)
     with warnings.catch_warnings():
@@ -127,7 +129,8 @@ def test_node_jose_verifies_every_algorithm_through_our_jwks(issuer_url: str, no
 
 
 @pytest.mark.parametrize("alg", ["RS256", "PS256", "ES256", "ES384", "EdDSA"])
-def test_we_verify_what_node_jose_signs_and_agree_on_its_thumbprint(skin: Skin, node_jose: Path, alg: str) -> None:
+def test_we_verify_what_node_jose_signs_and_agree_on_its_thumbprint(skin: Skin, node_jose: Path,
+                                                                    alg: str) -> None:
     code, answer = node(node_jose, "sign", alg)
     assert code == 0
     jwk = answer["jwk"]
