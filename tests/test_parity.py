@@ -30,6 +30,10 @@ from sso_middleware.tokens import sign
 NOW = 1_800_000_000
 FORM_KEY = "form-receiver-key-0123456789-abcdefghijk"
 HELPSCOUT_KEY = "helpscout-docs-key-" + "0123456789abcdef" * 3
+# deterministic signatures (RSA PKCS#1 v1.5, Ed25519), so tokens in answers compare byte for byte
+RSA_KEY, ED_KEY = Key.generate("RS256"), Key.generate("EdDSA")
+FRESHWORKS = ("state=s%3D&nonce=n0nce-123&redirect_uri="
+              "https%3A%2F%2Facme.freshworks.com%2Fsp%2FOIDC%2F1%2Fimplicit")
 Request = tuple[str, str, list[tuple[str, str]], bytes]
 Answer = tuple[int, list[tuple[str, str]], bytes]
 
@@ -45,6 +49,10 @@ def stack(module: Any, clock: Clock) -> Any:
     app = passthrough_wsgi if module is wsgi else passthrough_asgi
     app = module.VerifierMiddleware(app, key=FORM_KEY, path="/form", placement=FormField("jwt"),
                                     cookie_name="d_session", clock=clock)
+    app = module.VerifierMiddleware(app, service=services.mintlify(key=ED_KEY, docs="https://docs.acme.com"),
+                                    cookie_name="f_session", clock=clock)
+    app = module.VerifierMiddleware(app, key={"keys": [RSA_KEY.public_jwk()]}, path="/jwks",
+                                    session_key="g" * 32, cookie_name="g_session", clock=clock)
     app = module.VerifierMiddleware(app, service=services.upvoty(key=FORM_KEY, board="acme"),
                                     cookie_name="e_session", clock=clock)
     app = module.VerifierMiddleware(app, service=invoiced, path="/c", cookie_name="c_session", clock=clock)
@@ -57,7 +65,10 @@ def stack(module: Any, clock: Clock) -> Any:
                   services.upvoty(key=KEY, board="acme"), services.userjot(key=KEY),
                   services.metabase(key=KEY, site="https://bi.acme.com", extra_claims={"groups": ["a"]}),
                   services.gitbook(key=KEY, site="https://docs.acme.com"),
-                  services.uservoice(key=KEY, subdomain="acme")],
+                  services.uservoice(key=KEY, subdomain="acme"), services.intercom(key=KEY),
+                  services.tableau(secret=OTHER_KEY, secret_id="s1", client_id="c1"),
+                  services.freshworks(key=RSA_KEY, org="acme"),
+                  services.mintlify(key=ED_KEY, docs="https://docs.acme.com")],
     )
 
 
@@ -144,6 +155,10 @@ def tok(key: str = KEY, alg: str = "HS256", **claims: Any) -> str:
     return sign({k: v for k, v in base.items() if v is not None}, Key(key, algorithm=alg))
 
 
+def claims_for(**extra: Any) -> dict[str, Any]:
+    return {"sub": "ada", "iat": NOW, "exp": NOW + 60, "jti": f"k-{sorted(extra)}", **extra}
+
+
 def session(name: str, key: str, service: str) -> str:
     cookie = Sessions(Key(Key(key).derive("session")), cookie_name=name).open(
         Principal("ada", "ada@example.com", "Ada"), service, NOW, False)
@@ -159,7 +174,9 @@ def corpus() -> list[Request]:
              "/sso/nope", "/auth", "/auth/", "/auth/logout", "/b/logout", "/login/", f"/login/{good_c}",
              "/login/a/b", "/form", "//evil.com/", "/%2F%2Fevil.com/", "/caf%C3%A9", "/%FF", "/login",
              "/sso/upvoty", "/sso/userjot", "/sso/metabase", "/sso/gitbook", "/sso/uservoice",
-             f"/front/handleSSO/{good_e}/", f"/front/handleSSO/{no_exp_e}/", "/front/handleSSO/a/b/"]
+             f"/front/handleSSO/{good_e}/", f"/front/handleSSO/{no_exp_e}/", "/front/handleSSO/a/b/",
+             "/sso/intercom/token", "/sso/tableau/token", "/sso/intercom", "/sso/freshworks", "/sso/mintlify",
+             "/sso/.well-known/jwks.json", "/login/jwt-callback", "/jwks"]
     queries = ["", "redirect=https%3A%2F%2Ffeedback.acme.com%2Fb%3Fx%3D1", "redirect=https://evil.com/",
                "redirect=a&redirect=b", f"token={good_a}", f"token={good_a}&next=/dash",
                f"token={good_a}&token={good_a}", "token=junk.junk.junk", f"token={expired}",
@@ -167,14 +184,24 @@ def corpus() -> list[Request]:
                "returnTo=/article/1", "returnTo=//evil.com", "companyID=c1&redirect=https://canny.io/x",
                "companyID=" + "x" * 600, "q=" + "%" * 9000, "state=s-1&x=2",
                "redirectUrl=https%3A%2F%2Facme.upvoty.com%2Fb", "return_to=%2Fquestion%2F1",
-               "location=%2Fguides", "location=https://evil.com/"]
+               "location=%2Fguides", "location=https://evil.com/", FRESHWORKS, FRESHWORKS + "&nonce=2",
+               FRESHWORKS.replace("n0nce-123", "%3C%3E"), "redirect=%2Fquickstart",
+               f"token={sign(claims_for(), RSA_KEY)}"]
     people = [[], [("X-User", "ada")], [("X-User", "bob"), ("Accept", "application/json")],
-              [("X-User", "ada"), ("Accept", "application/json, text/html")]]
+              [("X-User", "ada"), ("Accept", "application/json, text/html")],
+              [("X-User", "ada"), ("Sec-Fetch-Site", "cross-site")],
+              [("X-User", "ada"), ("Origin", "http://localhost"), ("Host", "localhost")]]
     requests: list[Request] = []
     for path, query, headers in itertools.product(paths, queries, people[:2]):
         requests.append(("GET", f"{path}?{query}" if query else path, headers, b""))
     for method, path in itertools.product(["HEAD", "POST", "PUT", "DELETE", "OPTIONS"], paths):
         requests.append((method, path, people[1], b""))
+    for path, headers in itertools.product(["/sso/intercom/token", "/sso/tableau/token"], people[4:]):
+        requests.append(("GET", path, headers, b""))
+    fragment = sign(claims_for(expiresAt=NOW + 9), ED_KEY)
+    for body, headers in itertools.product([f"token={fragment}".encode(), b"token=a.b.c", b""],
+                                           [people[2], people[4]]):
+        requests.append(("POST", "/login/jwt-callback?redirect=%2Fquickstart", headers, body))
     for path, headers in itertools.product(["/sso/frill", "/auth", "/auth/logout", "/login/x.y.z", "/form"],
                                            people):
         requests.append(("GET", f"{path}?token={tok(jti='j-' + path)}", headers, b""))
@@ -226,3 +253,8 @@ def test_both_skins_answer_the_corpus_identically(deterministic: Callable[[], No
     logins = sum(1 for _, headers, _ in answers["wsgi"] if any(n == "set-cookie" and "=e" in v
                                                              for n, v in headers))
     assert logins >= 5
+    bodies = [body for _, _, body in answers["wsgi"]]
+    for reached in (b'"expires_at"', b'"keys":[{', b"history.replaceState", b"cross_site_request",
+                    b"id_token=", b"#eyJ"):
+        assert any(reached in body for body in bodies) or any(
+            reached.decode() in value for _, headers, _ in answers["wsgi"] for _, value in headers), reached
