@@ -49,8 +49,6 @@ def stack(module: Any, clock: Clock) -> Any:
     app = passthrough_wsgi if module is wsgi else passthrough_asgi
     app = module.VerifierMiddleware(app, key=FORM_KEY, path="/form", placement=FormField("jwt"),
                                     cookie_name="d_session", clock=clock)
-    app = module.VerifierMiddleware(app, service=services.mintlify(key=ED_KEY, docs="https://docs.acme.com"),
-                                    cookie_name="f_session", clock=clock)
     app = module.VerifierMiddleware(app, key={"keys": [RSA_KEY.public_jwk()]}, path="/jwks",
                                     session_key="g" * 32, cookie_name="g_session", clock=clock)
     app = module.VerifierMiddleware(app, service=services.upvoty(key=FORM_KEY, board="acme"),
@@ -58,6 +56,9 @@ def stack(module: Any, clock: Clock) -> Any:
     app = module.VerifierMiddleware(app, service=invoiced, path="/c", cookie_name="c_session", clock=clock)
     app = module.VerifierMiddleware(app, service=frill, path="/b", cookie_name="b_session", clock=clock)
     app = module.VerifierMiddleware(app, key=KEY, path="/auth", cookie_name="a_session", clock=clock)
+    # outside Invoiced's receiver, whose '/login/{token}' would take '/login/jwt-callback' as a token
+    app = module.VerifierMiddleware(app, service=services.mintlify(key=ED_KEY, docs="https://docs.acme.com"),
+                                    cookie_name="f_session", clock=clock)
     return module.IssuerMiddleware(
         app, user=user, login_url="/login", clock=clock,
         services=[frill, invoiced, services.zendesk(key=KEY, subdomain="acme"), services.canny(key=KEY),
