@@ -92,6 +92,8 @@ def in_process(number: int, repeat: int) -> list[Comparison]:
         baseline_name="jwt.encode(claims, key, algorithm=...)", target="(information)",
         number=number * 4, repeat=repeat))
 
+    results.extend(key_pairs(max(number // 10, 5), repeat, claims))
+
     # 4. authenticated request (session cookie present) vs the bare app
     verifier = apps.asgi_verifier(hello)
     cookie = apps.session_cookie()
@@ -107,6 +109,31 @@ def in_process(number: int, repeat: int) -> list[Comparison]:
         apps.wsgi_call(wverifier, "/hello", headers={"Cookie": wcookie}),
         apps.wsgi_call(flask_app.wsgi_app, "/hello", headers={"Cookie": wcookie}),
         baseline_name="Flask app", target="(information)", **a_args))
+    return results
+
+
+def key_pairs(number: int, repeat: int, claims: dict[str, Any]) -> list[Comparison]:
+    """Signing and verifying with each key-pair algorithm, against PyJWT with the same key objects
+    (RSA keys are 3,072 bits, as ``Key.generate`` makes them)."""
+    import jwt
+
+    results: list[Comparison] = []
+    now = time.time()
+    for alg in ("RS256", "PS256", "ES256", "EdDSA"):
+        key = Key.generate(alg)
+        private, public = key._prepared, key._public  # the same objects PyJWT is handed
+        policy = TokenPolicy(KeySet([Key(key.public_jwk())]))
+        token = sign(claims, key)
+        results.append(compare(
+            f"{alg} signing", lambda key=key: sign(claims, key),
+            lambda private=private, alg=alg: jwt.encode(claims, private, algorithm=alg),
+            baseline_name="jwt.encode(claims, private_key, algorithm=...)", target="(information)",
+            number=number, repeat=repeat))
+        results.append(compare(
+            f"{alg} verification", lambda token=token, policy=policy: verify(token, policy, now),
+            lambda token=token, public=public, alg=alg: jwt.decode(token, public, algorithms=[alg]),
+            baseline_name="jwt.decode(token, public_key, algorithms=[...])", target="<= 1.0x",
+            number=number, repeat=repeat))
     return results
 
 

@@ -26,6 +26,7 @@ from conftest import ASGIClient
 from werkzeug.test import Client
 
 from sso_middleware import Key, services
+from sso_middleware.jwks import RemoteKeys
 from sso_middleware.testing import StandIn
 from sso_middleware.tokens import sign
 
@@ -37,6 +38,8 @@ ENV = {
     "APPS_SSO_KEY": "apps-key-for-the-readme-0123456789abcdefgh",
     "SESSION_SECRET": "session-secret-for-the-readme-0123456789",
     "FLASK_SECRET_KEY": "flask-secret-for-the-readme-0123456789ab",
+    "INTERCOM_SECRET": "intercom-secret-for-the-readme-012345678",
+    "GRAFANA_PRIVATE_KEY": Key.generate("RS256").private_pem().decode(),
 }
 BOARD = "https://feedback.acme.com/b/ideas"
 
@@ -148,6 +151,28 @@ def test_fastapi_dependency(recipe: Any) -> None:
     assert client.get("/me").json()["name"] == "Ada Lovelace"  # the dependency, in a route
     login = frill().follow(client.get(f"/sso/frill?redirect={BOARD}").location)
     assert login.claims["name"] == "Ada Lovelace"  # the same dependency, as the extractor
+
+
+def test_widget_app_serves_the_token_its_page_fetches_and_the_jwks(recipe: Any) -> None:
+    client = ASGIClient(recipe("widget_app.py").app)
+    assert client.get("/sso/intercom/token").json()["error"] == "not_authenticated"
+    client.request("POST", "/login")
+    page = client.get("/")
+    assert "intercom_user_jwt" in page.text and '"/sso/intercom/token"' in page.text
+    fetched = client.get("/sso/intercom/token", headers={"Sec-Fetch-Site": "same-origin"})
+    assert fetched.json()["expires_at"] > time.time()
+    intercom = StandIn(services.intercom(key=ENV["INTERCOM_SECRET"]))
+    assert intercom.follow(fetched).claims["user_id"] == "1"
+    jwks = client.get("/sso/.well-known/jwks.json").json()
+    grafana = StandIn(services.grafana(key=ENV["GRAFANA_PRIVATE_KEY"], url="https://grafana.acme.com"),
+                      jwks_url=RemoteKeys("https://app.acme.com/sso/.well-known/jwks.json",
+                                          fetch=lambda url, timeout: json.dumps(jwks).encode()))
+    login = grafana.follow(client.get("/sso/grafana?redirect=/d/abc").location)
+    assert login.claims["email"] == "ada@example.com"
+
+
+def test_jwks_verifier_builds_as_written(recipe: Any) -> None:
+    assert recipe("jwks_verifier.py").app._remote.url == "https://app.acme.com/sso/.well-known/jwks.json"
 
 
 def own_token(now: int) -> str:
