@@ -267,15 +267,17 @@ _BRIDGE_HASH = base64.b64encode(hashlib.sha256(_BRIDGE.encode()).digest()).decod
 def fragment_bridge(param: str) -> Reply:
     """The page a :class:`Fragment` receiver answers: it POSTs the fragment's token to itself."""
     body = (
-        '<!doctype html><html><head><meta charset="utf-8"><title>Signing you in…</title>'
-        '<meta name="referrer" content="no-referrer"></head><body>'
+        '<!doctype html><html><head><meta charset="utf-8"><title>Signing you in…</title></head><body>'
         f'<form method="post" data-param="{escape(param)}"><input type="hidden" name="token"></form>'
         f"<script>{_BRIDGE}</script></body></html>"
     ).encode()
     csp = (f"default-src 'none'; script-src 'sha256-{_BRIDGE_HASH}'; form-action 'self'; "
            "frame-ancestors 'none'; base-uri 'none'")
+    # "same-origin", not "no-referrer": under no-referrer browsers POST with "Origin: null", which
+    # the receiver must refuse; the page's own address holds no token (fragments are never sent)
+    headers = [(n, "same-origin" if n == "Referrer-Policy" else v) for n, v in NO_STORE]
     return Reply(200, (("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))),
-                       ("Content-Security-Policy", csp), *NO_STORE), body)
+                       ("Content-Security-Policy", csp), *headers), body)
 
 
 class TokenEndpoint(Placement):

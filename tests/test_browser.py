@@ -145,3 +145,45 @@ def test_auto_submitting_form_runs_under_its_csp(browser: Any) -> None:
         assert [login.claims["email"] for login in stand_in.logins] == ["ada@example.com"]
     finally:
         stand_in.stop()
+
+
+def test_a_token_in_the_fragment_reaches_the_receiver_through_its_bridge_page(browser: Any) -> None:
+    """Mintlify's shape: the token after '#', which only the page's own script can read."""
+    from sso_middleware.keys import Key
+
+    key = Key.generate("EdDSA")
+    stand_in = LiveStandIn(services.mintlify(key=key, docs="https://docs.acme.com"))
+    try:
+        sender = services.mintlify(key=key, docs=stand_in.url)
+        app = IssuerMiddleware(lambda e, s: [], services=[sender],
+                               user=lambda r: {"id": 1, "email": "ada@example.com"})
+        with werkzeug_server(app) as app_url:
+            browser.get(f"{app_url}/sso/mintlify?redirect=/quickstart")
+            _wait_for(browser, "signed in as 1")
+        assert browser.current_url == f"{stand_in.url}/quickstart"  # the fragment and its token are gone
+        assert [login.claims["sub"] for login in stand_in.logins] == ["1"]
+        assert browser.execute_script("return history.length") <= 3  # the token never sat in history
+    finally:
+        stand_in.stop()
+
+
+def test_token_script_fetches_the_token_in_a_browser(browser: Any) -> None:
+    """Intercom's shape: the page's script fetches /sso/intercom/token and boots the widget."""
+    from sso_middleware.snippets import token_script
+
+    page = ("<!doctype html><title>app</title><p id=out>waiting</p><script>function boot(token, exp) {"
+            "var claims = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));"
+            "document.getElementById('out').textContent = 'widget booted for ' + claims.user_id"
+            " + ' until ' + exp; }</script>" + token_script("/sso/intercom/token", "boot")).encode()
+
+    def home(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [page]
+
+    app = IssuerMiddleware(home, services=[services.intercom(key=KEY)],
+                           user=lambda r: {"id": 42, "email": "ada@example.com"})
+    with werkzeug_server(app) as app_url:
+        browser.get(app_url + "/")
+        text = _wait_for(browser, "widget booted for 42")
+        _shot(browser, "token-endpoint")
+    assert re.search(r"until \d{10}", text)

@@ -131,6 +131,8 @@ def test_a_fragment_receiver_bridges_the_token_to_a_same_origin_post(skin: Skin,
     page = receiver.get("/login/jwt-callback?redirect=%2Fquickstart")  # the fragment never arrives
     assert page.status == 200 and "history.replaceState" in page.text
     assert "script-src 'sha256-" in page.headers["Content-Security-Policy"]
+    # under no-referrer a browser would POST with "Origin: null", which the receiver refuses
+    assert page.headers["Referrer-Policy"] == "same-origin" and page.headers["Cache-Control"] == "no-store"
     token = location.partition("#")[2]
     cross = receiver.request("POST", "/login/jwt-callback", data={"token": token},
                              headers={"Sec-Fetch-Site": "cross-site", "Accept": "application/json"})
