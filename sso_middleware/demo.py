@@ -1,10 +1,13 @@
-"""A demo to click through: an app that signs its users in to stand-in Frill, Invoiced and Discourse.
+"""A demo to click through: an app that signs its users in to stand-in Frill, Invoiced, Discourse
+and Grafana, and boots an Intercom-style chat widget with a token its page fetches.
 
-One process (on 127.0.0.1 unless ``--host`` says otherwise) serves four
+One process (on 127.0.0.1 unless ``--host`` says otherwise) serves five
 things: the app (pick a user, then open a service), a stand-in Frill board
-under ``/frill/``, a stand-in Invoiced portal under ``/invoiced/`` and a
+under ``/frill/``, a stand-in Invoiced portal under ``/invoiced/``, a
 stand-in Discourse forum under ``/forum/`` (Discourse Connect: the forum
-starts the round trip with a signed nonce).
+starts the round trip with a signed nonce) and a stand-in Grafana under
+``/grafana/`` (ES256: it verifies with the JWKS the app publishes, fetched
+over HTTP like the real one).
 The stand-ins are ``VerifierMiddleware`` configured like the real services, so
 what they show is exactly what the real ones would have received. Keys are
 random for each run; nothing is stored.
@@ -30,10 +33,12 @@ from werkzeug.wrappers import Request, Response
 
 from . import services
 from .explain import ago
+from .jwks import RemoteKeys
 from .keys import Key
 from .principal import Principal
 from .serving import local_server
 from .session import Sessions
+from .snippets import token_script
 from .wsgi import PRINCIPAL_KEY, IssuerMiddleware, VerifierMiddleware
 
 if TYPE_CHECKING:
@@ -48,7 +53,8 @@ _STYLE = (
     "body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}"
     ".card{border:1px solid #ccc;border-radius:8px;padding:1rem 1.5rem;margin:1rem 0}"
     "button,.button{font:inherit;padding:.4rem 1rem;margin:.2rem;border-radius:6px;"
-    "border:1px solid #456;background:#f4f7fb;color:#123;text-decoration:none;cursor:pointer}"
+    "border:1px solid #456;background:#f4f7fb;color:#123;text-decoration:none;cursor:pointer;"
+    "display:inline-block}"
     "pre{background:#f6f6f6;padding:.8rem;overflow:auto}"
     ".claims{border-collapse:collapse}.claims th,.claims td{text-align:left;padding:.2rem .8rem .2rem 0;"
     "border-bottom:1px solid #eee;font-weight:normal}.claims th{font-family:monospace}"
@@ -58,10 +64,10 @@ _STYLE = (
 
 
 _INTRO = (
-    "<p class='intro'>This demo is four sites in one process: <strong>Acme App</strong>, your app, "
-    "which is the identity provider, and stand-ins for three services its users sign in to, a "
-    "<strong>Frill</strong> feedback board, an <strong>Invoiced</strong> billing portal and a "
-    "<strong>Discourse</strong> community forum. The "
+    "<p class='intro'>This demo is five sites in one process: <strong>Acme App</strong>, your app, "
+    "which is the identity provider, and stand-ins for four services its users sign in to, a "
+    "<strong>Frill</strong> feedback board, an <strong>Invoiced</strong> billing portal, a "
+    "<strong>Discourse</strong> community forum and <strong>Grafana</strong> dashboards. The "
     "stand-ins are sso_middleware's own verifier configured like the real services, so they accept "
     "exactly what the real ones would. Sign in as someone, then open a service.</p>"
 )
@@ -117,7 +123,8 @@ def _stand_in_page(label: str, logins: Iterable[Any], people: Mapping[Any, str])
 def build(base_url: str) -> WSGIApplication:
     """The whole demo as one WSGI app, for a server reachable at ``base_url``."""
     host = base_url.split("://", 1)[1]
-    frill_key, invoiced_key, forum_key = (secrets.token_urlsafe(32) for _ in range(3))
+    frill_key, invoiced_key, forum_key, chat_key = (secrets.token_urlsafe(32) for _ in range(4))
+    grafana_key = Key.generate("ES256")  # a key pair: the app publishes its public half
     sessions = Sessions(Key(secrets.token_bytes(32)), cookie_name="demo_user")
 
     def current_user(request: Request) -> Principal | None:
@@ -167,12 +174,24 @@ def build(base_url: str) -> WSGIApplication:
                 "<a class='button' id='invoiced' href='/sso/invoiced'>Billing (Invoiced)</a>"
                 "<a class='button' id='forum' href='/forum/session/sso_login?next=/forum/'>"
                 "Community (Discourse)</a>"
+                "<a class='button' id='grafana' href='/sso/grafana?redirect=/d/overview'>Dashboards "
+                "(Grafana)</a>"
                 "<form method='post' action='/logout'><button type='submit'>Sign out</button></form>"
-                "</div><p class='intro'>Each button sends you through <code>/sso/frill</code>, "
-                "<code>/sso/invoiced</code> or (after the forum's signed request) "
-                "<code>/sso/discourse</code>: the issuer signs a short-lived, one-time answer with that "
-                "service's key and the fields it documents, and the stand-in verifies it, opens its "
-                "own session and shows what it received.</p>"
+                "</div>"
+                "<div class='card'><p><strong>Support chat</strong> (an Intercom-style widget): "
+                "<span id='chat'>starting…</span></p></div>"
+                "<p class='intro'>Each button sends you through <code>/sso/frill</code>, "
+                "<code>/sso/invoiced</code>, <code>/sso/grafana</code> or (after the forum's signed "
+                "request) <code>/sso/discourse</code>: the issuer signs a short-lived, one-time answer "
+                "with that service's key and the fields it documents, and the stand-in verifies it, "
+                "opens its own session and shows what it received. Grafana's token is signed with a "
+                "key pair; the stand-in checks it against <a href='/sso/.well-known/jwks.json'>the "
+                "public keys this app publishes</a>.</p>"
+                "<script>function bootChat(token, expiresAt) {var c = JSON.parse(atob(token.split('.')[1]"
+                ".replace(/-/g, '+').replace(/_/g, '/'))); document.getElementById('chat').textContent = "
+                "'booted for user_id ' + c.user_id + ' with a token from /sso/intercom/token, good until ' "
+                "+ new Date(expiresAt * 1000).toLocaleTimeString();}</script>"
+                + token_script("/sso/intercom/token", "bootChat")
             )
         return _page("Acme App", body)(environ, start_response)
 
@@ -187,6 +206,8 @@ def build(base_url: str) -> WSGIApplication:
                 issuer="Acme App",
             ),
             services.discourse(secret=forum_key, url=f"{base_url}/forum"),
+            services.grafana(key=grafana_key, url=f"{base_url}/grafana", algorithm="ES256"),
+            services.intercom(key=chat_key),
         ],
         user=current_user,
         login_url="/login",
@@ -223,7 +244,21 @@ def build(base_url: str) -> WSGIApplication:
         login_url=f"{base_url}/forum/session/sso_login",
         on_login=forum_logins.append,
     )
-    mounted: dict[str, WSGIApplication] = {"/frill": frill, "/invoiced": invoiced, "/forum": forum}
+    grafana_logins: list[Any] = []
+    by_sub = {str(data["id"]): str(data["name"]) for data in USERS.values()}
+    grafana = VerifierMiddleware(
+        _stand_in_page("Grafana (stand-in)", grafana_logins, by_sub),
+        service=services.grafana(key=grafana_key, url=f"{base_url}/grafana", algorithm="ES256"),
+        # as Grafana's jwk_set_url: fetched over HTTP from the app, never handed the key itself
+        jwks_url=RemoteKeys(f"{base_url}/sso/.well-known/jwks.json", timeout=2),
+        session_key=secrets.token_bytes(32),
+        cookie_name="grafana_session",
+        default_return="/grafana/d/overview",
+        login_url=f"{base_url}/sso/grafana?redirect=/d/overview",
+        on_login=grafana_logins.append,
+    )
+    mounted: dict[str, WSGIApplication] = {"/frill": frill, "/invoiced": invoiced, "/forum": forum,
+                                           "/grafana": grafana}
     return _canonical(host, DispatcherMiddleware(issuer, mounted))
 
 
