@@ -90,7 +90,8 @@ def test_keygen_writes_a_new_private_file_and_never_over_one(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("algorithm", ["RS256", "ES256", "EdDSA"])
 def test_keygen_makes_a_key_pair_that_mints_and_verifies(tmp_path: Path, algorithm: str) -> None:
-    made = json.loads(cli("keygen", "--algorithm", algorithm, "--out", "key.pem", "--json", cwd=tmp_path).stdout)
+    made = json.loads(cli("keygen", "--algorithm", algorithm, "--out", "key.pem", "--json",
+                          cwd=tmp_path).stdout)
     private = (tmp_path / "key.pem").read_text()
     assert private.startswith("-----BEGIN PRIVATE KEY-----") and private not in json.dumps(made)
     assert stat.S_IMODE((tmp_path / "key.pem").stat().st_mode) == 0o600

@@ -24,7 +24,7 @@ from servers import serve
 from sso_middleware.keys import Key, thumbprint
 from sso_middleware.service import Destination, Service, TokenRules
 
-ALGORITHMS = ["RS256", "PS256", "ES256", "ES384", "ES512", "EdDSA"]
+ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
 KEYS = {alg: Key.generate(alg) for alg in ALGORITHMS}
 USER = {"id": 7, "email": "ada@example.com", "name": "Ada"}
 
