@@ -47,9 +47,14 @@ def _headers(scope: Scope) -> dict[str, str]:
     return found
 
 
-def _cookie(scope: Scope) -> str | None:
-    values = [value for name, value in scope["headers"] if name == b"cookie"]
-    return b"; ".join(values).decode("latin-1") if values else None
+def _cookie(scope: Scope) -> bytes | None:
+    """The ``Cookie`` header as the server gave it (latin-1 bytes; the session cache is keyed on
+    them, so a signed-in request decodes nothing)."""
+    found: bytes | None = None
+    for name, value in scope["headers"]:  # a loop, not a list: this runs on every request
+        if name == b"cookie":
+            found = value if found is None else found + b"; " + value  # (HTTP/2 splits cookies)
+    return found
 
 
 async def _body(receive: Receive, limit: int) -> bytes | None:
@@ -198,7 +203,7 @@ class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):
             await self.app(scope, receive, send)
             return
         if kind == "http":
-            route = self._route(scope["method"], _route_path(scope), scope["query_string"].decode("latin-1"))
+            route = self._route(scope["method"], _route_path(scope), scope["query_string"])
             if route is not None:
                 body = await _body(receive, route.body_limit) if route.body_limit else b""
                 if body is None:
@@ -208,8 +213,12 @@ class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):
                 return
 
         header = _cookie(scope)
-        secure = scope.get("scheme") in ("https", "wss")
-        user, clear = await self._arun(self._session(header, secure)) if header else (None, None)
+        if header is None:
+            user = clear = None
+        else:
+            secure = scope.get("scheme") in ("https", "wss")
+            user, clear = (self._session_in_memory(header, secure) if self._in_memory
+                           else await self._arun(self._session(header.decode("latin-1"), secure)))
         if user is not None:
             scope["user"] = user
             scope["auth"] = _AUTHENTICATED

@@ -457,10 +457,13 @@ class VerifierMiddleware(Generic[App]):
             raise ConfigurationError(f"service {service.name!r} signs with its shared secret: no jwks_url.")
         self._nonce_key = keys.signing.derive("round-trip nonce") if self._round_trip is not None else b""
         self._listen = service.destination.listen
+        self._exact = self._placement.exact(self._listen)
         self._logout_path = f"{path}/logout"
         self._login = Route("login", self._placement.methods, self._placement.body_limit)
         self._replay_store: ReplayStore = replay_store if replay_store is not None else MemoryReplayStore()
         # the in-memory store answers at once (no coroutine per call); a JWKS fetch never does
+        # our own in-memory store (not a subclass, which may fail) is asked directly for sessions
+        self._in_memory = type(self._replay_store) is MemoryReplayStore
         self._inline = isinstance(self._replay_store, MemoryReplayStore) and remote is None
         self._default_return = default_return
         # a service that hands back a same-site path (Help Scout's returnTo) lands there
@@ -470,11 +473,15 @@ class VerifierMiddleware(Generic[App]):
         self._on_login = on_login
         self._clock = clock or wall_clock
 
-    def _route(self, method: str, path: str, query: str) -> Route | None:
-        """Is this request ours? Cheap: string compares only."""
+    def _route(self, method: str, path: str, query: str | bytes) -> Route | None:
+        """Is this request ours? Cheap: string compares only (the query, bytes from an ASGI
+        scope, is decoded only for a placement that looks at it)."""
         if path == self._logout_path:
             return _LOGOUT
-        return self._login if self._placement.matches(self._listen, path, query) else None
+        if self._exact:
+            return self._login if path == self._listen else None
+        text = query if isinstance(query, str) else query.decode("latin-1")
+        return self._login if self._placement.matches(self._listen, path, text) else None
 
     # Every answer that needs the replay store is written once, as steps that yield each
     # StoreCall: _run makes the calls (WSGI), _arun awaits them (ASGI).
@@ -658,9 +665,23 @@ class VerifierMiddleware(Generic[App]):
             _log_refusal(self._service, e)
             return None, None
         if revoked >= session.opened:
-            _log_refusal(self._service, SessionRevoked())
-            return None, self._sessions.close(secure)
+            return self._revoked(secure)
         return session.view, None
+
+    def _session_in_memory(self, cookie_header: str | bytes, secure: bool) -> tuple[Any, str | None]:
+        """:meth:`_session` when the store is this process's memory, which answers at once and
+        cannot fail: no steps to drive on every signed-in request."""
+        now = self._clock()
+        session, sent = self._sessions.read(cookie_header, now, self._view, secure)
+        if session is None:
+            return None, self._sessions.close(secure) if sent else None
+        if self._replay_store.revoked(session.user, session.sid, now) >= session.opened:
+            return self._revoked(secure)
+        return session.view, None
+
+    def _revoked(self, secure: bool) -> tuple[None, str]:
+        _log_refusal(self._service, SessionRevoked())
+        return None, self._sessions.close(secure)
 
 
 class StoreCall(NamedTuple):

@@ -111,6 +111,11 @@ class Placement:
         """Is this request a login for a receiver listening on ``listen``? String compares only."""
         return path == listen
 
+    def exact(self, listen: str | None) -> bool:
+        """Whether :meth:`matches` is just ``path == listen`` (then the verifier compares the
+        path itself, without a call on every request)."""
+        return type(self).matches is Placement.matches
+
     def without_token(self, request: Request) -> Reply | None:
         """A receiver's answer to a visit that carries no token (``None``: it is refused)."""
         return None
@@ -151,6 +156,9 @@ class QueryParameter(Placement):
             marker = self.param + "="
             return query.startswith(marker) or "&" + marker in query
         return path == listen
+
+    def exact(self, listen: str | None) -> bool:
+        return listen is not None
 
     def extract(self, listen: str | None, request: Request) -> str | None:
         return parse_query(request.query, (self.param,)).get(self.param)
@@ -386,9 +394,6 @@ class SignedPayload(Placement):
         if not _NONCE.fullmatch(nonce):
             raise MissingTokenClaim("nonce") if not nonce else InvalidClaim("nonce")
         return fields.get("return_sso_url"), (("nonce", nonce),)
-
-    def matches(self, listen: str | None, path: str, query: str) -> bool:
-        return path == listen
 
     def extract(self, listen: str | None, request: Request) -> str | None:
         query = request.query

@@ -91,7 +91,8 @@ class Sessions:
             max_lifetime=max_age,
         )
         # one cache per scheme: the same header names a different cookie on https (__Host-)
-        self._caches: tuple[dict[str, tuple[Session[Any], float]], ...] = ({}, {})
+        self._caches: tuple[dict[str | bytes, tuple[Session[Any], float]], ...] = ({}, {})
+        self._name_bytes = cookie_name.encode("ascii")
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -122,7 +123,7 @@ class Sessions:
         return "__Host-" + self.cookie_name if secure else self.cookie_name
 
     def read(
-        self, cookie_header: str, now: float, view: Callable[[Principal], T], secure: bool = False
+        self, cookie_header: str | bytes, now: float, view: Callable[[Principal], T], secure: bool = False
     ) -> tuple[Session[T] | None, bool]:
         """The session in a ``Cookie`` header (its ``view`` is ``view(principal)``), and whether
         a session cookie was sent at all. Revocation is the caller's to check.
@@ -133,17 +134,20 @@ class Sessions:
         Results are cached by the whole header, so an authenticated request costs
         a dictionary lookup; entries leave when the session expires. ``view``
         builds what the caller hands its app (it is cached too, so it must be
-        immutable).
+        immutable). The header may be the bytes an ASGI server gave (latin-1, as HTTP is).
         """
-        if self.cookie_name not in cookie_header:
+        raw = cookie_header
+        if (self._name_bytes if type(raw) is bytes else self.cookie_name) not in raw:  # type: ignore[operator]
             return None, False
         cache = self._caches[secure]
-        cached = cache.get(cookie_header)
+        cached = cache.get(raw)
         if cached is not None:
             if now <= cached[1]:
                 return cached[0], True
             with self._lock:
-                cache.pop(cookie_header, None)
+                cache.pop(raw, None)
+        if isinstance(cookie_header, bytes):
+            cookie_header = cookie_header.decode("latin-1")
         values = set(cookie_values(cookie_header, self.name(secure)))
         if len(values) != 1:
             return None, False
@@ -164,7 +168,7 @@ class Sessions:
         with self._lock:  # eviction iterates the dict: keep other threads' writes out meanwhile
             if len(cache) >= self._cache_size:
                 cache.pop(next(iter(cache), ""), None)  # oldest first: dicts keep insertion order
-            cache[cookie_header] = (result, result.expires)
+            cache[raw] = (result, result.expires)
         return result, True
 
     def pending(self, nonce: str | None, max_age: int, secure: bool) -> str:

@@ -110,7 +110,9 @@ class VerifierMiddleware(flows.VerifierMiddleware[WSGIApp]):
         header = environ.get("HTTP_COOKIE")
         if not header:
             return self.app(environ, start_response)
-        principal, clear = self._run(self._session(header, environ.get("wsgi.url_scheme") == "https"))
+        secure = environ.get("wsgi.url_scheme") == "https"
+        principal, clear = (self._session_in_memory(header, secure) if self._in_memory
+                            else self._run(self._session(header, secure)))
         if principal is not None:
             environ["REMOTE_USER"] = str(principal.id)
             environ[PRINCIPAL_KEY] = principal
