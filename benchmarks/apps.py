@@ -166,11 +166,12 @@ def starlette_hand_verifier() -> Starlette:
     )
 
 
-def fresh_tokens(count: int) -> Iterator[str]:
+def fresh_tokens(count: int, prefix: str = "bench") -> Iterator[str]:
+    """``count`` tokens, each with its own ``jti`` (``{prefix}-{i}``: give each batch its own prefix)."""
     key = Key(KEY)
     now = int(time.time())
     return iter([
-        sign({**USER, "iat": now, "exp": now + 3600, "jti": f"bench-{i}"}, key) for i in range(count)
+        sign({**USER, "iat": now, "exp": now + 3600, "jti": f"{prefix}-{i}"}, key) for i in range(count)
     ])
 
 

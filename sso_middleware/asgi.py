@@ -32,7 +32,9 @@ def _response(reply: Reply) -> Response:
 
 
 def _route_path(scope: Scope) -> str:
-    """The path below ``root_path`` (servers put the root in ``path`` too, per the ASGI spec)."""
+    """The path below ``root_path`` (servers put the root in ``path`` too, per the ASGI spec).
+    Inlined as ``scope["path"] if not scope.get("root_path") else _route_path(scope)`` on the
+    pass-through path, where a call per request is most of what we add."""
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
     return path[len(root) :] if root and path.startswith(root) else path
@@ -161,7 +163,8 @@ class IssuerMiddleware(flows.IssuerMiddleware[ASGIApp]):
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        service = self._routes.get(_route_path(scope)) if scope["type"] == "http" else None
+        service = self._routes.get(scope["path"] if not scope.get("root_path") else _route_path(scope)) if (
+            scope["type"] == "http") else None
         if service is None:
             await self.app(scope, receive, send)
             return
@@ -203,7 +206,10 @@ class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):
             await self.app(scope, receive, send)
             return
         if kind == "http":
-            route = self._route(scope["method"], _route_path(scope), scope["query_string"])
+            path = scope["path"] if not scope.get("root_path") else _route_path(scope)
+            # most requests are not ours: a set lookup settles it without a call
+            route = self._route(scope["method"], path, scope["query_string"]) if (
+                self._paths is None or path in self._paths) else None
             if route is not None:
                 body = await _body(receive, route.body_limit) if route.body_limit else b""
                 if body is None:

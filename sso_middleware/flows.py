@@ -459,11 +459,14 @@ class VerifierMiddleware(Generic[App]):
         self._listen = service.destination.listen
         self._exact = self._placement.exact(self._listen)
         self._logout_path = f"{path}/logout"
+        self._paths: frozenset[str] | None = (
+            frozenset({self._logout_path, self._listen or ""}) if self._exact else None)
+        """Every path this verifier answers, when it answers exact paths only (a skin's pre-check)."""
         self._login = Route("login", self._placement.methods, self._placement.body_limit)
         self._replay_store: ReplayStore = replay_store if replay_store is not None else MemoryReplayStore()
-        # the in-memory store answers at once (no coroutine per call); a JWKS fetch never does
         # our own in-memory store (not a subclass, which may fail) is asked directly for sessions
         self._in_memory = type(self._replay_store) is MemoryReplayStore
+        # a memory store answers at once (no coroutine per call); a JWKS fetch never does
         self._inline = isinstance(self._replay_store, MemoryReplayStore) and remote is None
         self._default_return = default_return
         # a service that hands back a same-site path (Help Scout's returnTo) lands there
