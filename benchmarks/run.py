@@ -1,7 +1,12 @@
 """What users pay: every figure a ratio against a baseline timed in the same run.
 
-    python benchmarks/run.py            # full run (a few minutes), table + benchmarks/results.json
+    python benchmarks/run.py            # full run (several minutes), table + benchmarks/results.json
     python benchmarks/run.py --smoke    # tiny counts: proves the benchmarks still run (CI)
+
+Beside it: ``real_servers.py`` (uvicorn and gunicorn under wrk, with an A/A control; its smoke run
+is part of this one), ``server_instructions.py`` (instructions per request inside those servers,
+counted by callgrind: the figures a noisy machine cannot move) and ``storm.py`` (a million tokens
+expiring at once in the replay store; its smoke run is part of this one).
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import apps
 import load
+import real_servers
 import replay_bench
+import storm
 from timing import Comparison, compare
 
 from sso_middleware.keys import Key, KeySet
@@ -166,7 +173,20 @@ def main() -> int:
     print()
     print(table(report["replay_store"], ["entries", "bytes_per_entry", "claim_us"]))
 
+    report["storm"] = storm.store_storm(*((20_000, 2_000) if args.smoke else (1_000_000, 100_000)))
+    print()
+    print(json.dumps(report["storm"]))
+
     if not args.skip_load:
+        servers = real_servers.run(*((1, 1, ["uvicorn-httptools"]) if args.smoke
+                                     else (3, 5, list(real_servers.SERVERS))))
+        report["real_servers"] = servers
+        print()
+        print(table(servers["rows"], ["server", "case", "subject", "rps", "p50_ms", "p99_ms", "ratio",
+                                      "spread", "cpu_us", "cpu_ratio", "errors"]))
+        if any(row["errors"] for row in servers["rows"]):
+            print("real-server errors", file=sys.stderr)
+            return 1
         clients, trips = (20, 200) if args.smoke else (200, 10_000)
         report["load"] = load.run(clients=clients, round_trips=trips)
         print()

@@ -27,6 +27,8 @@ NEVER = -math.inf
 """What :meth:`ReplayStore.revoked` answers for a session nobody revoked."""
 EVICT_BATCH = 64
 """Expired entries a call removes at most: a mass expiry is spread over many requests."""
+_SHARDS = 64
+_SHARD_MASK = _SHARDS - 1
 FULL_BATCH = 1024
 """Expired entries a call may remove to make room in a full store before refusing."""
 
@@ -145,7 +147,10 @@ class MemoryReplayStore:
         self.max_entries = max_entries
         # one-time ids by their hash (64 bits, keyed per process: a fixed, small entry whatever the
         # jti), and when each expires; their expiries in buckets of one second, oldest first
-        self._expiry: dict[int, float] = {}
+        # (sharded: CPython rebuilds a dict that saw many deletions in one go, and a rebuild of a
+        # 64th of a million-entry table is a fraction of a millisecond, not tens)
+        self._expiry: list[dict[int, float]] = [{} for _ in range(_SHARDS)]
+        self._held = 0  # entries across the shards
         self._buckets: dict[int, list[int]] = {}
         self._seconds: list[int] = []
         self._revoked: dict[tuple[str, str], tuple[float, float]] = {}  # -> (before, expires_at)
@@ -165,11 +170,14 @@ class MemoryReplayStore:
         with self._lock:
             if self._seconds and self._seconds[0] + 1 <= now:  # anything to evict? (a cheap look)
                 self._evict(now, EVICT_BATCH)
-            held = self._expiry.get(name)
+            shard = self._expiry[name & _SHARD_MASK]
+            held = shard.get(name)
             if held is not None and held >= now:  # an expired one may not be evicted yet
                 return False
-            self._room(now)
-            self._expiry[name] = expires_at
+            if held is None:
+                self._room(now)
+                self._held += 1
+            shard[name] = expires_at
             second = int(expires_at)
             bucket = self._buckets.get(second)
             if bucket is None:
@@ -212,15 +220,15 @@ class MemoryReplayStore:
         return self.revoked(user, session, now)
 
     def _room(self, now: float) -> None:
-        if len(self._expiry) + len(self._revoked) < self.max_entries:
+        if self._held + len(self._revoked) < self.max_entries:
             return
         self._evict(now, FULL_BATCH)  # expired entries go first, a bounded batch at a time
         seconds = self._seconds
-        if len(self._expiry) + len(self._revoked) >= self.max_entries and seconds and seconds[0] <= now:
+        if self._held + len(self._revoked) >= self.max_entries and seconds and seconds[0] <= now:
             # still full, and the oldest second is partly over: its expired entries go too
             bucket = self._buckets[seconds[0]]
             bucket.extend(self._drop_expired(bucket, now, FULL_BATCH))
-        if len(self._expiry) + len(self._revoked) >= self.max_entries:
+        if self._held + len(self._revoked) >= self.max_entries:
             raise ReplayStoreFull()
 
     def _drop_expired(self, bucket: list[int], now: float, most: int) -> list[int]:
@@ -228,8 +236,10 @@ class MemoryReplayStore:
         live = []
         for _ in range(min(len(bucket), most)):
             name = bucket.pop()
-            if self._expiry.get(name, math.inf) < now:
-                del self._expiry[name]
+            shard = self._expiry[name & _SHARD_MASK]
+            if shard.get(name, math.inf) < now:
+                del shard[name]
+                self._held -= 1
             else:
                 live.append(name)
         return live
@@ -264,7 +274,7 @@ class MemoryReplayStore:
         )
 
     def __len__(self) -> int:
-        return len(self._expiry) + len(self._revoked)
+        return self._held + len(self._revoked)
 
 
 __all__ = [

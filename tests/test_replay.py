@@ -90,7 +90,8 @@ def test_a_store_used_after_a_fork_warns_in_the_child() -> None:
 def test_memory_store_bounded_entry_size() -> None:
     store = MemoryReplayStore()
     store.claim("x" * 10_000, expires_at=10.0, now=0.0)
-    assert all(isinstance(k, int) and k.bit_length() <= 64 for k in store._expiry)  # a hash, not the id
+    held = [k for shard in store._expiry for k in shard]
+    assert held and all(isinstance(k, int) and k.bit_length() <= 64 for k in held)  # a hash, not the id
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True])
