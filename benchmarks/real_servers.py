@@ -210,8 +210,9 @@ def measure(server: str, seconds: float, rounds: int, work: Path) -> list[dict[s
                     app = case.subjects[label]
                     url = urls[app] + (case.path if not case.tokens else "")
                     before = cpu_seconds(pids[app])
-                    run = wrk(url, seconds, case.headers, work / "tokens.lua" if case.tokens else None, tokens)
-                    # the server's own CPU per request: less moved by the VM's noise than requests/s
+                    script = work / "tokens.lua" if case.tokens else None
+                    run = wrk(url, seconds, case.headers, script, tokens)
+                    # the server's own CPU per request: a second view of the cost beside requests/s
                     run["cpu_us"] = (cpu_seconds(pids[app]) - before) / max(run["requests"], 1) * 1e6
                     case.results.setdefault(label, []).append(run)
             base = case.results[case.baseline]

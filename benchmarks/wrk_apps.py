@@ -15,7 +15,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import apps  # noqa: E402
+import apps
 
 
 class Empty:
