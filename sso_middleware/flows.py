@@ -598,7 +598,7 @@ class VerifierMiddleware(Generic[App]):
         mine = self._sessions.pending_nonce(request.header("cookie") or "", request.secure)
         if mine is None or not hmac.compare_digest(mine, str(verified.once)):
             raise InvalidClaim("nonce")
-        return replace(verified, expires=expires)
+        return verified._replace(expires=expires)
 
     def _once(self, verified: Verified) -> str:
         """The token's one-time name: keyed on the claims, never on its spelling (SECURITY.md)."""
