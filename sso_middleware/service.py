@@ -282,6 +282,8 @@ class ReturnRules:
     base: str | None = None
     copy: Mapping[str, str] = field(default_factory=dict)
     tenant_hosts: TenantHosts | None = field(init=False, default=None)
+    names: tuple[str, ...] = field(init=False, default=())
+    """The request parameters read: the return parameter, echoed and copied ones."""
 
     def __post_init__(self) -> None:
         for label, name in (("return param", self.param), ("forward_as", self.forward_as)):
@@ -298,6 +300,7 @@ class ReturnRules:
         if _RESERVED.intersection(copy.values()):
             raise ConfigurationError("copy: iat, exp and jti are the issuer's own claims.")
         object.__setattr__(self, "copy", MappingProxyType(copy))
+        object.__setattr__(self, "names", tuple(n for n in (self.param, *echo, *copy) if n))
         if callable(self.hosts) and not isinstance(self.hosts, AllowedHosts):
             object.__setattr__(self, "tenant_hosts", self.hosts)
             object.__setattr__(self, "hosts", AllowedHosts(()))
@@ -319,19 +322,22 @@ class ReturnRules:
 
     def resolve(self, query: str) -> Pending:
         """The checked return value, echoed parameters and copied values of a login request."""
-        names = [n for n in (self.param, *self.echo, *self.copy) if n]
+        names = self.names
         params = parse_query(query, names) if names else {}
         value = params.get(self.param or "")
         url = self.check(value) if value else self.default
+        if not (self.echo or self.copy):  # most services: nothing more to read
+            return Pending(url, ())
         echoed = tuple((name, params[name]) for name in self.echo if name in params)
-        missing = [name for name in self.copy if not params.get(name)]
-        if missing:  # the service always sends them (Freshworks' nonce): without, its answer fails
-            raise BadRequest(detail=f"the login request has no {missing[0]}")
+        for name in self.copy:
+            if not params.get(name):  # the service always sends it (Freshworks' nonce)
+                raise BadRequest(detail=f"the login request has no {name}")
         copied = tuple((claim, params[name]) for name, claim in self.copy.items())
-        if not all(_SAFE_VALUE.fullmatch(v) for _, v in echoed) or not all(
-            len(v) <= _MAX_COPY and _SAFE_VALUE.fullmatch(v) for _, v in copied
-        ):
-            raise BadRequest(detail="an echoed or copied parameter is too long or has unsafe characters")
+        for _, found in (*echoed, *copied):
+            if not _SAFE_VALUE.fullmatch(found):
+                raise BadRequest(detail="an echoed or copied parameter is too long or has unsafe characters")
+        if any(len(found) > _MAX_COPY for _, found in copied):
+            raise BadRequest(detail="a copied parameter is too long")
         return Pending(url, echoed, copied)
 
     def check(self, value: str) -> str:
