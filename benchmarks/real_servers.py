@@ -109,20 +109,23 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def serve(server: str, app: str, log: Path) -> Iterator[tuple[str, int]]:
-    """``app`` (a name in wrk_apps) under ``server``, one worker, pinned to the last core."""
+def serve(server: str, app: str, log: Path, *, wrapper: tuple[str, ...] = (), threads: int = 8,
+          startup: float = 30) -> Iterator[tuple[str, int]]:
+    """``app`` (a name in wrk_apps) under ``server``, one worker, pinned to the last core (and run
+    inside ``wrapper``, e.g. valgrind): its URL and process id."""
     port = _free_port()
     core = (os.cpu_count() or 1) - 1
     if server.startswith("uvicorn"):
         command = [sys.executable, "-m", *SERVERS[server], f"wrk_apps:{app}", "--port", str(port),
                    "--no-access-log", "--log-level", "warning", "--lifespan", "off"]
     else:
-        command = [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gthread", "--threads", "8",
+        command = [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gthread", "--threads", str(threads),
                    "-b", f"127.0.0.1:{port}", "--log-level", "warning", f"wrk_apps:flask_{app}"]
     with log.open("w") as out:
-        process = subprocess.Popen([*_pin(core), *command], cwd=HERE, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([*_pin(core), *wrapper, *command], cwd=HERE, stdout=out,
+                                   stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + startup
         while True:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -134,7 +137,7 @@ def serve(server: str, app: str, log: Path) -> Iterator[tuple[str, int]]:
         yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=60)
 
 
 def wrk(url: str, seconds: float, headers: tuple[str, ...] = (), script: Path | None = None,

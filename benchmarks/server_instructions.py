@@ -17,7 +17,6 @@ import argparse
 import json
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import apps  # noqa: E402
-from real_servers import QUERY, SERVERS, _free_port, _tree  # noqa: E402
+from real_servers import QUERY, SERVERS, _tree, serve  # noqa: E402
 
 # app -> the measurements made on it: (case, path, headers, fresh tokens?)
 PLAN: dict[str, list[tuple[str, str, bool, bool]]] = {
@@ -49,33 +48,13 @@ BASELINES = {"pass-through": "bare", "authenticated": "bare", "issue": "snippet"
 @contextmanager
 def counted(server: str, app: str, work: Path) -> Iterator[tuple[int, int]]:
     """``app`` under ``server`` inside callgrind: ``(port, pid of the process serving)``."""
-    port = _free_port()
-    out = work / f"cg-{server}-{app}.%p"
-    valgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--trace-children=yes"]
-    if server.startswith("uvicorn"):
-        command = [sys.executable, "-m", *SERVERS[server], f"wrk_apps:{app}", "--port", str(port),
-                   "--no-access-log", "--log-level", "warning", "--lifespan", "off"]
-    else:
-        command = [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gthread", "--threads", "1",
-                   "-b", f"127.0.0.1:{port}", "--log-level", "warning", f"wrk_apps:flask_{app}"]
-    log = (work / f"{server}-{app}.log").open("w")
-    process = subprocess.Popen([*valgrind, *command], cwd=HERE, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{server} {app} did not start under valgrind") from None
-                time.sleep(0.5)
-        serving = _tree(process.pid)[-1]  # gunicorn: its worker; uvicorn: the process itself
-        yield port, serving
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
-        log.close()
+    valgrind = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={work / f'cg-{server}-{app}.%p'}",
+                "--trace-children=yes")
+    with serve(server, app, work / f"{server}-{app}.log", wrapper=valgrind, threads=1, startup=300) as (
+            url, pid):
+        port = int(url.rsplit(":", 1)[1])
+        _send(port, "/hello", 1, {}, None)  # answered: gunicorn's worker exists (it binds first)
+        yield port, _tree(pid)[-1]  # gunicorn: its worker; uvicorn: the process itself
 
 
 def _send(port: int, path: str, count: int, headers: dict[str, str], tokens: Iterator[str] | None) -> None:
