@@ -457,10 +457,10 @@ class VerifierMiddleware(Generic[App]):
             raise ConfigurationError(f"service {service.name!r} signs with its shared secret: no jwks_url.")
         self._nonce_key = keys.signing.derive("round-trip nonce") if self._round_trip is not None else b""
         self._listen = service.destination.listen
-        self._exact = self._placement.exact(self._listen)
         self._logout_path = f"{path}/logout"
+        exact = self._placement.exact(self._listen)
         self._paths: frozenset[str] | None = (
-            frozenset({self._logout_path, self._listen or ""}) if self._exact else None)
+            frozenset({self._logout_path, self._listen or ""}) if exact else None)
         """Every path this verifier answers, when it answers exact paths only (a skin's pre-check)."""
         self._login = Route("login", self._placement.methods, self._placement.body_limit)
         self._replay_store: ReplayStore = replay_store if replay_store is not None else MemoryReplayStore()
@@ -481,7 +481,7 @@ class VerifierMiddleware(Generic[App]):
         scope, is decoded only for a placement that looks at it)."""
         if path == self._logout_path:
             return _LOGOUT
-        if self._exact:
+        if self._paths is not None:
             return self._login if path == self._listen else None
         text = query if isinstance(query, str) else query.decode("latin-1")
         return self._login if self._placement.matches(self._listen, path, text) else None

@@ -262,10 +262,10 @@ def _header(segment: str) -> dict[str, Any]:
     return header
 
 
-def _header_alg(segment: str) -> object:
-    """The ``alg`` a header segment names, or ``None`` when it is no valid header."""
+def _header_member(segment: str, name: str) -> object:
+    """What a header segment names ``name`` (unverified), or ``None`` when it is no valid header."""
     try:
-        return _header(segment).get("alg")
+        return _header(segment).get(name)
     except InvalidToken:
         return None
 
@@ -274,10 +274,7 @@ def named_kid(token: object) -> object:
     """The ``kid`` a token's header names, unverified (only to choose keys); ``None`` if none."""
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not _SHAPE.fullmatch(token):
         return None
-    try:
-        return _header(token[: token.index(".")]).get("kid")
-    except InvalidToken:
-        return None
+    return _header_member(token[: token.index(".")], "kid")
 
 
 def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -308,7 +305,7 @@ def verify(token: object, policy: TokenPolicy, now: float) -> Verified:
     if len(signature_b64) not in policy._signature_lengths:
         # too long or short for every key: refuse before parsing, unless the header names an
         # algorithm we do not take (an HS256 token at an HS512 receiver is the wrong algorithm)
-        if _header_alg(header_b64) in policy.algorithms:  # type: ignore[operator]
+        if _header_member(header_b64, "alg") in policy.algorithms:  # type: ignore[operator]
             raise InvalidSignature()
         raise InvalidAlgorithm()
     header = _header(header_b64)
