@@ -175,7 +175,8 @@ class MemoryReplayStore:
             if held is not None and held >= now:  # an expired one may not be evicted yet
                 return False
             if held is None:
-                self._room(now)
+                if self._held + len(self._revoked) >= self.max_entries:  # (checked here: a call less)
+                    self._room(now)
                 self._held += 1
             shard[name] = expires_at
             second = int(expires_at)

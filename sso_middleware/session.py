@@ -137,15 +137,15 @@ class Sessions:
         immutable). The header may be the bytes an ASGI server gave (latin-1, as HTTP is).
         """
         raw = cookie_header
-        if (self._name_bytes if type(raw) is bytes else self.cookie_name) not in raw:  # type: ignore[operator]
-            return None, False
         cache = self._caches[secure]
-        cached = cache.get(raw)
+        cached = cache.get(raw)  # first: a hit needs no look for our name (a scan costs as much)
         if cached is not None:
             if now <= cached[1]:
                 return cached[0], True
             with self._lock:
                 cache.pop(raw, None)
+        if (self._name_bytes if type(raw) is bytes else self.cookie_name) not in raw:  # type: ignore[operator]
+            return None, False
         if isinstance(cookie_header, bytes):
             cookie_header = cookie_header.decode("latin-1")
         values = set(cookie_values(cookie_header, self.name(secure)))
