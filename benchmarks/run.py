@@ -171,7 +171,8 @@ def main() -> int:
     sizes = (1000, 5000) if args.smoke else (10_000, 100_000, 1_000_000)
     report["replay_store"] = replay_bench.measure(sizes)
     print()
-    print(table(report["replay_store"], ["entries", "bytes_per_entry", "claim_us", "claim_spread_us", "floor_us"]))
+    print(table(report["replay_store"],
+                ["entries", "bytes_per_entry", "claim_us", "claim_spread_us", "floor_us"]))
 
     report["storm"] = storm.store_storm(*((20_000, 2_000) if args.smoke else (1_000_000, 100_000)))
     print()
