@@ -16,13 +16,17 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from http.client import HTTPException
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from .errors import ConfigurationError, SSOError
 from .principal import Principal
+
+if TYPE_CHECKING:
+    from .keys import Key, KeyInput
 
 OK, REFUSED, USAGE = 0, 1, 2
 _LENGTHS = {"HS256": 32, "HS384": 48, "HS512": 64}
@@ -30,6 +34,10 @@ _LENGTHS = {"HS256": 32, "HS384": 48, "HS512": 64}
 
 class UsageError(Exception):
     """A mistake in how the command was called: printed plainly, exit code 2."""
+
+
+class Problem(Exception):
+    """Something the command found wrong that is not a usage mistake: printed plainly, exit code 1."""
 
 
 def _version() -> str:
@@ -63,8 +71,9 @@ def _token(value: str) -> str:
     return text.strip()
 
 
-def _key(args: argparse.Namespace) -> str:
-    """The key from ``--key-env``, ``--key-file`` or (warned about) ``--key``."""
+def _key(args: argparse.Namespace, also: str = "") -> str:
+    """The key from ``--key-env``, ``--key-file`` or (warned about) ``--key``; ``also`` names
+    another way the command takes one."""
     if args.key_env:
         value = os.environ.get(args.key_env)
         if not value:
@@ -79,7 +88,8 @@ def _key(args: argparse.Namespace) -> str:
         print("warning: a key given on the command line lands in your shell history and in the "
               "process list; prefer --key-env NAME", file=sys.stderr)
         return str(args.key)
-    raise UsageError("give the key: --key-env NAME (an environment variable) or --key-file PATH")
+    ways = ["--key-env NAME (an environment variable)", "--key-file PATH", *([also] if also else [])]
+    raise UsageError(f"give the key: {', '.join(ways[:-1])} or {ways[-1]}")
 
 
 def _value(text: str) -> Any:
@@ -118,7 +128,22 @@ def _user(args: argparse.Namespace) -> Principal:
     return Principal.coerce(data)  # type: ignore[return-value]  # an id: never None
 
 
-def _service(name: str, options: dict[str, Any], key: str) -> Any:
+def _published_keys(url: str) -> tuple[list[Key], list[str]]:
+    """The usable keys of the JWKS at ``url`` (fetched as a verifier fetches it), and why
+    any other key in it was skipped."""
+    from .jwks import fetch_url, parse
+    from .redirects import host_key
+
+    if host_key(url) is None:
+        raise UsageError(f"--jwks-url {url!r}: give an absolute https URL (http only for localhost)")
+    try:
+        keys, skipped = parse(fetch_url(url, 5.0))
+    except (OSError, ValueError, HTTPException) as e:
+        raise Problem(f"could not fetch the JWKS at {url}: {type(e).__name__}: {e}") from e
+    return list(keys.keys), skipped
+
+
+def _service(name: str, options: dict[str, Any], key: KeyInput) -> Any:
     from .services import from_config
 
     try:
@@ -267,7 +292,14 @@ def cmd_decode(args: argparse.Namespace, out: _Out) -> int:
 def cmd_verify(args: argparse.Namespace, out: _Out) -> int:
     from .explain import explain
 
-    token, key = _token(args.token), _key(args)
+    token = _token(args.token)
+    skipped: list[str] = []
+    if args.jwks_url is None:
+        key: KeyInput = _key(args, also="--jwks-url URL (the keys a JWKS publishes)")
+    elif args.key_env or args.key_file or args.key:
+        raise UsageError("give a key or --jwks-url, not both")
+    else:
+        key, skipped = _published_keys(args.jwks_url)
     now = time.time() if args.at is None else args.at
     policy_options = {"algorithms": args.algorithm or None, "leeway": args.leeway, "max_lifetime":
                       args.max_lifetime, "max_age": args.max_age, "strict": args.strict, "issuer":
@@ -289,8 +321,11 @@ def cmd_verify(args: argparse.Namespace, out: _Out) -> int:
             "ok": report.error is None, "error": None if report.error is None else report.error.code,
             "steps": [{"check": s.name, "ok": s.ok, "detail": s.detail, "code": s.code}
                       for s in report.steps],
+            **({"jwks_skipped": skipped} if args.jwks_url else {}),
         }))
         return OK if report.error is None else REFUSED
+    for reason in skipped:
+        out.line(f"note: skipped in the JWKS: {reason}")
     if args.explain:
         for step in report.steps:
             out.line(f"{out.mark(step.ok)}  {step.name:<9} {step.detail}"
@@ -377,7 +412,9 @@ _EXAMPLES = {
     "decode": "examples:\n  sso-middleware decode eyJhbGciOi...\n  pbpaste | sso-middleware decode -",
     "verify": "examples:\n  sso-middleware verify \"$TOKEN\" --key-env APPS_SSO_KEY --explain\n"
               "  sso-middleware verify \"$TOKEN\" --key-env INVOICED_SSO_KEY --service invoiced "
-              "--option company=acme --explain",
+              "--option company=acme --explain\n"
+              "  sso-middleware verify \"$TOKEN\" --jwks-url https://app.acme.com/sso/.well-known/jwks.json "
+              "--service grafana --explain",
     "check": "examples:\n  sso-middleware check myapp:app\n  sso-middleware check myproject.wsgi:application "
              "--workers 4\n  sso-middleware check myapp:create_app --factory",
     "demo": "examples:\n  sso-middleware demo\n  sso-middleware demo --host 0.0.0.0 --port 8080",
@@ -434,6 +471,8 @@ def _parser() -> argparse.ArgumentParser:
     verify = command("verify", "run a receiver's checks on a token, one by one with --explain")
     verify.add_argument("token", metavar="TOKEN", help="the token, or - to read it from stdin")
     key_options(verify)
+    verify.add_argument("--jwks-url", metavar="URL", help="verify with the public keys published there "
+                        "(a JWKS, e.g. https://app.acme.com/sso/.well-known/jwks.json)")
     verify.add_argument("--service", metavar="PRESET", help="receive as this preset does")
     verify.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                         help="the preset's options, e.g. company=acme")
@@ -481,6 +520,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _COMMANDS[args.command](args, _Out(sys.stdout))
     except UsageError as e:
         _fail(str(e))
+    except Problem as e:
+        print(f"sso-middleware: {e}", file=sys.stderr)
+        return REFUSED
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # the reader went away (`| head`): nothing more to say to it
