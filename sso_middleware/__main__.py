@@ -444,7 +444,7 @@ def _parser() -> argparse.ArgumentParser:
     keygen = command("keygen", "make a random secret of the right length, or a key pair")
     keygen.add_argument("--algorithm", default="HS256",
                         help="HS256 (32 bytes), HS384 (48), HS512 (64); or a key pair: RS256, PS256, "
-                             "ES256, ES384, EdDSA, ... (needs --out)")
+                             "ES256, ES384, EdDSA, Ed25519, Ed448, ... (needs --out)")
     keygen.add_argument("--out", metavar="PATH",
                         help="write it to a new file (mode 600) instead (a key pair: its private key)")
     keygen.add_argument("--json", action="store_true", help="print JSON")

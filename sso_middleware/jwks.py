@@ -121,7 +121,7 @@ def parse(data: bytes, algorithms: frozenset[str] | None = None) -> tuple[KeySet
             except ConfigurationError as e:
                 skipped.append(e.message)
                 continue
-            if algorithms is not None and key.algorithm not in algorithms:
+            if algorithms is not None and algorithms.isdisjoint(key.accepts):
                 skipped.append(f"{where}: {key.algorithm} is not an allowed algorithm")
             elif key.kid is not None and any(k.kid == key.kid for k in keys):
                 skipped.append(f"{where}: kid {key.kid!r} again")

@@ -23,7 +23,7 @@ from .errors import ConfigurationError
 
 Algorithm = Literal[
     "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-    "ES256", "ES384", "ES512", "EdDSA",
+    "ES256", "ES384", "ES512", "EdDSA", "Ed25519", "Ed448",
 ]
 
 _HASHES: dict[str, Any] = {
@@ -36,13 +36,17 @@ _PAIRS: dict[str, tuple[str, int, str | None]] = {
     "RS256": ("RSA", 256, None), "RS384": ("RSA", 384, None), "RS512": ("RSA", 512, None),
     "PS256": ("RSA", 256, None), "PS384": ("RSA", 384, None), "PS512": ("RSA", 512, None),
     "ES256": ("EC", 256, "P-256"), "ES384": ("EC", 384, "P-384"), "ES512": ("EC", 512, "P-521"),
-    "EdDSA": ("OKP", 0, None),
+    "EdDSA": ("OKP", 0, None), "Ed25519": ("OKP", 0, "Ed25519"), "Ed448": ("OKP", 0, "Ed448"),
 }
+# RFC 9864 names EdDSA on each curve, and deprecates the polymorphic "EdDSA": both names are
+# one computation for a given key, so an Edwards key verifies tokens that use either
+_ALSO_ACCEPTS = {"Ed25519": frozenset({"EdDSA", "Ed25519"}), "Ed448": frozenset({"EdDSA", "Ed448"})}
 HMAC_ALGORITHMS: frozenset[str] = frozenset(_HASHES)
 ALGORITHMS: frozenset[str] = HMAC_ALGORITHMS | frozenset(_PAIRS)
 """Algorithms this library signs and verifies (``none`` never)."""
 MIN_RSA_BITS = 2048
-_DEFAULT_FOR = {"RSA": "RS256", "P-256": "ES256", "P-384": "ES384", "P-521": "ES512", "OKP": "EdDSA"}
+_DEFAULT_FOR = {"RSA": "RS256", "P-256": "ES256", "P-384": "ES384", "P-521": "ES512", "Ed25519": "EdDSA",
+                "Ed448": "EdDSA"}
 # RFC 7638 3.2: the members of each key type's thumbprint, in lexicographic order
 _THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x")}
 
@@ -97,7 +101,8 @@ class Key:
 
     A key pair is given as PEM (private or public), a JWK mapping, or a
     ``cryptography`` key object; its algorithm defaults to the one its type
-    implies (RSA: RS256, P-256: ES256, Ed25519: EdDSA) and must match it. RSA
+    implies (RSA: RS256, P-256: ES256, Ed25519: EdDSA) and must match it; an
+    Edwards key also takes RFC 9864's ``Ed25519`` or ``Ed448``, and verifies either name. RSA
     keys under 2,048 bits are refused. Its ``kid`` is the RFC 7638 thumbprint
     unless given. ``repr()`` never shows secret material.
 
@@ -108,12 +113,15 @@ class Key:
     (True, 'P-256', True)
     """
 
-    __slots__ = ("_alg", "_hash_name", "_material", "_prepared", "_public", "algorithm", "kid",
+    __slots__ = ("_alg", "_hash_name", "_material", "_prepared", "_public", "accepts", "algorithm", "kid",
                  "private", "secret", "signature_size")
     _alg: Any  # PyJWT's algorithm object
     _prepared: Any  # the HMAC key or the cryptography key object that signs
     _public: Any  # the cryptography public key that verifies (None for a secret)
     _material: bytes | None  # what derive() keys from: the secret or the private key's DER
+    accepts: frozenset[str]
+    """The header ``alg`` values this key verifies: its own algorithm, and for an Edwards key
+    both names RFC 9864 gives that computation (``EdDSA`` and ``Ed25519`` or ``Ed448``)."""
 
     def __init__(
         self,
@@ -169,6 +177,7 @@ class Key:
             )
         self.secret = self._material = data
         self.algorithm = algorithm
+        self.accepts = frozenset({algorithm})
         self.private = True
         self._alg = HMACAlgorithm(_HASHES[algorithm])
         # hmac.digest() is the C one-shot path (OpenSSL's HMAC), several times quicker per call
@@ -206,9 +215,9 @@ class Key:
                 key.curve.name, key.curve.name)
             size = 2 * ((key.curve.key_size + 7) // 8)
         elif isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
-            kind, curve, size = "OKP", "OKP", 64
+            kind, curve, size = "OKP", "Ed25519", 64
         elif isinstance(key, (ed448.Ed448PrivateKey, ed448.Ed448PublicKey)):
-            kind, curve, size = "OKP", "OKP", 114
+            kind, curve, size = "OKP", "Ed448", 114
         else:
             raise ConfigurationError(f"{field}: a {type(key).__name__} cannot sign JWTs here.")
         algorithm = algorithm or _DEFAULT_FOR.get(curve)
@@ -217,11 +226,12 @@ class Key:
             expected[2] is not None and expected[2] != curve
         ):
             raise ConfigurationError(
-                f"{field}: a {curve if kind == 'EC' else kind} key cannot sign {algorithm}"
+                f"{field}: a {curve} key cannot sign {algorithm}"
                 + (f" ({algorithm} needs {expected[2] or expected[0]})" if expected else "")
                 + f"; it signs {_DEFAULT_FOR.get(curve, 'nothing this library takes')}."
             )
         self.algorithm = algorithm
+        self.accepts = _ALSO_ACCEPTS.get(curve, frozenset({algorithm}))
         self.private = not isinstance(
             key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)
         )
@@ -257,7 +267,7 @@ class Key:
         if spec is None:
             raise ConfigurationError(f"algorithm {algorithm!r}: use one of {', '.join(sorted(ALGORITHMS))}.")
         _crypto("keygen")
-        from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+        from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
         kind, _, curve = spec
         key: Any
@@ -266,7 +276,9 @@ class Key:
         elif kind == "EC":
             key = ec.generate_private_key({"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(),
                                            "P-521": ec.SECP521R1()}[curve or ""])
-        else:
+        elif curve == "Ed448":
+            key = ed448.Ed448PrivateKey.generate()
+        else:  # EdDSA and Ed25519
             key = ed25519.Ed25519PrivateKey.generate()
         return cls(key, algorithm=algorithm, kid=kid)
 
@@ -454,7 +466,8 @@ class KeySet:
 
     @property
     def algorithms(self) -> frozenset[str]:
-        return frozenset(k.algorithm for k in self.keys)
+        """What these keys verify (an Edwards key answers to both of its names)."""
+        return frozenset().union(*(k.accepts for k in self.keys))
 
     @property
     def published(self) -> tuple[Key, ...]:

@@ -321,7 +321,7 @@ def verify(token: object, policy: TokenPolicy, now: float) -> Verified:
     candidates = policy.keys.candidates(header.get("kid"))
     if not candidates:
         raise UnknownKey()
-    keys = [k for k in candidates if k.algorithm == alg]
+    keys = [k for k in candidates if alg in k.accepts]
     if not keys:
         raise InvalidAlgorithm()
     signature = _b64decode(signature_b64)

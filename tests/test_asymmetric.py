@@ -447,3 +447,42 @@ def test_a_service_receiving_with_its_key_pair_needs_no_session_key(skin: Skin, 
     _, client = skin.verifier(service=svc, clock=clock)  # the private key derives the session key
     body = {"sub": "ada", "iat": int(clock.now), "exp": int(clock.now) + 60}
     assert client.get(f"/sso?token={sign(body, pair('ES256'))}").status == 303
+
+
+# -- RFC 9864: Ed25519 and Ed448, the fully specified names of EdDSA --------------------
+
+
+def test_an_edwards_key_answers_to_both_of_its_names(skin: Skin, clock: Clock) -> None:
+    private = pair("EdDSA").private_pem()
+    named = Key(private, algorithm="Ed25519")
+    assert named.algorithm == "Ed25519" and named.kid == pair("EdDSA").kid  # one key, two names
+    assert named.accepts == pair("EdDSA").accepts == {"EdDSA", "Ed25519"}
+    assert named.public_jwk()["alg"] == "Ed25519"
+    body = {"sub": "ada", "iat": int(clock.now), "exp": int(clock.now) + 300}
+    new_style, old_style = sign({**body, "jti": "a"}, named), sign({**body, "jti": "b"}, pair("EdDSA"))
+    assert jwt.get_unverified_header(new_style)["alg"] == "Ed25519"
+    # a verifier holding the key under either name takes tokens under either name
+    for key in (pair("EdDSA").public_jwk(with_kid=False), named.public_jwk()):
+        _, client = skin.verifier(key=key, session_key="s" * 32, clock=clock)
+        assert client.get(f"/sso?token={new_style}").status == 303
+        assert client.get(f"/sso?token={old_style}").status == 303
+    # an allow-list that names one of them is kept to the letter
+    _, strict = skin.verifier(key=named.public_jwk(), algorithms=["EdDSA"], session_key="s" * 32, clock=clock)
+    assert strict.get(f"/sso?token={new_style}").status == 401
+    assert strict.get(f"/sso?token={old_style}").status == 303
+
+
+def test_ed448_is_its_own_algorithm() -> None:
+    ed448 = Key.generate("Ed448")
+    assert ed448.public_jwk()["crv"] == "Ed448" and ed448.accepts == {"EdDSA", "Ed448"}
+    token = sign({"sub": "ada", "iat": int(NOW), "exp": int(NOW) + 60}, ed448)
+    policy = TokenPolicy(KeySet([Key(ed448.public_jwk())]), identity=("sub",))
+    assert verify(token, policy, NOW).subject == "ada"
+    with pytest.raises(ConfigurationError, match="a Ed448 key cannot sign Ed25519"):
+        Key(ed448.private_pem(), algorithm="Ed25519")
+    with pytest.raises(ConfigurationError, match="a Ed25519 key cannot sign Ed448"):
+        Key(pair("EdDSA").private_pem(), algorithm="Ed448")
+    # an Edwards name never reaches another kind of key
+    assert pair("ES256").accepts == {"ES256"}
+    with pytest.raises(ConfigurationError, match="cannot sign Ed25519"):
+        Key(pair("ES256").private_pem(), algorithm="Ed25519")

@@ -89,7 +89,7 @@ def test_keygen_writes_a_new_private_file_and_never_over_one(tmp_path: Path) -> 
     assert "use one of" in cli("keygen", "--algorithm", "none", code=2).stderr
 
 
-@pytest.mark.parametrize("algorithm", ["RS256", "ES256", "EdDSA"])
+@pytest.mark.parametrize("algorithm", ["RS256", "ES256", "EdDSA", "Ed448"])
 def test_keygen_makes_a_key_pair_that_mints_and_verifies(tmp_path: Path, algorithm: str) -> None:
     made = json.loads(cli("keygen", "--algorithm", algorithm, "--out", "key.pem", "--json",
                           cwd=tmp_path).stdout)
@@ -98,8 +98,9 @@ def test_keygen_makes_a_key_pair_that_mints_and_verifies(tmp_path: Path, algorit
     assert stat.S_IMODE((tmp_path / "key.pem").stat().st_mode) == 0o600
     assert made["public_jwk"]["kid"] == made["kid"] and "d" not in made["public_jwk"]
     (tmp_path / "pub.pem").write_text(made["public_pem"])
-    token = cli("mint", "generic", "--key-file", "key.pem", "--claim", "sub=ada", "--token-only",
-                cwd=tmp_path).stdout.strip()
+    assert made["public_jwk"]["alg"] == algorithm
+    token = cli("mint", "generic", "--key-file", "key.pem", "--algorithm", algorithm, "--claim", "sub=ada",
+                "--token-only", cwd=tmp_path).stdout.strip()
     assert json.loads(cli("decode", token, "--json").stdout)["header"]["alg"] == algorithm
     assert "accepted" in cli("verify", token, "--key-file", "pub.pem", "--explain", cwd=tmp_path).stdout
     stranger = json.loads(cli("keygen", "--algorithm", algorithm, "--out", "other.pem", "--json",
