@@ -10,6 +10,7 @@ description tells a ``VerifierMiddleware`` how to receive like that service.
 from __future__ import annotations
 
 import json
+import math
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
@@ -87,6 +88,9 @@ class TokenRules:
     :param audience: the ``aud`` a receiver standing in for this service requires.
     :param session: ``(claim, seconds)``: a claim stamped with now + ``seconds`` (Mintlify's
         ``expiresAt``, when the docs session it opens ends).
+    :param max_lifetime: the longest validity the service accepts, in seconds (Tableau: 600). A
+        longer ``ttl`` is refused here, and a receiver standing in for the service refuses a
+        token valid for longer, as the service would.
 
     >>> rules = TokenRules.requiring("email", "id", identity=("id",))
     >>> rules.claims(Principal(7, "ada@example.com")), rules.required
@@ -106,6 +110,7 @@ class TokenRules:
     header: Mapping[str, str] = field(default_factory=dict)
     audience: str | None = None
     session: tuple[str, int] | None = None
+    max_lifetime: int | None = None
 
     def __post_init__(self) -> None:
         if self.claims is not None and not callable(self.claims):
@@ -116,6 +121,11 @@ class TokenRules:
             )
         if isinstance(self.ttl, bool) or not isinstance(self.ttl, int) or not 0 < self.ttl <= 86400:
             raise ConfigurationError("ttl must be whole seconds between 1 and 86400.")
+        if self.max_lifetime is not None:
+            check_seconds(self.max_lifetime, "max_lifetime")
+            if self.ttl > self.max_lifetime:
+                raise ConfigurationError(f"ttl {self.ttl}: the service refuses tokens valid for more than "
+                                         f"{self.max_lifetime} seconds.")
         if self.typ is not None and not (isinstance(self.typ, str) and _TYP.fullmatch(self.typ)):
             raise ConfigurationError(f"typ {self.typ!r} is not a media type name.")
         if self.max_age is not None:
@@ -621,7 +631,7 @@ class Service:
             keys,
             algorithms=frozenset(algorithms) if algorithms is not None else None,
             leeway=leeway,
-            max_lifetime=max_lifetime,
+            max_lifetime=min(max_lifetime, rules.max_lifetime or math.inf),
             max_age=rules.max_age if max_age is None else max_age,
             expiry_optional=rules.expiry_optional and not strict,
             issuer=(issuer,) if isinstance(issuer, str) else (tuple(issuer) if issuer is not None else None),

@@ -8,12 +8,14 @@ from typing import Any
 import jwt
 import pytest
 from conftest import Clock, Skin
+from werkzeug.test import Client as WerkzeugClient
 
 from sso_middleware import services
 from sso_middleware.errors import ConfigurationError
 from sso_middleware.keys import Key
 from sso_middleware.snippets import token_script
 from sso_middleware.testing import StandIn
+from sso_middleware.tokens import sign
 
 RSA, ED = Key.generate("RS256"), Key.generate("EdDSA")
 ADA = {"X-User": "ada"}
@@ -86,8 +88,15 @@ def test_tableau_tokens_are_what_tableau_documents(skin: Skin, clock: Clock) -> 
     stand_in = StandIn(tableau(), clock=clock)  # requires aud "tableau", as Tableau does
     fetched = skin.issuer(services=[tableau()], clock=clock).get("/sso/tableau/token", headers=ADA)
     assert stand_in.follow(fetched).principal.id == "ada@example.com"
-    with pytest.raises(ConfigurationError, match="10 minutes"):
+    with pytest.raises(ConfigurationError, match="ttl 601: the service refuses tokens valid for more"):
         tableau(ttl=601)
+    # and the stand-in refuses what Tableau refuses: a token valid for longer than 10 minutes
+    long_lived = sign({"iss": "client-id-1", "aud": "tableau", "sub": "ada@example.com",
+                       "scp": ["tableau:views:embed"], "jti": "j-long", "iat": int(clock.now),
+                       "exp": int(clock.now) + 3600}, Key("t" * 40, kid="secret-id-1"))
+    refused = WerkzeugClient(stand_in.app).post("/", data={"token": long_lived},
+                                                headers={"Accept": "application/json"})
+    assert refused.status_code == 401 and refused.get_json()["error"] == "token_lifetime_too_long"
     with pytest.raises(ConfigurationError, match="scopes"):
         tableau(scopes=[])
 
