@@ -131,13 +131,14 @@ def _user(args: argparse.Namespace) -> Principal:
 def _published_keys(url: str) -> tuple[list[Key], list[str]]:
     """The usable keys of the JWKS at ``url`` (fetched as a verifier fetches it), and why
     any other key in it was skipped."""
-    from .jwks import fetch_url, parse
-    from .redirects import host_key
+    from .jwks import RemoteKeys, fetch_url, parse
 
-    if host_key(url) is None:
-        raise UsageError(f"--jwks-url {url!r}: give an absolute https URL (http only for localhost)")
     try:
-        keys, skipped = parse(fetch_url(url, 5.0))
+        remote = RemoteKeys(url, timeout=5.0)  # the URL rules a verifier's jwks_url follows
+    except ConfigurationError as e:
+        raise UsageError(e.message) from e
+    try:
+        keys, skipped = parse(fetch_url(remote.url, remote.timeout))
     except (OSError, ValueError, HTTPException) as e:
         raise Problem(f"could not fetch the JWKS at {url}: {type(e).__name__}: {e}") from e
     return list(keys.keys), skipped
