@@ -7,7 +7,6 @@ import os
 import stat
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt as pyjwt
 import pytest
+from servers import werkzeug_server
 
 from sso_middleware import Key
 from sso_middleware.explain import explain
@@ -36,9 +36,9 @@ def cli(*args: str, stdin: str | None = None, cwd: Path | None = None, env: dict
     return result
 
 
-def token(**claims: Any) -> str:
+def token(*, signed_by: Key | None = None, **claims: Any) -> str:
     now = int(time.time())
-    return sign({"sub": "ada", "iat": now, "exp": now + 300, **claims}, Key(SECRET))
+    return sign({"sub": "ada", "iat": now, "exp": now + 300, **claims}, signed_by or Key(SECRET))
 
 
 @pytest.mark.parametrize("args", [("--version",), ("decode", "--version"), ("check", "--version")])
@@ -275,29 +275,21 @@ def test_check_explains_what_it_cannot_load() -> None:
 
 def test_verify_through_the_keys_an_app_publishes() -> None:
     """The app's own JWKS on a real server: the command verifies as a JWKS receiver would."""
-    from werkzeug.serving import make_server
-
     from sso_middleware import services, wsgi
 
     key, stranger = Key.generate("ES256"), Key.generate("ES256")
     grafana = services.grafana(key=key, url="https://grafana.acme.com")
     app = wsgi.IssuerMiddleware(lambda environ, start_response: [], user=lambda request: None,
                                 services=[grafana])
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/sso/.well-known/jwks.json"
-        good = token_by(key, email="ada@example.com")  # Grafana's receiver needs the email
+    good = token(signed_by=key, email="ada@example.com")  # Grafana's receiver needs the email
+    with werkzeug_server(app) as base:
+        url = f"{base}/sso/.well-known/jwks.json"
         assert "accepted" in cli("verify", good, "--jwks-url", url, "--explain").stdout
         assert "accepted" in cli("verify", good, "--jwks-url", url, "--service", "grafana",
                                  "--option", "url=https://grafana.acme.com").stdout
-        answer = json.loads(cli("verify", token_by(stranger), "--jwks-url", url, "--json", code=1).stdout)
+        answer = json.loads(cli("verify", token(signed_by=stranger), "--jwks-url", url, "--json",
+                                code=1).stdout)
         assert answer["error"] == "token_unknown_key" and answer["jwks_skipped"] == []
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
     # the server is gone: a problem found (1), said plainly
     assert "could not fetch the JWKS at" in cli("verify", good, "--jwks-url", url, code=1).stderr
     # usage mistakes (2): http to another host, a key as well, no key at all
@@ -307,9 +299,7 @@ def test_verify_through_the_keys_an_app_publishes() -> None:
     assert "--jwks-url URL" in cli("verify", good, code=2).stderr
 
 
-def test_verify_notes_the_keys_a_jwks_holds_but_cannot_use(tmp_path: Path) -> None:
-    from werkzeug.serving import make_server
-
+def test_verify_notes_the_keys_a_jwks_holds_but_cannot_use() -> None:
     key = Key.generate("EdDSA")
     document = {"keys": [{"kty": "oct", "k": "c2VjcmV0"}, key.public_jwk()]}
 
@@ -317,19 +307,6 @@ def test_verify_notes_the_keys_a_jwks_holds_but_cannot_use(tmp_path: Path) -> No
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps(document).encode()]
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/jwks.json"
-        out = cli("verify", token_by(key), "--jwks-url", url).stdout
-        assert "note: skipped in the JWKS: key 0: not a public signing key" in out and "accepted" in out
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-
-
-def token_by(key: Key, **claims: Any) -> str:
-    now = int(time.time())
-    return sign({"sub": "ada", "iat": now, "exp": now + 300, **claims}, key)
+    with werkzeug_server(app) as base:
+        out = cli("verify", token(signed_by=key), "--jwks-url", f"{base}/jwks.json").stdout
+    assert "note: skipped in the JWKS: key 0: not a public signing key" in out and "accepted" in out
