@@ -209,11 +209,9 @@ def test_an_asgi_middleware_around_a_wsgi_app_is_refused() -> None:
 
 
 def test_a_ready_extractor_for_the_other_skin_is_refused() -> None:
-    from sso_middleware.extractors import django_user
-
     async def asgi_app(scope: Any, receive: Any, send: Any) -> None: ...
 
-    for extractor in (remote_user, django_user):
+    for extractor in (remote_user,):
         with pytest.raises(ConfigurationError, match=r"reads a WSGI request.*scope_user"):
             asgi.IssuerMiddleware(asgi_app, services=[frill()], user=extractor)
     for extractor in (scope_user, session_key("user")):

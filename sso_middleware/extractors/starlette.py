@@ -1,46 +1,23 @@
-"""Ready user extractors for the common places an app keeps its signed-in user.
+"""Starlette and FastAPI (ASGI): ``request.user`` and ``request.session``.
 
-An extractor takes the framework's request object and returns a
-:class:`~sso_middleware.Principal`, a mapping, an object with ``id``/``email``/
-``name``, or ``None`` when nobody is signed in.
+Starlette keeps its user and session in the scope, set by ``AuthenticationMiddleware``
+and ``SessionMiddleware``: list them outside (before) the issuer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from types import SimpleNamespace
 from typing import Any
 
-from .errors import ConfigurationError
-from .messages import PRINCIPAL_KEY
-from .principal import Principal
-from .wiring import for_skin
+from ..errors import ConfigurationError
+from ..principal import Principal
+from ..wiring import for_skin
 
 _ORDER = (
     "List them outermost first: middleware=[Middleware(SessionMiddleware, ...), "
     "Middleware(AuthenticationMiddleware, ...), Middleware(IssuerMiddleware, ...)] "
     "(app.add_middleware adds outermost: call it for IssuerMiddleware first)."
 )
-
-
-@for_skin("wsgi")
-def remote_user(request: Any) -> Principal | dict[str, Any] | None:
-    """WSGI: the user in ``REMOTE_USER``, set by the server, an outer middleware, or this
-    library's ``VerifierMiddleware`` (then with the email and name its token carried).
-
-    >>> from werkzeug.test import EnvironBuilder
-    >>> from werkzeug.wrappers import Request
-    >>> remote_user(Request(EnvironBuilder(environ_overrides={"REMOTE_USER": "ada"}).get_environ()))
-    {'id': 'ada'}
-    """
-    environ = request.environ
-    value = environ.get("REMOTE_USER")
-    if not value:
-        return None
-    principal = environ.get(PRINCIPAL_KEY)
-    if isinstance(principal, Principal) and str(principal.id) == value:
-        return principal
-    return {"id": value}
 
 
 @for_skin("asgi")
@@ -99,41 +76,4 @@ def session_key(key: str = "user") -> Callable[[Any], Any]:
     return session_user
 
 
-@for_skin("wsgi")
-def django_user(request: Any) -> Principal | None:
-    """WSGI: the Django user of the request's session cookie (``django.contrib.sessions`` + ``auth``).
-
-    Reads the session through Django's own session engine and
-    ``django.contrib.auth.get_user`` (which also checks the session's auth
-    hash), so it sees exactly the user Django would. Wrap the object
-    ``get_wsgi_application()`` returns.
-
-    >>> django_user.__name__
-    'django_user'
-    """
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import get_user
-
-    key = request.cookies.get(settings.SESSION_COOKIE_NAME)
-    if not key:
-        return None
-    store = import_module(settings.SESSION_ENGINE).SessionStore(key)
-    user = get_user(SimpleNamespace(session=store))
-    if not user.is_authenticated:
-        return None
-    return Principal(
-        user.pk,
-        getattr(user, "email", None) or None,
-        user.get_full_name() or user.get_username(),
-        {"username": user.get_username()},
-    )
-
-
-__all__ = [
-    "django_user",
-    "remote_user",
-    "scope_user",
-    "session_key",
-]
+__all__ = ["scope_user", "session_key"]
