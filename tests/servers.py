@@ -51,3 +51,48 @@ def werkzeug_server(app: Any) -> Iterator[str]:
 def serve(skin_name: str, app: Any) -> Iterator[str]:
     with (werkzeug_server if skin_name == "wsgi" else uvicorn_server)(app) as url:
         yield url
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def command_server(argv: list[str], cwd: Any, env: dict[str, str] | None = None,
+                   timeout: float = 60) -> Iterator[str]:
+    """Run a server as its users do (``gunicorn app:app -b {host}:{port}``): ``{port}`` in
+    ``argv`` is replaced by a free port; yields the base URL once it answers; stops it after."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    port = free_port()
+    command = [part.replace("{port}", str(port)) for part in argv]
+    log = open(os.path.join(cwd, "server.log"), "w+b")  # read back on failure
+    process = subprocess.Popen([sys.executable, "-m", *command], cwd=cwd, stdout=log, stderr=log,
+                               env={**os.environ, **(env or {}), "PYTHONDONTWRITEBYTECODE": "1"})
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise RuntimeError(f"{command[0]} did not start:\n{log.read().decode(errors='replace')}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()

@@ -13,14 +13,18 @@ from typing import Any
 from ..wiring import for_skin
 
 
-def bottle_cookie(name: str, *, secret: str) -> Callable[[Any], Any]:
-    """The extractor for a Bottle app that keeps its user (a mapping with ``id``, ``email``,
-    ``name``) in the signed cookie ``name``.
+def bottle_cookie(
+    name: str, *, secret: str, load: Callable[[str], Any] | None = None
+) -> Callable[[Any], Any]:
+    """The extractor for a Bottle app that keeps its signed-in user's id in the signed cookie
+    ``name``; ``load(user_id)`` returns the user (a mapping or an object with ``id``, ``email``,
+    ``name``), or ``None`` for a user that no longer exists.
 
     A cookie whose signature does not match ``secret`` is nobody, as it is to Bottle.
 
     :param name: the cookie's name.
     :param secret: the secret your login route signs it with.
+    :param load: your user lookup (default: the id alone).
 
     >>> bottle_cookie("user", secret="a-secret-of-at-least-thirty-two-bytes!").__name__
     'bottle_cookie'
@@ -30,7 +34,10 @@ def bottle_cookie(name: str, *, secret: str) -> Callable[[Any], Any]:
     def bottle_cookie(request: Any) -> Any:
         from bottle import BaseRequest
 
-        return BaseRequest(request.environ).get_cookie(name, secret=secret)
+        user_id = BaseRequest(request.environ).get_cookie(name, secret=secret)
+        if not user_id:
+            return None
+        return load(user_id) if load is not None else {"id": user_id}
 
     return bottle_cookie
 
