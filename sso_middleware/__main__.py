@@ -73,23 +73,44 @@ def _token(value: str) -> str:
 
 def _key(args: argparse.Namespace, also: str = "") -> str:
     """The key from ``--key-env``, ``--key-file`` or (warned about) ``--key``; ``also`` names
-    another way the command takes one."""
+    another way the command takes one.
+
+    A secret is used exactly as given, as the library uses it: whitespace around it is refused,
+    never stripped. The one exception is a file's final line end (``keygen --out`` writes one, as
+    every editor does): it ends the line and is not part of the key."""
     if args.key_env:
         value = os.environ.get(args.key_env)
         if not value:
             raise UsageError(f"the environment variable {args.key_env} is not set (or empty)")
-        return value
+        return _exact(value, f"--key-env {args.key_env}",
+                      f"set {args.key_env} again without it (a copied .env line often brings it)")
     if args.key_file:
         try:
-            return Path(args.key_file).read_text(encoding="utf-8").rstrip("\r\n")
+            text = Path(args.key_file).read_text(encoding="utf-8")
         except OSError as e:
             raise UsageError(f"cannot read the key file {args.key_file}: {e.strerror}") from e
+        text = text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
+        return _exact(text, f"--key-file {args.key_file}",
+                      "remove it from the file (its one final newline is fine: it is not read as "
+                      "part of the key)")
     if args.key:
         print("warning: a key given on the command line lands in your shell history and in the "
               "process list; prefer --key-env NAME", file=sys.stderr)
-        return str(args.key)
+        return _exact(str(args.key), "--key", "quote the key without it")
     ways = ["--key-env NAME (an environment variable)", "--key-file PATH", *([also] if also else [])]
     raise UsageError(f"give the key: {', '.join(ways[:-1])} or {ways[-1]}")
+
+
+def _exact(value: str, source: str, fix: str) -> str:
+    """``value``, unless it is a secret with whitespace around it (the library's rule, in CLI terms)."""
+    from .keys import is_pair, stray_whitespace
+
+    stray = None if is_pair(value) else stray_whitespace(value)
+    if stray is not None:
+        raise UsageError(f"{source}: the key {stray}. A key is used exactly as given (your app refuses "
+                         "such a key too), and the service's copy has none: tokens signed with it would "
+                         f"fail its signature check. Fix: {fix}")
+    return value
 
 
 def _value(text: str) -> Any:
@@ -517,18 +538,34 @@ def _fail(message: str) -> NoReturn:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 refused/problem, 2 usage)."""
     args = _parser().parse_args(argv)
-    try:
-        return _COMMANDS[args.command](args, _Out(sys.stdout))
-    except UsageError as e:
-        _fail(str(e))
-    except Problem as e:
-        print(f"sso-middleware: {e}", file=sys.stderr)
-        return REFUSED
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:  # the reader went away (`| head`): nothing more to say to it
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return OK
+    with warnings.catch_warnings():
+        warnings.showwarning = _plain_warnings(warnings.showwarning)
+        try:
+            return _COMMANDS[args.command](args, _Out(sys.stdout))
+        except UsageError as e:
+            _fail(str(e))
+        except Problem as e:
+            print(f"sso-middleware: {e}", file=sys.stderr)
+            return REFUSED
+        except KeyboardInterrupt:
+            return 130
+        except BrokenPipeError:  # the reader went away (`| head`): nothing more to say to it
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return OK
+
+
+def _plain_warnings(python: Callable[..., None]) -> Callable[..., None]:
+    """Our warnings (a short key) as one plain line on stderr, as the command's other notes are;
+    Python's own format (file, line, source) points into code a command-line user never wrote."""
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: TextIO | None = None, line: str | None = None) -> None:
+        if not category.__module__.startswith("sso_middleware"):
+            python(message, category, filename, lineno, file, line)
+            return
+        print(f"warning: {message}", file=sys.stderr if file is None else file)
+
+    return show
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ random for each run; nothing is stored.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import signal
 import sys
@@ -120,8 +121,30 @@ def _stand_in_page(label: str, logins: Iterable[Any], people: Mapping[Any, str])
     return page
 
 
+class _BuildingQuietly(logging.Filter):
+    """Drops the warnings the library logs while this thread builds the demo: the stand-ins accept
+    what their services accept (Frill: tokens without ``exp``) on purpose, and a warning saying so
+    is for a developer configuring one, not for someone opening the demo (errors still show)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.WARNING or record.thread != self.thread
+
+
 def build(base_url: str) -> WSGIApplication:
     """The whole demo as one WSGI app, for a server reachable at ``base_url``."""
+    quiet, logger = _BuildingQuietly(), logging.getLogger("sso_middleware")
+    logger.addFilter(quiet)
+    try:
+        return _build(base_url)
+    finally:
+        logger.removeFilter(quiet)
+
+
+def _build(base_url: str) -> WSGIApplication:
     host = base_url.split("://", 1)[1]
     frill_key, invoiced_key, forum_key, chat_key = (secrets.token_urlsafe(32) for _ in range(4))
     grafana_key = Key.generate("ES256")  # a key pair: the app publishes its public half

@@ -3,8 +3,12 @@
 Each :class:`Key` is bound to one algorithm when it is built: an RSA public
 key can never be used as an HMAC secret, nor an EC key for RS256. A key pair
 gets a ``kid`` (its RFC 7638 thumbprint unless given) and publishes its public
-half as a JWK. Key pairs need PyJWT's ``crypto`` extra (``pip install
-'sso-middleware[crypto]'``); nothing here imports ``cryptography`` until one is used.
+half as a JWK. Key pairs use ``cryptography`` (a dependency, through PyJWT's
+``crypto`` extra); nothing here imports it until one is used.
+
+A shared secret given as text is refused when whitespace surrounds it
+(``open("frill.key").read()``, a copied ``.env`` line): the service's copy has
+none, and every token would fail its signature check.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import sys
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeAlias
@@ -78,14 +84,57 @@ def thumbprint(jwk: Mapping[str, Any]) -> str:
     return _b64url(hashlib.sha256(canonical.encode("utf-8")).digest())
 
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` for a warning raised by the caller that names the first line outside this
+    package: the user's ``Key(...)``, ``services.frill(...)`` or ``VerifierMiddleware(...)``,
+    however many of our frames lie between."""
+    level, frame = 1, sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def stray_whitespace(secret: str | bytes) -> str | None:
+    """How whitespace surrounds a shared secret given as text, or ``None``: the one rule for the
+    library and the command line. A newline left by a file or a copied ``.env`` line would be
+    signed with, and the service, whose copy has none, answers "bad signature". Random bytes
+    (``secrets.token_bytes``) are not text, and may start or end with any byte.
+
+    >>> print(stray_whitespace("s3cret\\n"), stray_whitespace(b" s3cret\\r\\n"), sep="; ")
+    ends with '\\n'; starts with ' ' and ends with '\\r\\n'
+    >>> stray_whitespace("s3cret") is None
+    True
+    """
+    if isinstance(secret, bytes):
+        try:
+            text = secret.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if not text.strip().isprintable():
+            return None
+    else:
+        text = secret
+    if text.strip() == text:
+        return None
+    if not text.strip():
+        return f"is only whitespace ({text!r})"
+    head, tail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+    return " and ".join(f"{where} with {part!r}" for where, part in (("starts", head), ("ends", tail))
+                        if part)
+
+
 def _crypto(field: str) -> Any:
     """PyJWT's asymmetric algorithms, or a configuration error saying how to get them."""
     from jwt import algorithms
 
     if not algorithms.has_crypto:
         raise ConfigurationError(
-            f"{field}: key pairs (RS/PS/ES/EdDSA) need the 'cryptography' package: "
-            "pip install 'sso-middleware[crypto]'."
+            f"{field}: key pairs (RS/PS/ES/EdDSA) need the 'cryptography' package, a dependency of "
+            "sso-middleware that is missing from this environment (or cannot be imported): "
+            "pip install cryptography, or reinstall sso-middleware."
         )
     return algorithms
 
@@ -97,7 +146,8 @@ class Key:
     bytes and never base64-decoded (services hand out keys such as
     ``{sso_key_from_dashboard}`` that look like encodings but are not). A secret
     shorter than the hash is allowed, because services choose their keys, but
-    warned about once, here.
+    warned about once, at the line that configured it. A secret given as text
+    with whitespace around it is refused (strip it where you read it).
 
     A key pair is given as PEM (private or public), a JWK mapping, or a
     ``cryptography`` key object; its algorithm defaults to the one its type
@@ -175,6 +225,14 @@ class Key:
                 "the secret the service gave you (for example from an environment variable that "
                 "is actually set)."
             )
+        stray = stray_whitespace(secret)
+        if stray is not None:
+            raise ConfigurationError(
+                f"{field}: the secret {stray}. That is almost always left over from a file or a "
+                "copied .env line, and the service's copy has none: every token would be refused "
+                "with a bad signature. Strip it where you read it, e.g. "
+                "os.environ['FRILL_SSO_KEY'].strip(), Path('frill.key').read_text().strip()."
+            )
         self.secret = self._material = data
         self.algorithm = algorithm
         self.accepts = frozenset({algorithm})
@@ -193,7 +251,7 @@ class Key:
                 f"{digest_size} are recommended (RFC 7518 section 3.2). It is used "
                 "as configured because the service chose it.",
                 ShortKeyWarning,
-                stacklevel=4,
+                stacklevel=_user_stacklevel(),
             )
 
     def _init_pair(self, material: Any, algorithm: str | None, field: str, kid: str | None) -> None:

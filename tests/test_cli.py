@@ -16,9 +16,9 @@ import jwt as pyjwt
 import pytest
 from servers import werkzeug_server
 
-from sso_middleware import Key
+from sso_middleware import ConfigurationError, Key
 from sso_middleware.explain import explain
-from sso_middleware.keys import KeySet
+from sso_middleware.keys import KeySet, ShortKeyWarning
 from sso_middleware.tokens import TokenPolicy, sign, verify
 
 APPS = Path(__file__).parent / "apps"
@@ -108,6 +108,79 @@ def test_keygen_makes_a_key_pair_that_mints_and_verifies(tmp_path: Path, algorit
     (tmp_path / "other.pub").write_text(stranger["public_pem"])
     refused = cli("verify", token, "--key-file", "other.pub", cwd=tmp_path, code=1)
     assert "token_unknown_key" in refused.stdout  # the thumbprint kid names another key
+
+
+# -- keys as people store them --------------------------------------------------------------
+
+
+def mint_with(*key_args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+              code: int = 0) -> subprocess.CompletedProcess[str]:
+    return cli("mint", "generic", *key_args, "--claim", "sub=ada", "--token-only", cwd=cwd, env=env,
+               code=code)
+
+
+@pytest.mark.parametrize("ending", ["", "\n", "\r\n"], ids=["no-newline", "newline", "crlf"])
+def test_a_key_files_one_final_newline_ends_its_line_and_is_not_part_of_the_key(
+    tmp_path: Path, ending: str
+) -> None:
+    (tmp_path / "apps.key").write_bytes((SECRET + ending).encode())
+    token = mint_with("--key-file", "apps.key", cwd=tmp_path).stdout.strip()
+    assert pyjwt.decode(token, SECRET, algorithms=["HS256"])["sub"] == "ada"
+    # the same key from the environment and from the file is one key
+    assert "accepted" in cli("verify", token, "--key-env", "APPS_KEY").stdout
+
+
+def test_a_file_written_by_keygen_out_is_read_back_as_the_key(tmp_path: Path) -> None:
+    cli("keygen", "--out", "new.key", cwd=tmp_path)
+    written = (tmp_path / "new.key").read_text()
+    assert written.endswith("\n") and written.count("\n") == 1
+    token = mint_with("--key-file", "new.key", cwd=tmp_path).stdout.strip()
+    assert pyjwt.decode(token, written[:-1], algorithms=["HS256"])["sub"] == "ada"
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        pytest.param(SECRET + "\n\n", "ends with '\\n'", id="a-blank-line-after"),
+        pytest.param(SECRET + " \n", "ends with ' '", id="a-space-before-the-newline"),
+        pytest.param(" " + SECRET + "\n", "starts with ' '", id="a-space-before"),
+    ],
+)
+def test_a_key_file_with_other_whitespace_is_refused_as_the_library_refuses_it(
+    tmp_path: Path, content: str, said: str
+) -> None:
+    (tmp_path / "apps.key").write_text(content)
+    refused = mint_with("--key-file", "apps.key", cwd=tmp_path, code=2)
+    assert f"--key-file apps.key: the key {said}" in refused.stderr
+    assert "remove it from the file" in refused.stderr and SECRET not in refused.stderr
+    assert refused.stdout == ""
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", " "], ids=["newline", "crlf", "space"])
+def test_a_key_in_the_environment_is_used_as_given_and_whitespace_around_it_refused(ending: str) -> None:
+    refused = mint_with("--key-env", "APPS_KEY", env={**ENV, "APPS_KEY": SECRET + ending}, code=2)
+    assert f"--key-env APPS_KEY: the key ends with {ending!r}" in refused.stderr
+    assert "set APPS_KEY again without it" in refused.stderr and SECRET not in refused.stderr
+    # the command line agrees with the library, which refuses the same value
+    with pytest.raises(ConfigurationError, match=r"\.strip\(\)"):
+        Key(SECRET + ending)
+
+
+def test_a_key_pair_file_keeps_its_pem_newlines(tmp_path: Path) -> None:
+    (tmp_path / "key.pem").write_text(Key.generate("ES256").private_pem().decode() + "\n\n")
+    token = mint_with("--key-file", "key.pem", "--algorithm", "ES256", cwd=tmp_path).stdout.strip()
+    assert json.loads(cli("decode", token, "--json").stdout)["header"]["alg"] == "ES256"
+
+
+def test_a_short_key_is_warned_about_in_one_plain_line() -> None:
+    with pytest.warns(ShortKeyWarning):
+        short = Key("short")
+    result = mint_with("--key-env", "SHORT_KEY", env={**ENV, "SHORT_KEY": "short"})
+    assert result.stderr.splitlines() == [
+        "warning: key: the HS256 key is 5 bytes; at least 32 are recommended (RFC 7518 section 3.2). "
+        "It is used as configured because the service chose it."
+    ]
+    assert verify(result.stdout.strip(), TokenPolicy(KeySet([short])), time.time()).claims["sub"] == "ada"
 
 
 # -- mint -----------------------------------------------------------------------------------

@@ -91,6 +91,9 @@ def test_demo_command_prints_url_and_stops_cleanly(stop: signal.Signals, inherit
         assert proc.returncode == 0, err
         assert "demo stopped" in out
         assert "Traceback" not in err
+        # the URL came first, and nothing but request lines after it: no warning meant for the
+        # demo's developers (its stand-ins accept what their services accept, on purpose)
+        assert all(" HTTP/1.1\" " in entry for entry in err.splitlines()), err
     finally:
         if proc.poll() is None:
             proc.kill()
