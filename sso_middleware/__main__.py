@@ -179,12 +179,14 @@ def _service(name: str, options: dict[str, Any], key: KeyInput) -> Any:
 
 def _write_new(path: str, text: str) -> None:
     """Write ``text`` to a new file only its owner can read; never over an existing one."""
-    try:
-        with open(path, "x", encoding="utf-8") as file:  # "x": never over an existing file
-            os.chmod(path, 0o600)
-            file.write(text)
+    try:  # created 0600 in one step (as ssh-keygen does): no moment when another user can open it
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as e:
         raise UsageError(f"{path} exists; keygen never writes over a file") from e
+    except OSError as e:
+        raise UsageError(f"cannot create {path}: {e.strerror}") from e
+    with open(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
 
 
 def cmd_keygen(args: argparse.Namespace, out: _Out) -> int:
@@ -280,10 +282,25 @@ def cmd_mint(args: argparse.Namespace, out: _Out) -> int:
 
 
 def _times(claims: dict[str, Any], now: float) -> dict[str, str]:
-    from .explain import when
+    from .explain import number, when
 
-    return {name: when(float(claims[name]), now) for name in ("iat", "nbf", "exp")
-            if isinstance(claims.get(name), (int, float)) and not isinstance(claims.get(name), bool)}
+    found = {name: number(claims, name) for name in ("iat", "nbf", "exp")}
+    times = {name: when(value, now) for name, value in found.items() if value is not None}
+    exp, nbf, iat = found["exp"], found["nbf"], found["iat"]
+    for name, late, word in (("exp", exp is not None and exp <= now, "EXPIRED"),
+                             ("nbf", nbf is not None and nbf > now, "NOT YET VALID"),
+                             ("iat", iat is not None and iat > now, "issued in the future")):
+        if late:
+            times[name] += f": {word}"
+    return times
+
+
+def _printable(text: str) -> str:
+    """``text`` with every character a terminal could act on (ESC, CR, bidi controls, lone
+    surrogates) written as its escape: a hostile token's member names must not drive the
+    terminal or forge a line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for c in text)
 
 
 def cmd_decode(args: argparse.Namespace, out: _Out) -> int:
@@ -303,10 +320,11 @@ def cmd_decode(args: argparse.Namespace, out: _Out) -> int:
     out.line("NOT VERIFIED: decoded without checking the signature (use verify --explain for that).")
     out.line("header")
     for name, value in header.items():
-        out.line(f"  {name}: {json.dumps(value)}")
+        out.line(f"  {_printable(name)}: {json.dumps(value)}")
     out.line("claims")
     for name, value in claims.items():
-        out.line(f"  {name}: {json.dumps(value)}" + (f"   {times[name]}" if name in times else ""))
+        shown = f"  {_printable(name)}: {json.dumps(value)}"
+        out.line(shown + (f"   {times[name]}" if name in times else ""))
     out.line(f"signature: {len(signature)} characters, not shown")
     return OK
 

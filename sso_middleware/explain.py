@@ -17,13 +17,14 @@ time. Nothing here touches a replay store: one-time use is not checked offline.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import InvalidToken
-from .tokens import CLAIM_CHECKS, TokenPolicy, peek, verify
+from .tokens import CLAIM_CHECKS, TokenPolicy, check_header, peek, verify
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,18 +47,30 @@ class Report:
     error: InvalidToken | None
 
 
+OUT_OF_RANGE = "out of range"
+
+
 def stamp(seconds: float) -> str:
-    """A numeric date as a person reads it: ``2026-12-06 14:02:11 UTC``."""
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
+    """A numeric date as a person reads it: ``2026-12-06 14:02:11 UTC``; ``out of range`` for
+    one no calendar here can show (a hostile ``exp`` of ``1e300``).
+
+    >>> stamp(0), stamp(1e300)
+    ('1970-01-01 00:00:00 UTC', 'out of range')
+    """
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
+    except (OverflowError, OSError, ValueError):
+        return OUT_OF_RANGE
 
 
 def when(seconds: float, now: float) -> str:
     """``2026-12-06 14:02:11 UTC (7 min ago)``: a numeric date for a person.
 
-    >>> when(1_000_000 - 420, 1_000_000)
-    '1970-01-12 13:39:40 UTC (7 min ago)'
+    >>> when(1_000_000 - 420, 1_000_000), when(-1e300, 0)
+    ('1970-01-12 13:39:40 UTC (7 min ago)', 'out of range')
     """
-    return f"{stamp(seconds)} ({ago(seconds - now)})"
+    shown = stamp(seconds)
+    return shown if shown == OUT_OF_RANGE else f"{shown} ({ago(seconds - now)})"
 
 
 def ago(seconds: float) -> str:
@@ -72,9 +85,20 @@ def ago(seconds: float) -> str:
     return f"in {words}" if seconds >= 0 else f"{words} ago"
 
 
-def _number(claims: Mapping[str, Any], name: str) -> float | None:
+def number(claims: Mapping[str, Any], name: str) -> float | None:
+    """A claim's numeric date as a float (an integer too large for one is infinite, so shown as
+    out of range); ``None`` when it is no number.
+
+    >>> number({"exp": 2**1100}, "exp"), number({"exp": "soon"}, "exp")
+    (inf, None)
+    """
     value = claims.get(name)
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _shown(claims: Mapping[str, Any], name: str) -> str:
@@ -85,11 +109,11 @@ def _claim_detail(name: str, claims: Mapping[str, Any], policy: TokenPolicy, now
     """What the check named ``name`` compared, in words."""
     leeway = f"leeway {policy.leeway:g} s"
     if name in ("iat", "nbf"):
-        value = _number(claims, name)
+        value = number(claims, name)
         return "absent" if name not in claims else (
             f"{name} {when(value, now)}, {leeway}" if value is not None else f"{name} is not a number")
     if name == "exp":
-        exp, iat = _number(claims, "exp"), _number(claims, "iat")
+        exp, iat = number(claims, "exp"), number(claims, "iat")
         if exp is not None:
             return f"exp {when(exp, now)}, now {stamp(now)}, {leeway}"
         if policy.max_age is not None and iat is not None:
@@ -129,6 +153,12 @@ def explain(token: str, policy: TokenPolicy, now: float) -> Report:
     if parts is None:
         return Report(steps, None, None, error)
     header, claims = parts
+    try:
+        check_header(header)
+    except InvalidToken as e:
+        steps.append(Step("header", False, "alg, kid, typ and cty must be strings, and no JWS extension "
+                          "(crit, b64) is understood", e.code))
+        return Report(steps, header, claims, error)
     alg, kid = header.get("alg"), header.get("kid")
     accepted = ", ".join(sorted(policy.algorithms or ()))
     steps.append(Step("algorithm", alg in (policy.algorithms or ()), f"alg {alg!r}; accepted: {accepted}",
@@ -165,4 +195,4 @@ def explain(token: str, policy: TokenPolicy, now: float) -> Report:
     return Report(steps, header, claims, error)
 
 
-__all__ = ["Report", "Step", "ago", "explain", "stamp", "when"]
+__all__ = ["OUT_OF_RANGE", "Report", "Step", "ago", "explain", "number", "stamp", "when"]

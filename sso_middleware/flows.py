@@ -11,7 +11,6 @@ nothing, so the two skins cannot drift.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 import time
@@ -37,7 +36,7 @@ from .errors import (
     TokenTooLarge,
 )
 from .jwks import JWKS_PATH, RemoteKeys, published
-from .keys import Key, KeyInput, KeySet, is_pair
+from .keys import Key, KeyInput, KeySet, is_pair, same_secret
 from .messages import Reply, Request, parse_query, redirect, same_origin
 from .pages import ErrorPageHook, ErrorPages
 from .placements import NONCE_LIFETIME, Placement, SignedPayload
@@ -596,7 +595,7 @@ class VerifierMiddleware(Generic[App]):
         10 minutes (its one-time use is then claimed like any token's)."""
         expires = placement.check_nonce(str(verified.once), self._nonce_key, now)
         mine = self._sessions.pending_nonce(request.header("cookie") or "", request.secure)
-        if mine is None or not hmac.compare_digest(mine, str(verified.once)):
+        if mine is None or not same_secret(mine, str(verified.once)):
             raise InvalidClaim("nonce")
         return verified._replace(expires=expires)
 

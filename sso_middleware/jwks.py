@@ -12,11 +12,12 @@ with a 503 (``keys_unavailable``): it fails closed.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import logging
+import socket
 import threading
-import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -72,27 +73,104 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # a JWKS URL that moves is a configuration to update, not to follow
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects())
+class _Deadline:
+    """A watchdog over one fetch: when time is up, it shuts every socket the fetch opened, so
+    whatever read is waiting (status line, headers, chunk sizes, body) returns at once.
+
+    A per-read timeout alone cannot bound a fetch: a server that drips one byte per read never
+    lets one time out. The lock guards two lists for an instant, never the network.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._lock = threading.Lock()
+        self._connections: list[http.client.HTTPConnection] = []
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def watched(self, base: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
+        """``base``, whose connections this deadline can shut once they are open."""
+        deadline = self
+
+        class Watched(base):  # type: ignore[valid-type, misc]
+            def connect(self) -> None:
+                super().connect()
+                deadline._opened(self)
+
+        return Watched
+
+    def _opened(self, connection: http.client.HTTPConnection) -> None:
+        with self._lock:
+            self._connections.append(connection)
+            late = self.expired
+        if late:  # the time ran out while it connected: shut it before any read
+            _shut(connection)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            connections = list(self._connections)
+        for connection in connections:
+            _shut(connection)
+
+
+def _shut(connection: http.client.HTTPConnection) -> None:
+    if connection.sock is not None:
+        with contextlib.suppress(OSError):
+            connection.sock.shutdown(socket.SHUT_RDWR)
+
+
+class _HTTP(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
+        return super().do_open(self.deadline.watched(http_class), req, **kwargs)
+
+
+class _HTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
+        return super().do_open(self.deadline.watched(http_class), req, **kwargs)
 
 
 def fetch_url(url: str, timeout: float) -> bytes:
-    """GET ``url``: at most 64 KiB, no redirects, each read bounded by ``timeout`` and the whole
-    body by twice that (a server dripping bytes cannot hold a request open)."""
-    deadline = time.monotonic() + timeout
+    """GET ``url``: at most 64 KiB, no redirects, and ``timeout`` seconds **in all** (connect,
+    status line, headers and body: a watchdog shuts the socket when the time is up, so a server
+    that drips bytes cannot hold it open). Proxies from the environment are used as urllib uses
+    them. Name resolution is the system resolver's, bounded by its own timeouts."""
     if not url.startswith(("https://", "http://")):  # (RemoteKeys checked it; a fetch= caller may not)
         raise ValueError("a JWKS URL is http(s)")
     headers = {"Accept": "application/json", "User-Agent": "sso-middleware"}
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 - the scheme is checked above
-    with _OPENER.open(request, timeout=timeout) as response:
-        if response.status != 200:
-            raise OSError(f"HTTP {response.status}")
-        body = b""
-        while chunk := response.read1(16384):  # one socket read at most, never waits to fill
-            body += chunk
-            if len(body) > MAX_JWKS_BYTES:
-                raise ValueError("the JWKS is larger than 64 KiB")
-            if time.monotonic() > deadline:
-                raise TimeoutError("the JWKS took too long to arrive")
+    with _Deadline(timeout) as deadline:
+        opener = urllib.request.build_opener(_NoRedirects(), _HTTP(deadline), _HTTPS(deadline))
+        try:
+            with opener.open(request, timeout=timeout) as response:
+                if response.status != 200:
+                    raise OSError(f"HTTP {response.status}")
+                body = b""
+                while chunk := response.read1(16384):  # one socket read at most, never waits to fill
+                    body += chunk
+                    if len(body) > MAX_JWKS_BYTES:
+                        raise ValueError("the JWKS is larger than 64 KiB")
+        except (OSError, http.client.HTTPException) as e:  # URLError is an OSError
+            if deadline.expired:
+                raise TimeoutError(f"the JWKS took longer than {timeout:g} s in all") from e
+            raise
+        if deadline.expired:  # a shut socket can also read as a (short) end of the body
+            raise TimeoutError(f"the JWKS took longer than {timeout:g} s in all")
         return body
 
 
@@ -174,6 +252,7 @@ class RemoteKeys:
         self.algorithms = frozenset(algorithms) if algorithms is not None else None
         self._fetch = fetch or fetch_url
         self._lock = threading.Lock()
+        self._pending: threading.Event | None = None
         self.keys: KeySet | None = None
         """The keys of the last good fetch (``None`` before one)."""
         self.fetched: float | None = None
@@ -190,22 +269,38 @@ class RemoteKeys:
         return kid is not None and not self.keys.candidates(kid)
 
     def refresh(self, kid: object, now: float) -> None:
-        """Fetch the set again if it is still :meth:`due` once this thread holds the lock. A
-        failure is logged and keeps the keys held."""
+        """Fetch the set again if it is still :meth:`due`. One thread fetches; the lock is held
+        only to decide which, never across the network. A thread that finds a fetch under way
+        waits for it at most ``timeout`` seconds (the fetch ends by then). A failure is logged
+        and keeps the keys held."""
         with self._lock:
-            if not self.due(kid, now):
-                return  # another request fetched it meanwhile
-            self._attempted = now
-            try:
-                keys, skipped = parse(self._fetch(self.url, self.timeout), self.algorithms)
-            except Exception as e:  # any failure: keep what we have, fail closed without it
-                self.failed = True
-                logger.warning("could not fetch the JWKS at %s: %s: %s", self.url, type(e).__name__, e)
-                return
-            for reason in skipped:
-                logger.warning("JWKS at %s: skipped %s", self.url, reason)
-            self.keys, self.fetched, self.failed = keys, now, False
-            logger.info("fetched the JWKS at %s (%d keys)", self.url, len(keys.keys))
+            pending, mine = self._pending, False
+            if pending is None:
+                if not self.due(kid, now):
+                    return  # another request fetched it meanwhile
+                self._attempted, mine = now, True
+                pending = self._pending = threading.Event()
+        if not mine:
+            pending.wait(self.timeout)
+            return
+        try:
+            self._fetch_now(now)
+        finally:
+            with self._lock:
+                self._pending = None
+            pending.set()
+
+    def _fetch_now(self, now: float) -> None:
+        try:
+            keys, skipped = parse(self._fetch(self.url, self.timeout), self.algorithms)
+        except Exception as e:  # any failure: keep what we have, fail closed without it
+            self.failed = True
+            logger.warning("could not fetch the JWKS at %s: %s: %s", self.url, type(e).__name__, e)
+            return
+        for reason in skipped:
+            logger.warning("JWKS at %s: skipped %s", self.url, reason)
+        self.keys, self.fetched, self.failed = keys, now, False
+        logger.info("fetched the JWKS at %s (%d keys)", self.url, len(keys.keys))
 
     async def arefresh(self, kid: object, now: float) -> None:
         """:meth:`refresh` in a worker thread, so the event loop never waits on the network."""

@@ -548,6 +548,20 @@ class KeySet:
         return f"KeySet({list(self.keys)!r})"
 
 
+def same_secret(given: str | bytes, expected: str | bytes) -> bool:
+    """Whether two secrets (MACs, nonces) are equal, in constant time, on bytes: a value from the
+    browser may hold any character (``hmac.compare_digest`` raises on non-ASCII text), and a
+    comparison must answer, never raise.
+
+    >>> same_secret("abc", b"abc"), same_secret("\u00e9", "abc")
+    (True, False)
+    """
+    def raw(value: str | bytes) -> bytes:
+        return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+
+    return hmac.compare_digest(raw(given), raw(expected))
+
+
 __all__ = [
     "ALGORITHMS",
     "HMAC_ALGORITHMS",
@@ -556,5 +570,6 @@ __all__ = [
     "KeySet",
     "ShortKeyWarning",
     "is_pair",
+    "same_secret",
     "thumbprint",
 ]

@@ -31,6 +31,7 @@ from .errors import (
     TokenMissing,
     TokenTooLarge,
 )
+from .keys import same_secret
 from .messages import MAX_FORM, NO_STORE, Reply, Request, parse_query, post_form, redirect, same_origin
 from .redirects import with_params
 from .tokens import CLAIM_CHECKS, TokenPolicy, Verified, sign, verify
@@ -319,6 +320,7 @@ class TokenEndpoint(Placement):
 
 _HEX_SIG = re.compile(r"[0-9a-f]{64}")
 _NONCE = re.compile(r"[A-Za-z0-9_.~-]{8,200}")
+_OWN_NONCE = re.compile(r"[0-9]{1,12}\.[0-9a-f]{32}\.[0-9a-f]{32}")  # SignedPayload.new_nonce's shape
 MAX_PAYLOAD = 4096
 NONCE_LIFETIME = 600  # Discourse remembers a nonce for 10 minutes
 
@@ -374,7 +376,7 @@ class SignedPayload(Placement):
         if not _HEX_SIG.fullmatch(sig):
             raise InvalidSignature()
         signed = payload.encode("ascii", "replace")
-        if not any(hmac.compare_digest(key.sign(signed).hex(), sig) for key in keys.keys):
+        if not any(same_secret(key.sign(signed).hex(), sig) for key in keys.keys):
             raise InvalidSignature()
         try:  # Ruby's Base64.encode64 wraps lines: the newlines are signed, and dropped here
             text = base64.b64decode(payload.replace("\n", ""), validate=True).decode("utf-8")
@@ -406,10 +408,11 @@ class SignedPayload(Placement):
 
     def check_nonce(self, nonce: str, key: bytes, now: float) -> float:
         """When ``nonce`` (one of :meth:`new_nonce`'s) stops being good; refuses any other."""
-        issued, _, rest = nonce.partition(".")
+        if not _OWN_NONCE.fullmatch(nonce):  # (an answer's nonce is any text the provider echoed)
+            raise InvalidClaim("nonce")
+        issued = nonce.partition(".")[0]
         body, _, mac = nonce.rpartition(".")
-        expected = hmac.new(key, body.encode(), "sha256").hexdigest()[:32]
-        if not issued.isdigit() or not rest or not hmac.compare_digest(mac, expected):
+        if not same_secret(mac, hmac.new(key, body.encode("ascii"), "sha256").hexdigest()[:32]):
             raise InvalidClaim("nonce")
         expires = int(issued) + NONCE_LIFETIME
         if now >= expires:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import math
@@ -243,38 +244,49 @@ def _numeric(claims: Mapping[str, Any], name: str) -> float | None:
     return number
 
 
-_HEADERS: dict[str, dict[str, Any]] = {}
-_HEADER_CACHE = 128  # an issuer mints one header segment for all its tokens: parse it once
+_STRING_MEMBERS = ("alg", "kid", "typ", "cty")
+"""Header members that are strings when present (RFC 7515 4.1): anything else is malformed."""
 
 
-def _header(segment: str) -> dict[str, Any]:
-    """The parsed header of a segment (as strict as :func:`_json_object`), kept for next time.
+def check_header(header: Mapping[str, Any]) -> None:
+    """Refuse a header this verifier cannot read safely: an ``alg`` that is no string (an
+    algorithm it does not take), a ``kid``, ``typ`` or ``cty`` that is no string, or a JWS
+    extension (``crit``, ``b64``: none is understood here, RFC 7515 4.1.11).
 
-    Only the parse is remembered, never a verdict: the signature and claims are checked on
-    every call. Never mutated; :func:`verify` hands out a copy.
+    >>> check_header({"alg": ["HS256"]})
+    Traceback (most recent call last):
+    ...
+    sso_middleware.errors.InvalidAlgorithm: The sign-in token uses an algorithm that is not allowed.
     """
-    header = _HEADERS.get(segment)
-    if header is None:
-        header = _json_object(_b64decode(segment))
-        if len(_HEADERS) >= _HEADER_CACHE:
-            _HEADERS.pop(next(iter(_HEADERS), ""), None)  # oldest first: dicts keep insertion order
-        _HEADERS[segment] = header
+    if not isinstance(header.get("alg"), str):
+        raise InvalidAlgorithm()
+    if any(name in header and not isinstance(header[name], str) for name in _STRING_MEMBERS):
+        raise InvalidToken()
+    if "crit" in header or "b64" in header:
+        raise InvalidToken()
+
+
+# An issuer mints one header segment for all its tokens: parse (and check) it once. Only the parse
+# is remembered, never a verdict; failures are not cached. lru_cache is safe across threads.
+@functools.lru_cache(maxsize=128)
+def _header(segment: str) -> dict[str, Any]:
+    """The parsed, checked header of a segment (as strict as :func:`_json_object`, then
+    :func:`check_header`). Never mutated; :func:`verify` hands out a copy."""
+    header = _json_object(_b64decode(segment))
+    check_header(header)
     return header
 
 
-def _header_member(segment: str, name: str) -> object:
-    """What a header segment names ``name`` (unverified), or ``None`` when it is no valid header."""
-    try:
-        return _header(segment).get(name)
-    except InvalidToken:
-        return None
-
-
-def named_kid(token: object) -> object:
-    """The ``kid`` a token's header names, unverified (only to choose keys); ``None`` if none."""
+def named_kid(token: object) -> str | None:
+    """The ``kid`` a token's header names, unverified (only to choose keys); ``None`` if none
+    (or the token has no readable header)."""
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not _SHAPE.fullmatch(token):
         return None
-    return _header_member(token[: token.index(".")], "kid")
+    try:
+        kid = _header(token[: token.index(".")]).get("kid")
+    except InvalidToken:
+        return None
+    return kid  # check_header: a string or absent
 
 
 def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -302,21 +314,15 @@ def verify(token: object, policy: TokenPolicy, now: float) -> Verified:
     if not _SHAPE.fullmatch(token):
         raise InvalidToken()
     header_b64, payload_b64, signature_b64 = token.split(".")
-    if len(signature_b64) not in policy._signature_lengths:
-        # too long or short for every key: refuse before parsing, unless the header names an
-        # algorithm we do not take (an HS256 token at an HS512 receiver is the wrong algorithm)
-        if _header_member(header_b64, "alg") in policy.algorithms:  # type: ignore[operator]
-            raise InvalidSignature()
-        raise InvalidAlgorithm()
     header = _header(header_b64)
-    alg = header.get("alg")
-    if not isinstance(alg, str) or alg not in policy.algorithms:  # type: ignore[operator]
+    alg = header["alg"]
+    if alg not in policy.algorithms:  # type: ignore[operator]
         raise InvalidAlgorithm()
-    if "crit" in header or "b64" in header:
-        raise InvalidToken()  # no JWS extensions are understood here (RFC 7515 4.1.11)
+    if len(signature_b64) not in policy._signature_lengths:  # too long or short for every key
+        raise InvalidSignature()
     if policy.typ is not None:
         typ = header.get("typ")
-        if not isinstance(typ, str) or typ.lower() != policy.typ.lower():
+        if typ is None or typ.lower() != policy.typ.lower():
             raise InvalidClaim("typ")
     candidates = policy.keys.candidates(header.get("kid"))
     if not candidates:
@@ -489,6 +495,7 @@ __all__ = [
     "Verified",
     "b64encode",
     "check_claims",
+    "check_header",
     "check_seconds",
     "json_value",
     "named_kid",

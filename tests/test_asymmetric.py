@@ -394,6 +394,100 @@ def test_a_silent_socket_costs_a_bounded_wait(skin: Skin, clock: Clock) -> None:
         listener.close()
 
 
+class Dripper:
+    """A server that answers one connection a byte at a time, each byte well inside any per-read
+    timeout, for up to 20 s (the test ends it sooner): only a deadline on the whole fetch stops it."""
+
+    def __init__(self, script: bytes) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/jwks.json"
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._serve, args=(script,), daemon=True)
+        self.thread.start()
+
+    def _serve(self, script: bytes) -> None:
+        connection, _ = self.listener.accept()
+        with connection:
+            for byte in script:
+                if self.done.wait(0.02):
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:  # the client shut it: the deadline worked
+                    return
+
+    def close(self) -> None:
+        self.done.set()
+        self.listener.close()
+        self.thread.join(timeout=5)
+
+
+_BODY = json.dumps({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]}).encode()
+_DRIPS = {
+    "status-line": b"HTTP/1.1 200 " + b"O" * 1000 + b"\r\n\r\n",
+    "headers": b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"a" * 1000 + b"\r\n\r\n",
+    "chunk-sizes": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"1\r\n{\r\n" * 300,
+    "body": b"HTTP/1.1 200 OK\r\nContent-Length: 60000\r\n\r\n" + b" " * 1000,
+}
+
+
+@pytest.mark.parametrize("phase", list(_DRIPS))
+def test_a_dripping_jwks_server_is_cut_off_at_the_total_deadline(phase: str) -> None:
+    """Issue 22 (2): the deadline held only while reading the body; a server dripping the status
+    line, headers or chunk sizes held the sign-in (and every request needing keys) for as long
+    as it dripped. Each script here drips for 20 s or more; the fetch must end near 0.4 s."""
+    import time
+
+    from sso_middleware.jwks import fetch_url
+
+    dripper = Dripper(_DRIPS[phase])
+    started = time.monotonic()
+    try:
+        with pytest.raises(TimeoutError):
+            fetch_url(dripper.url, 0.4)
+        assert time.monotonic() - started < 5  # a bound, not a speed target: the old code took 20 s+
+    finally:
+        dripper.close()
+
+
+def test_a_dripping_jwks_server_costs_the_verifier_a_bounded_wait(skin: Skin, clock: Clock) -> None:
+    import time
+
+    dripper = Dripper(_DRIPS["headers"])
+    started = time.monotonic()
+    try:
+        client = remote_verifier(skin, clock, RemoteKeys(dripper.url, timeout=0.4))
+        response = client.get(token_path(pair("RS256"), clock), headers={"Accept": "application/json"})
+        assert (response.status, response.json()["error"]) == (503, "keys_unavailable")
+        assert time.monotonic() - started < 5
+    finally:
+        dripper.close()
+
+
+def test_requests_arriving_during_a_fetch_wait_at_most_the_timeout_and_never_fetch_twice() -> None:
+    """No lock is held across the network: a second caller waits for the fetch under way
+    (bounded by the timeout) instead of starting its own."""
+    started, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def fetch(url: str, timeout: float) -> bytes:
+        calls.append(url)
+        started.set()
+        release.wait(10)
+        return json.dumps({"keys": [pair("RS256").public_jwk()]}).encode()
+
+    remote = RemoteKeys("https://app.acme.com/jwks.json", timeout=5, fetch=fetch)
+    first = threading.Thread(target=remote.refresh, args=(None, 1000.0))
+    first.start()
+    assert started.wait(10)
+    second = threading.Thread(target=remote.refresh, args=(None, 1000.0))
+    second.start()
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert calls == ["https://app.acme.com/jwks.json"] and remote.keys is not None
+
+
 def test_a_redirecting_jwks_url_is_not_followed(skin: Skin, clock: Clock, jwks_server: JWKSServer) -> None:
     jwks_server.status = 302
     client = remote_verifier(skin, clock, jwks_server.url)

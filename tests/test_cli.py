@@ -89,6 +89,22 @@ def test_keygen_writes_a_new_private_file_and_never_over_one(tmp_path: Path) -> 
     assert "use one of" in cli("keygen", "--algorithm", "none", code=2).stderr
 
 
+def test_keygen_creates_the_key_file_0600_from_the_start(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 22 (7): the file was created with the umask's mode, then chmod-ed: a reader who
+    opened it in between kept access. Mode at open: with chmod a no-op and umask 0 it is 0600."""
+    from sso_middleware.__main__ import main
+
+    monkeypatch.setattr(os, "chmod", lambda *args, **kwargs: None)
+    monkeypatch.chdir(tmp_path)
+    old = os.umask(0)
+    try:
+        assert main(["keygen", "--out", "secret.key"]) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "secret.key").stat().st_mode) == 0o600
+
+
 @pytest.mark.parametrize("algorithm", ["RS256", "ES256", "EdDSA", "Ed448"])
 def test_keygen_makes_a_key_pair_that_mints_and_verifies(tmp_path: Path, algorithm: str) -> None:
     made = json.loads(cli("keygen", "--algorithm", algorithm, "--out", "key.pem", "--json",
@@ -239,6 +255,55 @@ def test_decode_shows_claims_and_human_dates_without_verifying_or_the_signature(
     assert from_stdin.startswith("NOT VERIFIED") and "plan: \"pro\"" in from_stdin
     piped = json.loads(cli("decode", "-", "--json", stdin=t).stdout)
     assert piped["verified"] is False and piped["claims"]["plan"] == "pro"
+
+
+def _unsigned(header: dict[str, Any], claims: dict[str, Any]) -> str:
+    from sso_middleware.tokens import b64encode
+
+    return ".".join(b64encode(json.dumps(part).encode()) for part in (header, claims)) + "." + "A" * 43
+
+
+HOSTILE_NAMES = {
+    "\x1b]52;c;cHduZWQ=\x07": "OSC 52 clipboard write",
+    "\x1b]0;title\x07": "window title",
+    "x\rsignature: VALID": "overwritten line",
+    "\u202eflipped": "bidi override",
+    "\x1b[2J": "clear screen",
+}
+
+
+def test_decode_escapes_every_name_and_value_a_token_carries() -> None:
+    """Issue 22 (5): header and claim *names* reached the terminal raw."""
+    hostile = _unsigned({"alg": "HS256", **{name: 1 for name in HOSTILE_NAMES}},
+                        {"sub": "ada", **{name: name for name in HOSTILE_NAMES}})
+    out = cli("decode", hostile).stdout
+    assert not any(c in out for c in "\x1b\x07\r\u202e"), out
+    assert "\\x1b]52;c;cHduZWQ=\\x07" in out and "\\u202eflipped" in out
+    assert json.loads(cli("decode", hostile, "--json").stdout)["claims"]["x\rsignature: VALID"]
+    for args in (("verify", hostile, "--key-env", "APPS_KEY", "--explain"),
+                 ("verify", hostile, "--key-env", "APPS_KEY", "--explain", "--json")):
+        printed = cli(*args, code=1).stdout
+        assert not any(c in printed for c in "\x1b\x07\r\u202e"), printed
+
+
+@pytest.mark.parametrize("value", [1e20, 2**70, -1e300, 10**400, -(10**400)],
+                         ids=["1e20", "2**70", "-1e300", "10**400", "-10**400"])
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+def test_out_of_range_times_are_said_so_not_a_traceback(claim: str, value: float) -> None:
+    """Issue 22 (6): decode, verify and --explain ended in an OverflowError traceback."""
+    hostile = _unsigned({"alg": "HS256", "typ": "JWT"}, {"sub": "ada", "exp": 1_900_000_000, claim: value})
+    assert "out of range" in cli("decode", hostile).stdout
+    cli("decode", hostile, "--json")
+    explained = cli("verify", hostile, "--key-env", "APPS_KEY", "--explain", code=1).stdout
+    assert "refused" in explained
+    cli("verify", hostile, "--key-env", "APPS_KEY", "--json", code=1)
+
+
+def test_decode_says_expired_and_not_yet_valid_plainly() -> None:
+    now = int(time.time())
+    out = cli("decode", token(exp=now - 3600, iat=now - 7200, nbf=now + 600)).stdout
+    assert "EXPIRED" in out and "NOT YET VALID" in out
+    assert "EXPIRED" not in cli("decode", token()).stdout
 
 
 @pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "eyJ.eyJ.x", "x" * 9000])

@@ -172,6 +172,27 @@ def test_the_stand_in_forum_round_trip_with_pydiscourse_as_the_provider(skin: Sk
     assert thief.get(answer, headers=json).json()["error"] == "token_replayed"
 
 
+@pytest.mark.parametrize("cookie", ["\u00e9t\u00e9-nonce-1234", "\udcff", "1.2.3", "x" * 300])
+def test_a_nonce_cookie_of_any_text_is_refused_cleanly(skin: Skin, cookie: str) -> None:
+    """Issue 22 (4): a non-ASCII nonce cookie with a validly signed answer made
+    ``hmac.compare_digest`` raise TypeError (a 500) on both skins."""
+    _, browser = skin.verifier(service=discourse(provider="https://app.acme.com/sso/discourse"))
+    answer = _answer_for(browser)
+    raw = f"sso_session_discourse_nonce={cookie}".encode("utf-8", "surrogatepass")
+    sent: Any = raw.decode("latin-1") if skin.name == "wsgi" else raw  # the bytes a browser sends
+    r = browser.stranger().get(answer, headers={"Accept": "application/json", "Cookie": sent})
+    assert (r.status, r.json()["error"]) == (401, "token_invalid_claim")
+
+
+@pytest.mark.parametrize("nonce", ["\u00e9" * 20, "\u00b2" * 10 + ".abc.def", "12.34"])
+def test_an_answer_whose_nonce_is_not_ours_in_shape_is_refused_cleanly(skin: Skin, nonce: str) -> None:
+    _, browser = skin.verifier(service=discourse(provider="https://app.acme.com/sso/discourse"))
+    browser.get("/session/sso_login")
+    forged = pydiscourse.sso_redirect_url(nonce, SECRET, "ada@example.com", "7", "ada").split("?", 1)[1]
+    r = browser.get(f"/session/sso_login?{forged}", headers={"Accept": "application/json"})
+    assert (r.status, r.json()["error"]) == (401, "token_invalid_claim")
+
+
 def _answer_for(browser: Any, **kw: Any) -> str:
     start = browser.get("/session/sso_login")
     parts = urlsplit(provider_answer(start.location, **kw))

@@ -215,3 +215,54 @@ def test_refusals_are_logged_once_with_a_safe_detail(
     assert r.status == 400
     (record,) = caplog.records
     assert record.getMessage() == f"refused request service=frill code=redirect_not_allowed {detail}"
+
+
+# 3. a header whose members are not strings (issue 22, 1) --------------------------------
+
+
+def _alg_not_a_string(alg: Any, signature: str = "AAAA") -> str:
+    import json
+
+    from sso_middleware.tokens import b64encode
+
+    claims = {"sub": "ada", "id": 7, "email": "ada@example.com", "iat": NOW, "exp": NOW + 60}
+    header = b64encode(json.dumps({"alg": alg}).encode())
+    return f"{header}.{b64encode(json.dumps(claims).encode())}.{signature}"
+
+
+@pytest.mark.parametrize("alg", [[], {}, 5, None], ids=["list", "object", "number", "null"])
+def test_a_non_string_alg_is_a_clean_refusal_in_every_placement_on_a_real_server(skin: Skin,
+                                                                                 alg: Any) -> None:
+    """``{"alg": []}`` with a signature fitting no key raised TypeError in every verifier: a 500
+    through a query token, ``ssoToken`` on any page of a stand-in, a path token, and the session
+    cookie on any page (a planted cookie broke every page for that browser)."""
+    import urllib.error
+    import urllib.request
+
+    from servers import serve
+
+    from sso_middleware import services
+
+    bad = _alg_not_a_string(alg)
+    apps = {
+        "generic": skin.module.VerifierMiddleware(skin.echo, key=KEY, clock=Clock(NOW)),
+        "frill": skin.module.VerifierMiddleware(skin.echo, service=frill(), clock=Clock(NOW)),
+        "invoiced": skin.module.VerifierMiddleware(
+            skin.echo, service=services.invoiced(key=KEY, company="acme"), clock=Clock(NOW)),
+    }
+    asked = {
+        "generic": [(f"/sso?token={bad}", {}), ("/any/page", {"Cookie": f"sso_session={bad}"})],
+        "frill": [(f"/ideas?ssoToken={bad}", {})],
+        "invoiced": [(f"/login/{bad}", {})],
+    }
+    for name, app in apps.items():
+        with serve(skin.name, app) as base:
+            for path, headers in asked[name]:
+                request = urllib.request.Request(base + path, headers=headers)
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as response:
+                        status = response.status
+                except urllib.error.HTTPError as e:
+                    status = e.code
+                    e.close()
+                assert status in (200, 400, 401), (name, path, status)

@@ -268,7 +268,10 @@ CLAIM_CASES = [
     pytest.param({"alg": "HS512"}, good(), errors.InvalidAlgorithm, id="alg-not-allowed"),
     pytest.param({"alg": ["HS256"]}, good(), errors.InvalidAlgorithm, id="alg-list"),
     pytest.param({"typ": "JWT"}, good(), errors.InvalidAlgorithm, id="alg-missing"),
-    pytest.param({**HDR, "kid": 5}, good(), errors.UnknownKey, id="kid-number"),
+    pytest.param({**HDR, "kid": 5}, good(), errors.InvalidToken, id="kid-number"),
+    pytest.param({**HDR, "kid": ["a"]}, good(), errors.InvalidToken, id="kid-list"),
+    pytest.param({**HDR, "typ": {"x": 1}}, good(), errors.InvalidToken, id="typ-object"),
+    pytest.param({**HDR, "cty": 1}, good(), errors.InvalidToken, id="cty-number"),
     pytest.param({**HDR, "crit": ["exp"]}, good(), errors.InvalidToken, id="crit"),
     pytest.param({**HDR, "b64": False}, good(), errors.InvalidToken, id="b64-false"),
     pytest.param(b"[]", good(), errors.InvalidToken, id="header-array"),
@@ -280,6 +283,52 @@ def test_bad_claims_are_refused_cleanly(header: Any, payload: Any, error: type[E
     token = raw_token(header, payload)
     with pytest.raises(error):
         verify(token, policy(max_length=10**7), NOW)
+
+
+@pytest.mark.parametrize("header", [
+    pytest.param(b'{"alg":[]}', id="alg-list"),
+    pytest.param(b'{"alg":{}}', id="alg-object"),
+    pytest.param(b'{"alg":"HS256","kid":[]}', id="kid-list"),
+    pytest.param(b'{"alg":"HS256","typ":{}}', id="typ-object"),
+    pytest.param(b"not json", id="not-json"),
+])
+@pytest.mark.parametrize("signature", ["AAAA", "A" * 43, "A" * 86], ids=["short", "fits", "long"])
+def test_a_header_of_the_wrong_types_is_refused_whatever_the_signature_length(
+    header: bytes, signature: str
+) -> None:
+    """Issue 22 (1): a non-string alg with a signature fitting no key raised TypeError (a 500
+    through every placement and the session cookie); a header that is not JSON is malformed,
+    not "algorithm not allowed"."""
+    token = b64encode(header) + "." + b64encode(json.dumps(good()).encode()) + "." + signature
+    bad_alg = b'"alg":[' in header or b'"alg":{' in header
+    expected = errors.InvalidAlgorithm if bad_alg else errors.InvalidToken
+    with pytest.raises(errors.InvalidToken) as raised:
+        verify(token, policy(), NOW)
+    assert type(raised.value) is expected
+
+
+def test_the_header_cache_is_safe_across_threads() -> None:
+    """Issue 22 (3): evicting the header cache while other threads read it raised
+    ``RuntimeError: dictionary changed size during iteration`` (a 500 under a threaded server)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def forged(n: int) -> str:  # a distinct header each time: every call evicts one
+        return raw_token({**HDR, "kid": f"k{n}"}, good())
+
+    from sso_middleware import tokens
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(lambda n: _outcome(forged(n)), range(4000)))
+    assert set(outcomes) == {"UnknownKey"}
+    assert tokens._header.cache_info().currsize <= 128  # bounded: forged headers cannot grow it
+
+
+def _outcome(token: str) -> str:
+    try:
+        verify(token, policy(), NOW)
+    except errors.InvalidToken as e:
+        return type(e).__name__
+    return "ok"
 
 
 def test_signature_checked_before_claims() -> None:
