@@ -1,9 +1,10 @@
 """What ``sso-middleware check MODULE:APP`` finds in a configuration, each finding with its fix.
 
-It walks an app's middleware (ours, Starlette's stack, Flask's ``wsgi_app``, anything that keeps
-an ``app`` attribute) and looks at what the constructors could not refuse on their own: a key
-shared by two services or by both directions, short keys, a wildcard on a vendor's shared domain
-where the token rides on the return URL, an in-memory replay store under several workers,
+It walks an app's middleware wherever its framework keeps it (ours, Starlette's and Litestar's
+stacks, Flask's ``wsgi_app``, Quart's ``asgi_app``, anything that keeps an ``app`` attribute) and
+looks at what the constructors could not refuse on their own: a key shared by two services or by
+both directions, short keys, a wildcard on a vendor's shared domain where the token rides on the
+return URL, an in-memory replay store under several workers,
 clashing cookie names, a token lifetime past the vendor's own age limit.
 
 >>> from sso_middleware import services
@@ -53,9 +54,54 @@ class Lint:
         self.findings.append(Finding(level, what, fix))
 
 
+# where frameworks and wrappers keep the app they run: middleware's ``app``, Flask's ``wsgi_app``,
+# Quart's ``asgi_app``, WhiteNoise's and most WSGI wrappers' ``application``
+_INNER = ("app", "wsgi_app", "asgi_app", "application")
+
+
+async def _nothing(scope: Any, receive: Any, send: Any) -> None:
+    """The app a middleware that a framework lists (but has not built) is built around, to be read."""
+
+
+def _listed(app: object) -> Iterator[object]:
+    """Our middleware a framework lists without building it (Litestar's ``DefineMiddleware``, which
+    ``issuer_plugin`` adds too), built around nothing so that its configuration can be read."""
+    listed = getattr(app, "middleware", None)
+    for item in listed if isinstance(listed, list) else ():
+        kind = getattr(item, "middleware", None)
+        if isinstance(kind, type) and issubclass(kind, (IssuerMiddleware, VerifierMiddleware)):
+            yield kind(_nothing, *getattr(item, "args", ()), **getattr(item, "kwargs", {}))
+
+
+def _inside(app: object) -> Iterator[object]:
+    """The apps ``app`` runs: the attributes frameworks keep them in, a Starlette app's middleware
+    stack (built the way Starlette builds it on its first request), Litestar's listed middleware
+    and a protocol router's mapping (Channels' ``ProtocolTypeRouter``)."""
+    build = getattr(app, "build_middleware_stack", None)
+    if callable(build) and hasattr(app, "user_middleware"):
+        yield build()
+    yield from _listed(app)
+    for name in _INNER:
+        yield getattr(app, name, None)
+    mapping = getattr(app, "application_mapping", None)
+    if isinstance(mapping, Mapping):
+        yield from mapping.values()
+
+
 def layers(app: object, depth: int = 64) -> Iterator[object]:
-    """``app`` and every app it wraps: ``.app`` (middleware), ``.wsgi_app`` (Flask), and a
-    Starlette app's middleware stack, built the way Starlette builds it on its first request."""
+    """``app`` and every app it wraps, wherever its framework keeps them: ``.app`` (middleware),
+    ``.wsgi_app`` (Flask), ``.asgi_app`` (Quart), ``.application`` (WhiteNoise, Django wrappers), a
+    Starlette or FastAPI app's middleware stack, Litestar's ``middleware=[...]`` and plugins.
+
+    >>> from sso_middleware import services
+    >>> from sso_middleware.wsgi import IssuerMiddleware
+    >>> from flask import Flask
+    >>> flask_app = Flask(__name__)
+    >>> flask_app.wsgi_app = IssuerMiddleware(flask_app.wsgi_app, user=lambda request: None, services=[
+    ...     services.frill(key="a-secret-of-at-least-thirty-two-bytes!", hosts=["fb.acme.com"])])
+    >>> any(isinstance(layer, IssuerMiddleware) for layer in layers(flask_app))
+    True
+    """
     seen: set[int] = set()
     todo = [app]
     while todo and len(seen) < depth:
@@ -64,10 +110,7 @@ def layers(app: object, depth: int = 64) -> Iterator[object]:
             continue
         seen.add(id(current))
         yield current
-        build = getattr(current, "build_middleware_stack", None)
-        if callable(build) and hasattr(current, "user_middleware"):
-            todo.append(build())
-        todo.extend(getattr(current, name, None) for name in ("app", "wsgi_app"))
+        todo.extend(_inside(current))
 
 
 def _services(target: object) -> tuple[list[tuple[str, Service]], list[VerifierMiddleware[Any]]]:

@@ -448,3 +448,67 @@ def test_verify_notes_the_keys_a_jwks_holds_but_cannot_use() -> None:
     with werkzeug_server(app) as base:
         out = cli("verify", token(signed_by=key), "--jwks-url", f"{base}/jwks.json").stdout
     assert "note: skipped in the JWKS: key 0: not a public signing key" in out and "accepted" in out
+
+
+# -- check, in every framework ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("factory", "found"),
+    [
+        pytest.param("flask_app", ["issues  /sso/frill"], id="flask-wsgi_app"),
+        pytest.param("quart_app", ["issues  /sso/frill"], id="quart-asgi_app"),
+        pytest.param("starlette_app", ["issues  /sso/frill"], id="starlette-middleware"),
+        pytest.param("fastapi_app", ["issues  /sso/frill", "receives /sso"], id="fastapi-add_middleware"),
+        pytest.param("litestar_app", ["issues  /sso/frill"], id="litestar-issuer_plugin"),
+        pytest.param("litestar_listed", ["receives /sso"], id="litestar-DefineMiddleware"),
+        pytest.param("falcon_app", ["issues  /sso/frill"], id="falcon-wsgi"),
+        pytest.param("falcon_asgi_app", ["issues  /sso/frill", "receives /sso"], id="falcon-asgi"),
+        pytest.param("pyramid_app", ["issues  /sso/frill"], id="pyramid",  # WebOb before 1.9 imports cgi
+                     marks=pytest.mark.filterwarnings("ignore:'cgi' is deprecated:DeprecationWarning")),
+        pytest.param("bottle_app", ["issues  /sso/frill"], id="bottle"),
+        pytest.param("nested", ["issues  /sso/frill", "receives /sso"], id="proxyfix-whitenoise-verifier"),
+    ],
+)
+def test_check_finds_the_middleware_wherever_a_framework_keeps_it(factory: str, found: list[str]) -> None:
+    sys.path.insert(0, str(APPS))
+    try:
+        import framework_apps
+    finally:
+        sys.path.remove(str(APPS))
+    from sso_middleware.lint import lint
+
+    seen = lint(getattr(framework_apps, factory)()).seen
+    for expected in found:
+        assert any(line.startswith(expected) for line in seen), seen
+    assert len(seen) == len(found), seen
+
+
+def test_check_on_the_command_line_finds_quarts_and_djangos_issuer() -> None:
+    assert "issues  /sso/frill" in cli("check", "framework_apps:quart_app", "--factory", cwd=APPS).stdout
+    env = {**ENV, "DJANGO_SETTINGS_MODULE": "djangosite.settings"}
+    for target in ("djangosite.wsgi:application", "djangosite.asgi:application"):
+        assert "issues  /sso/frill" in cli("check", target, cwd=APPS, env=env).stdout
+
+
+@pytest.mark.parametrize(("pasted", "where"), [
+    ("Bearer {t}", "the 'Bearer' header value"),
+    ("https://acme.invoiced.com/login/{t}", "the URL path"),
+    ("https://feedback.acme.com/b/ideas?ssoToken={t}&x=1", "the query parameter 'ssoToken'"),
+    ("https://app.acme.com/sso#token={t}", "the fragment parameter 'token'"),
+    ("jwt={t}&return_to=%2Fhc", "the form field 'jwt'"),
+], ids=["bearer", "path", "query", "fragment", "form"])
+def test_decode_and_verify_take_the_token_out_of_what_was_pasted(pasted: str, where: str) -> None:
+    t = token(plan="pro")
+    text = pasted.format(t=t)
+    decoded = cli("decode", "-", stdin=text)
+    assert 'plan: "pro"' in decoded.stdout and f"took the token from {where}" in decoded.stderr
+    verified = cli("verify", text, "--key-env", "APPS_KEY")
+    assert "accepted" in verified.stdout and where in verified.stderr
+
+
+def test_a_preset_option_that_is_needed_names_its_flag() -> None:
+    missing = cli("mint", "frill", "--key-env", "APPS_KEY", "--user-json", USER, code=2).stderr
+    assert "--option hosts=..." in missing
+    assert '"name"' in cli("mint", "frill", "--key-env", "APPS_KEY", "--option", "hosts=f.acme.com",
+                           code=2).stderr

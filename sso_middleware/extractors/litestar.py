@@ -133,7 +133,7 @@ def issuer_plugin(*, prefix: str = "/sso", exclude_from_auth: bool = True, **opt
 
     @route(f"{prefix}/{{path:path}}", http_method=["GET", "POST"], include_in_schema=False,
            opt={"exclude_from_auth": exclude_from_auth}, sync_to_thread=False, name="sso_middleware")
-    def sso_paths(path: str) -> None:
+    def sso_paths() -> None:
         """Reached only for a path under the prefix that is not a service's: the issuer passed it."""
         raise NotFoundException()
 
