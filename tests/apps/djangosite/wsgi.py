@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
 from sso_middleware import services
-from sso_middleware.wsgi import IssuerMiddleware
 from sso_middleware.extractors import django_user
+from sso_middleware.wsgi import IssuerMiddleware
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "djangosite.settings")
 
