@@ -96,6 +96,16 @@ def test_a_key_pair_pem_ends_in_a_newline_and_that_is_fine() -> None:
     assert Key(pair.public_pem() + b"\r\n").kid == pair.kid
 
 
+def test_without_cryptography_a_key_pair_says_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a dependency now; an environment that lost it still gets a clear message, not an ImportError
+    pem = Key.generate("ES256").private_pem()
+    monkeypatch.setattr("jwt.algorithms.has_crypto", False)
+    for build in (lambda: Key.generate("ES256"), lambda: Key(pem)):
+        with pytest.raises(ConfigurationError, match=r"'cryptography' package.*pip install cryptography"):
+            build()
+    assert Key(KEY).secret == KEY.encode()  # shared secrets never needed it
+
+
 # -- warnings point at the user's line ------------------------------------------------------------
 
 SHORT = "short"  # 5 bytes: under every preset's floor (Discourse's is 10)
