@@ -167,7 +167,7 @@ class IssuerMiddleware(Generic[App]):
         self._pages = ErrorPages(error_page)
         if not callable(user):
             raise ConfigurationError("user: pass a callable(request) returning the signed-in user.")
-        check_extractor(user, asgi=self._awaits, owner=owner)
+        check_extractor(user, asgi=self._awaits, owner=owner, app=app)
         prefix = check_prefix(prefix)
         self.app = app
         self._user = user

@@ -73,38 +73,116 @@ def app_protocol(app: object) -> str | None:
     return "wsgi" if _positional(entry) == 2 else None
 
 
+# The frameworks we can name from the wrapped app's class, and the fix in each one's own terms.
+_FRAMEWORKS = {
+    "flask": "Flask", "quart": "Quart", "django": "Django", "starlette": "Starlette",
+    "fastapi": "FastAPI", "litestar": "Litestar", "falcon": "Falcon", "pyramid": "Pyramid",
+    "bottle": "Bottle", "aiohttp": "aiohttp",
+}
+_WRAP = {  # where each skin's middleware goes in each framework
+    ("Flask", "wsgi"): "app.wsgi_app = {owner}(app.wsgi_app, ...)",
+    ("Quart", "asgi"): "app.asgi_app = {owner}(app.asgi_app, ...)",
+    ("Django", "wsgi"): "application = {owner}(get_wsgi_application(), ...) in wsgi.py",
+    ("Django", "asgi"): "application = {owner}(get_asgi_application(), ...) in asgi.py",
+    ("Starlette", "asgi"): "Starlette(middleware=[Middleware({owner}, ...)])",
+    ("FastAPI", "asgi"): "app.add_middleware({owner}, ...)",
+    ("Litestar", "asgi"): "Litestar(..., plugins=[issuer_plugin(...)]), sso_middleware.extractors.litestar",
+    ("Falcon", "wsgi"): "app = {owner}(falcon.App(...), ...)",
+    ("Falcon", "asgi"): "app = {owner}(falcon.asgi.App(...), ...)",
+    ("Pyramid", "wsgi"): "app = {owner}(config.make_wsgi_app(), ...)",
+    ("Bottle", "wsgi"): "app = {owner}(bottle.Bottle(), ...)",
+}
+_EXTRACTORS = {  # the ready extractors that read each framework's user
+    "Flask": "flask_login_user(app) or flask_session(app, 'user')",
+    "Quart": "quart_user(app) or quart_session(app, 'user')",
+    "Django": "django_user",
+    "Starlette": "scope_user or session_key('user')",
+    "FastAPI": "scope_user or session_key('user'), or your own dependency",
+    "Litestar": "litestar_session_auth(auth), litestar_session('user') or litestar_user",
+    "Falcon": "falcon_user(authenticate)",
+    "Pyramid": "pyramid_user(router)",
+    "Bottle": "bottle_cookie(name, secret=...)",
+}
+_RECIPES = "docs/recipes.md"
+
+
+def framework(app: object) -> str | None:
+    """The web framework whose app ``app`` is (or wraps), named as its docs name it; ``None``
+    when no layer belongs to a framework we know.
+
+    >>> from flask import Flask
+    >>> framework(Flask(__name__).wsgi_app)
+    'Flask'
+    """
+    for layer in wrapped(app):
+        owner = getattr(layer, "__self__", layer)  # a bound method: Flask's wsgi_app, Quart's asgi_app
+        module = owner.__module__ if inspect.isfunction(owner) else type(owner).__module__
+        found = _FRAMEWORKS.get(str(module).partition(".")[0])
+        if found is not None:
+            return found
+    return None
+
+
+def _advice(found: str | None, skin: str, owner: str) -> str:
+    """The fix, in the framework's own terms when we know it."""
+    where = _WRAP.get((found or "", skin))
+    if where is not None:
+        return f"({found}: {where.format(owner=owner)}; see {_RECIPES})"
+    return f"(see {_RECIPES} for your framework)"
+
+
+def _neither(app: object) -> bool:
+    """An app whose server-facing call takes no request at all (aiohttp's ``web.Application``)."""
+    entry = _entry(app)
+    return entry is not None and not inspect.iscoroutinefunction(entry) and _positional(entry) == 0
+
+
 def check_app(app: object, *, asgi: bool, owner: str) -> None:
     """Refuse an app of the other protocol (a Flask app under the ASGI skin, a Starlette app
-    under the WSGI skin)."""
+    under the WSGI skin), and one that is neither (aiohttp's ``web.Application``), naming the fix
+    in the framework's own terms."""
     if not callable(app):
         raise ConfigurationError(f"app: {owner} wraps an app; {app!r} is not callable.")
-    found = app_protocol(app)
-    if found is None or found == ("asgi" if asgi else "wsgi"):
+    found = framework(app)
+    if found == "aiohttp" or _neither(app):
+        raise ConfigurationError(
+            f"app: {owner} wraps a WSGI or an ASGI app, and {type(app).__name__} is neither"
+            + (" (aiohttp serves its own protocol)" if found == "aiohttp" else "")
+            + f"; see {_RECIPES}, aiohttp, for how to serve the issuer beside it."
+        )
+    protocol = app_protocol(app)
+    if protocol is None or protocol == ("asgi" if asgi else "wsgi"):
         return
     if asgi:
         raise ConfigurationError(
             f"app: {owner} is ASGI but the app it wraps is WSGI ({type(app).__name__}); use "
-            f"sso_middleware.wsgi.{owner} (Flask: app.wsgi_app = {owner}(app.wsgi_app, ...))."
+            f"sso_middleware.wsgi.{owner} {_advice(found or 'Flask', 'wsgi', owner)}."
         )
     raise ConfigurationError(
         f"app: {owner} is WSGI but the app it wraps is ASGI ({type(app).__name__}); use "
-        f"sso_middleware.asgi.{owner} (Starlette/FastAPI: app.add_middleware({owner}, ...))."
+        f"sso_middleware.asgi.{owner} {_advice(found or 'FastAPI', 'asgi', owner)}."
     )
 
 
-def check_extractor(user: Callable[..., Any], *, asgi: bool, owner: str) -> None:
-    """Refuse a ready extractor made for the other skin, and an async extractor under WSGI."""
+def check_extractor(user: Callable[..., Any], *, asgi: bool, owner: str, app: object = None) -> None:
+    """Refuse a ready extractor made for the other skin, one made for another framework's user
+    (``scope_user`` cannot see Django's, Quart's or Litestar's), and an async extractor under WSGI."""
     skin = getattr(user, _SKIN, None)
     name = getattr(user, "__name__", type(user).__name__)
+    found = framework(app) if app is not None else None
+    ready = _EXTRACTORS.get(found or "")
+    instead = (f"for {found}, use sso_middleware.extractors.{ready}" if ready
+               else "use " + ("scope_user or session_key(...)" if asgi else "remote_user")
+               + f" from sso_middleware.extractors, or your own extractor ({_RECIPES})")
     if skin == "wsgi" and asgi:
-        raise ConfigurationError(
-            f"user: {name} reads a WSGI request, and {owner} is ASGI; use "
-            "sso_middleware.extractors.scope_user or session_key(...), or your own extractor."
-        )
+        raise ConfigurationError(f"user: {name} reads a WSGI request, and {owner} is ASGI; {instead}.")
     if skin == "asgi" and not asgi:
+        raise ConfigurationError(f"user: {name} reads a Starlette request, and {owner} is WSGI; {instead}.")
+    if (name == "scope_user" and found in ("Django", "Quart", "Litestar")) or (
+            name == "session_user" and found in ("Django", "Quart")):
         raise ConfigurationError(
-            f"user: {name} reads a Starlette request, and {owner} is WSGI; use "
-            "sso_middleware.extractors.remote_user or django_user, or your own extractor."
+            f"user: {name} reads Starlette's request.user / request.session, which {found} does not "
+            f"set (it keeps its user inside the app); {instead}."
         )
     if not asgi and (inspect.iscoroutinefunction(user) or inspect.iscoroutinefunction(type(user).__call__)):
         raise ConfigurationError(
@@ -123,4 +201,4 @@ def wrapped(app: object, depth: int = 64) -> Iterator[object]:
         app = getattr(app, "app", None)
 
 
-__all__ = ["app_protocol", "check_app", "check_extractor", "for_skin", "wrapped"]
+__all__ = ["app_protocol", "check_app", "check_extractor", "for_skin", "framework", "wrapped"]

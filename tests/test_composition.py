@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import KEY, OTHER_KEY, ASGIClient, Client, Clock, Skin
+from conftest import KEY, OTHER_KEY, ASGIClient, Client, Clock, Skin, header_user
 from flask import Flask
 from starlette.applications import Starlette
 from starlette.authentication import AuthCredentials, AuthenticationBackend, SimpleUser
@@ -215,8 +215,10 @@ def test_a_ready_extractor_for_the_other_skin_is_refused() -> None:
         with pytest.raises(ConfigurationError, match=r"reads a WSGI request.*scope_user"):
             asgi.IssuerMiddleware(asgi_app, services=[frill()], user=extractor)
     for extractor in (scope_user, session_key("user")):
-        with pytest.raises(ConfigurationError, match=r"reads a Starlette request.*remote_user"):
+        with pytest.raises(ConfigurationError, match=r"Starlette request.*for Flask.*flask_login_user"):
             wsgi.IssuerMiddleware(Flask(__name__).wsgi_app, services=[frill()], user=extractor)
+        with pytest.raises(ConfigurationError, match=r"reads a Starlette request.*remote_user"):
+            wsgi.IssuerMiddleware(lambda environ, start_response: [], services=[frill()], user=extractor)
 
 
 def test_apps_of_unknown_shape_are_not_judged(skin: Skin) -> None:
@@ -255,3 +257,60 @@ def test_freezegun_and_time_machine_move_the_middlewares_clock(skin: Skin, tool:
         token = sign({"sub": "ada", "iat": now, "exp": now + 60, "jti": "t2"}, Key(OWN_KEY))
         reply = client.get(f"/sso?token={token}", headers={"Accept": "application/json"})
         assert reply.status == 401 and reply.json()["error"] == "token_expired"
+
+
+# -- mistakes explained in the framework's own terms ------------------------------------------
+
+
+def _litestar() -> Any:
+    from litestar import Litestar
+
+    return Litestar()
+
+
+def _django_asgi() -> Any:
+    from django.core.handlers.asgi import ASGIHandler
+
+    return ASGIHandler.__new__(ASGIHandler)  # get_asgi_application()'s class, Django not set up
+
+
+def _quart_asgi_app() -> Any:
+    from quart import Quart
+
+    return Quart(__name__).asgi_app
+
+
+@pytest.mark.parametrize(
+    ("app", "fix"),
+    [
+        pytest.param(_litestar, r"for Litestar, use .*litestar_session_auth", id="litestar"),
+        pytest.param(_django_asgi, r"for Django, use sso_middleware.extractors.django_user", id="django"),
+        pytest.param(_quart_asgi_app, r"for Quart, use sso_middleware.extractors.quart_user", id="quart"),
+    ],
+)
+def test_starlettes_extractor_on_another_framework_names_that_frameworks_own(app: Any, fix: str) -> None:
+    with pytest.raises(ConfigurationError, match=fix) as refused:
+        asgi.IssuerMiddleware(app(), services=[frill()], user=scope_user)
+    assert "AuthenticationMiddleware" not in refused.value.message  # no Starlette advice
+
+
+@pytest.mark.parametrize(
+    ("app", "fix"),
+    [
+        pytest.param(_litestar, r"asgi.IssuerMiddleware \(Litestar: .*issuer_plugin", id="litestar"),
+        pytest.param(_quart_asgi_app, r"\(Quart: app.asgi_app = IssuerMiddleware\(app.asgi_app", id="quart"),
+        pytest.param(_django_asgi, r"\(Django: application = IssuerMiddleware\(get_asgi_", id="django"),
+    ],
+)
+def test_the_wrong_skin_is_explained_in_the_frameworks_terms(app: Any, fix: str) -> None:
+    with pytest.raises(ConfigurationError, match=fix):
+        wsgi.IssuerMiddleware(app(), services=[frill()], user=remote_user)
+
+
+def test_an_aiohttp_application_is_refused_with_a_pointer_to_the_recipe(skin: Skin) -> None:
+    from aiohttp import web
+
+    with pytest.raises(ConfigurationError, match=r"is neither \(aiohttp .*docs/recipes.md, aiohttp"):
+        skin.module.IssuerMiddleware(web.Application(), services=[frill()], user=header_user)
+    with pytest.raises(ConfigurationError, match="is neither"):
+        skin.module.VerifierMiddleware(web.Application(), key=OWN_KEY)
