@@ -67,8 +67,47 @@ class _Out:
 
 
 def _token(value: str) -> str:
-    text = sys.stdin.read() if value == "-" else value
-    return text.strip()
+    """The token in what was pasted: the token itself, ``Bearer <token>``, a whole URL (query,
+    fragment or path) or a form body; says on stderr where it was found when it was not bare."""
+    text = (sys.stdin.read() if value == "-" else value).strip()
+    token, where = find_token(text)
+    if where is not None:
+        print(f"note: took the token from {where}", file=sys.stderr)
+    return token
+
+
+def find_token(text: str) -> tuple[str, str | None]:
+    """The first JWT in ``text``, and where it was (``None``: ``text`` is the token, or holds none).
+
+    >>> find_token("Bearer eyJh.eyJz.c2ln")
+    ('eyJh.eyJz.c2ln', "the 'Bearer' header value")
+    >>> find_token("https://acme.invoiced.com/login/eyJh.eyJz.c2ln?x=1")
+    ('eyJh.eyJz.c2ln', 'the URL path')
+    >>> find_token("jwt=eyJh.eyJz.c2ln&return_to=%2F")
+    ('eyJh.eyJz.c2ln', "the form field 'jwt'")
+    """
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    from .tokens import looks_like_token
+
+    if looks_like_token(text):
+        return text, None
+    scheme, _, rest = text.partition(" ")
+    if scheme.lower() == "bearer" and looks_like_token(rest.strip()):
+        return rest.strip(), "the 'Bearer' header value"
+    is_url = "://" in text or text.startswith("/")
+    parts = urlsplit(text) if is_url else None
+    places = ([("query parameter", parts.query), ("fragment parameter", parts.fragment)] if parts
+              else [("form field", text)])
+    for place, query in places:
+        for name, found in parse_qsl(query, keep_blank_values=True):
+            if looks_like_token(found):
+                return found, f"the {place} {name!r}"
+    if parts is not None:
+        for segment in parts.path.split("/"):
+            if looks_like_token(unquote(segment)):
+                return unquote(segment), "the URL path"
+    return text, None
 
 
 def _key(args: argparse.Namespace, also: str = "") -> str:
@@ -134,7 +173,8 @@ def _pairs(items: Sequence[str], flag: str) -> dict[str, Any]:
 def _user(args: argparse.Namespace) -> Principal:
     text = args.user_json
     if text is None:
-        raise UsageError('give the user: --user-json \'{"id": 7, "email": "ada@example.com"}\'')
+        raise UsageError('give the user: --user-json \'{"id": 7, "email": "ada@example.com", '
+                         '"name": "Ada Lovelace"}\'')
     if text.startswith("@"):
         try:
             text = Path(text[1:]).read_text(encoding="utf-8")
@@ -166,15 +206,21 @@ def _published_keys(url: str) -> tuple[list[Key], list[str]]:
 
 
 def _service(name: str, options: dict[str, Any], key: KeyInput) -> Any:
-    from .services import from_config
+    import inspect
+
+    from .services import PRESETS, from_config
 
     try:
         return from_config({name: {**options, "key": key}}, setting="service")[0]
     except ConfigurationError as e:
+        preset = PRESETS.get(name)
+        parameters = inspect.signature(preset).parameters if preset is not None else {}
+        needed = [f"--option {n}=..." for n, p in parameters.items()
+                  if p.default is p.empty and n not in options and n not in ("key", "secret")]
+        if preset is not None and needed and set(options) <= set(parameters):  # say which flag
+            help_at = f"see help(services.{preset.__name__})"
+            raise UsageError(f"{name} needs {', '.join(needed)} ({help_at})") from e
         raise UsageError(e.message) from e
-
-
-# -- the subcommands ---------------------------------------------------------------------
 
 
 def _write_new(path: str, text: str) -> None:

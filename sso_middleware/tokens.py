@@ -20,7 +20,7 @@ import math
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 from uuid import UUID
 
 from .errors import (
@@ -277,10 +277,20 @@ def _header(segment: str) -> dict[str, Any]:
     return header
 
 
+def looks_like_token(text: object) -> TypeGuard[str]:
+    """Whether ``text`` has a compact JWS's shape (three base64url segments, not too long); says
+    nothing of its content.
+
+    >>> looks_like_token("eyJh.eyJz.c2ln"), looks_like_token("Bearer eyJh.eyJz.c2ln")
+    (True, False)
+    """
+    return isinstance(text, str) and len(text) <= MAX_TOKEN_LENGTH and _SHAPE.fullmatch(text) is not None
+
+
 def named_kid(token: object) -> str | None:
     """The ``kid`` a token's header names, unverified (only to choose keys); ``None`` if none
     (or the token has no readable header)."""
-    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not _SHAPE.fullmatch(token):
+    if not looks_like_token(token):
         return None
     try:
         kid = _header(token[: token.index(".")]).get("kid")
@@ -292,7 +302,7 @@ def named_kid(token: object) -> str | None:
 def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """The header and claims of a well-formed token, *without* checking its signature (for
     showing a token to a person, never for trusting it); ``None`` when it is not one."""
-    if len(token) > MAX_TOKEN_LENGTH or not _SHAPE.fullmatch(token):
+    if not looks_like_token(token):
         return None
     header_b64, payload_b64, _ = token.split(".")
     try:
@@ -498,6 +508,7 @@ __all__ = [
     "check_header",
     "check_seconds",
     "json_value",
+    "looks_like_token",
     "named_kid",
     "peek",
     "sign",
