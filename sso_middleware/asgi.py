@@ -40,6 +40,15 @@ def _route_path(scope: Scope) -> str:
     return path[len(root) :] if root and path.startswith(root) else path
 
 
+def _full_path(scope: Scope) -> str:
+    """The path from the site's root: ``root_path`` and the path below it, whether the server or
+    mount left the root in ``path`` (the ASGI spec, Starlette's ``Mount``) or stripped it (older
+    servers, ``aiohttp_asgi``). An issuer mounted at its own prefix finds its paths by it."""
+    path: str = scope["path"]
+    root: str = scope["root_path"]
+    return path if path.startswith(root) else root + path
+
+
 def _headers(scope: Scope) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, value in scope["headers"]:
@@ -163,8 +172,12 @@ class IssuerMiddleware(flows.IssuerMiddleware[ASGIApp]):
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        service = self._routes.get(scope["path"] if not scope.get("root_path") else _route_path(scope)) if (
-            scope["type"] == "http") else None
+        if scope["type"] != "http":
+            service = None
+        elif not scope.get("root_path"):
+            service = self._routes.get(scope["path"])
+        else:  # mounted: below its root, or at its own prefix (Mount("/sso", issuer), aiohttp_asgi)
+            service = self._routes.get(_route_path(scope)) or self._routes.get(_full_path(scope))
         if service is None:
             await self.app(scope, receive, send)
             return

@@ -75,6 +75,8 @@ class IssuerMiddleware(flows.IssuerMiddleware[WSGIApp]):
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         service = self._routes.get(environ.get("PATH_INFO", ""))
+        if service is None and environ.get("SCRIPT_NAME"):  # mounted at its own prefix (a dispatcher)
+            service = self._routes.get(environ["SCRIPT_NAME"] + environ.get("PATH_INFO", ""))
         if service is None:
             return self.app(environ, start_response)
         reply = drive(self._issue(service, _request(environ)), lambda _: self._user(WerkzeugRequest(environ)))

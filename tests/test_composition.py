@@ -314,3 +314,41 @@ def test_an_aiohttp_application_is_refused_with_a_pointer_to_the_recipe(skin: Sk
         skin.module.IssuerMiddleware(web.Application(), services=[frill()], user=header_user)
     with pytest.raises(ConfigurationError, match="is neither"):
         skin.module.VerifierMiddleware(web.Application(), key=OWN_KEY)
+
+
+def test_an_issuer_mounted_at_its_own_prefix_answers_instead_of_a_silent_404() -> None:
+    """Starlette's Mount keeps the prefix in the path; aiohttp_asgi and older servers strip it;
+    werkzeug's DispatcherMiddleware moves it to SCRIPT_NAME. Each reaches the issuer."""
+    from starlette.routing import Mount
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+    from werkzeug.test import Client as WerkzeugClient
+
+    invoiced = StandIn(services.invoiced(key=OTHER_KEY, company="acme"))
+    sends = services.invoiced(key=OTHER_KEY, company="acme", customer_id="invoiced_id")
+    issuer = asgi.IssuerMiddleware(skin_echo_asgi, services=[sends], user=header_user)
+    mounted = Starlette(routes=[Mount("/sso", app=issuer)])
+    reply = ASGIClient(mounted).get("/sso/invoiced", headers={"X-User": "ada"})
+    assert invoiced.follow(reply.location).claims["sub"] == 1234
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    stripped = {"type": "http", "method": "GET", "path": "/invoiced", "root_path": "/sso", "scheme": "http",
+                "query_string": b"", "headers": [(b"x-user", b"ada")], "http_version": "1.1"}
+    import asyncio
+
+    asyncio.run(issuer(stripped, receive, send))
+    assert sent[0]["status"] == 303
+
+    wsgi_issuer = wsgi.IssuerMiddleware(lambda e, s: [], services=[sends], user=header_user)
+    dispatched = DispatcherMiddleware(lambda e, s: [], {"/sso": wsgi_issuer})
+    assert WerkzeugClient(dispatched).get("/sso/invoiced", headers={"X-User": "ada"}).status_code == 303
+
+
+async def skin_echo_asgi(scope: Any, receive: Any, send: Any) -> None:
+    await JSONResponse({"path": scope["path"]}, status_code=404)(scope, receive, send)
