@@ -27,6 +27,8 @@ class SSOError(Exception):
     code: str = "sso_error"
     status: int = 400
     message: str = "Single sign-on failed."
+    title: str = "Sign-in failed"
+    """The heading of the page a browser is shown."""
     detail: str = ""
     """What the log line adds (a refused host, a timeout): safe to log, never shown to the browser."""
 
@@ -61,6 +63,7 @@ class NotAuthenticated(RequestError):
     code = "not_authenticated"
     status = 401
     message = "You need to sign in before you can continue to this service."
+    title = "Please sign in"
 
 
 class MissingClaim(RequestError):
@@ -94,6 +97,14 @@ class CrossSiteRequest(RequestError):
     code = "cross_site_request"
     status = 403
     message = "This request came from another site, so it was refused."
+
+
+class SignOutRefused(CrossSiteRequest):
+    """Raised when a sign-out request did not come from this site's own pages (so a page on
+    another site cannot sign anyone out)."""
+
+    message = "Sign-out refused: the request did not come from this site."
+    title = "Sign-out refused"
 
 
 class BadRequest(RequestError):
@@ -233,6 +244,7 @@ __all__ = [
     "RequestError",
     "SSOError",
     "SessionRevoked",
+    "SignOutRefused",
     "TokenExpired",
     "TokenLifetimeTooLong",
     "TokenMissing",

@@ -30,6 +30,7 @@ from .errors import (
     NotAuthenticated,
     ReplayStoreUnavailable,
     SessionRevoked,
+    SignOutRefused,
     SSOError,
     TokenMissing,
     TokenReplayed,
@@ -218,7 +219,7 @@ class IssuerMiddleware(Generic[App]):
         try:
             if request.method not in _SAFE_METHODS:
                 raise MethodNotAllowed()
-            if fetched and not same_origin(request):
+            if fetched and not same_origin(request, typed=True):
                 raise CrossSiteRequest()  # a token is for our own pages' scripts, never another site's
             pending = service.prepare(request.query)
             principal = Principal.coerce((yield None))
@@ -612,8 +613,8 @@ class VerifierMiddleware(Generic[App]):
     def _sign_out(self, request: Request) -> Steps[StoreCall, Reply]:
         """End the session: its id is revoked in the replay store until it expires (so a copy
         of the cookie is refused on every host sharing the store), then the cookie is cleared."""
-        if not same_origin(request):
-            raise CrossSiteRequest()
+        if not same_origin(request, typed=True):  # typed: the person's own navigation signs out
+            raise SignOutRefused()
         clear = ("Set-Cookie", self._sessions.close(request.secure))
         now = self._clock()
         session, _ = self._sessions.read(request.header("cookie") or "", now, self._view, request.secure)

@@ -74,20 +74,39 @@ def parse_query(query: str, names: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def same_origin(request: Request) -> bool:
-    """Whether the browser says this request comes from our own pages.
+def same_origin(request: Request, *, typed: bool = False) -> bool:
+    """Whether the browser says this request comes from our own pages: one rule for logout,
+    the token endpoint, the fragment bridge and every state-changing POST.
 
-    ``Sec-Fetch-Site`` (every current browser) must not say another site; an
-    ``Origin``, when sent, must name this host. A cross-site form, ``<img>`` or
-    ``fetch`` therefore cannot sign anyone out, or fetch anyone's token.
+    ``Sec-Fetch-Site`` is trusted when the browser sends it (every current browser does):
+    ``same-origin`` passes, ``cross-site`` and ``same-site`` fail, and ``none`` (the person
+    typed the address or opened a bookmark) passes only where ``typed`` says a top-level
+    navigation is acceptable. Only without it are ``Origin`` and then ``Referer`` read: they
+    must name this host. ``Origin: null`` is trusted only beside ``Sec-Fetch-Site:
+    same-origin`` (Chromium sends both for a form posted from a page with
+    ``Referrer-Policy: no-referrer``); alone it is a sandboxed frame or an opaque origin, and
+    refused. A request with none of the three (not a browser) passes: it carries no
+    cookie a browser attached for another site.
+
+    >>> from sso_middleware.messages import Request
+    >>> def asked(**h: str) -> Request:
+    ...     return Request("POST", "/sso/logout", headers={"host": "app.acme.com", **h})
+    >>> same_origin(asked(**{"sec-fetch-site": "same-origin", "origin": "null"}))
+    True
+    >>> same_origin(asked(origin="null")), same_origin(asked(**{"sec-fetch-site": "cross-site"}))
+    (False, False)
     """
-    if request.header("sec-fetch-site") in ("cross-site", "same-site"):
-        return False
-    origin = request.header("origin")
-    if origin is None:
-        return True
+    site = request.header("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin" or (typed and site == "none")
     host = (request.header("host") or "").lower()
-    return origin != "null" and origin.partition("://")[2].lower() == host
+    origin = request.header("origin")
+    if origin is not None:
+        return origin != "null" and origin.partition("://")[2].lower() == host
+    referer = request.header("referer")
+    if referer is not None:
+        return referer.partition("://")[2].partition("/")[0].lower() == host
+    return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ class ErrorPage:
     :param message: the error's constant, human sentence.
     :param again: where the way on leads (a fresh sign-in, or back to the app).
     :param label: the words for that link (``Sign in again``, ``Back to the app``).
+    :param title: the page's heading (``Sign-in failed``, ``Sign-out refused``, ...).
 
     >>> def my_page(page: ErrorPage) -> str:
     ...     return f"<h1>Oops</h1><p>{page.message}</p><a href='{page.again}'>{page.label}</a>"
@@ -60,6 +61,7 @@ class ErrorPage:
     message: str
     again: str
     label: str
+    title: str = "Sign-in failed"
 
 
 ErrorPageHook = Callable[[ErrorPage], "str | None"]
@@ -67,7 +69,7 @@ ErrorPageHook = Callable[[ErrorPage], "str | None"]
 
 def default_page(page: ErrorPage) -> str:
     """The built-in page: the message, the code, and a button on."""
-    title = "Please sign in" if page.code == "not_authenticated" else "Sign-in failed"
+    title = escape(page.title)
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -101,7 +103,8 @@ class ErrorPages:
             body = json.dumps({"error": err.code, "message": err.message}).encode()
             content_type, csp = "application/json", "default-src 'none'; frame-ancestors 'none'"
         else:
-            body, csp = self._html(ErrorPage(err.code, err.status, err.message, self.again, self.label))
+            page = ErrorPage(err.code, err.status, err.message, self.again, self.label, err.title)
+            body, csp = self._html(page)
             content_type = "text/html; charset=utf-8"
         return Reply(
             err.status,

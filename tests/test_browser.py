@@ -194,3 +194,56 @@ def test_token_script_fetches_the_token_in_a_browser(browser: Any) -> None:
         text = _wait_for(browser, "widget booted for 42")
         _shot(browser, "token-endpoint")
     assert re.search(r"until \d{10}", text)
+
+
+def _logout_page(user: object, policy: str) -> tuple[list[tuple[str, str]], bytes]:
+    """Our own page with a plain logout form, served under ``policy`` ('' = the browser default)."""
+    headers = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")]
+    if policy:
+        headers.append(("Referrer-Policy", policy))
+    body = (f"<!doctype html><title>app</title><p id=who>user: {user}</p>"
+            "<form method=post action=/sso/logout><button id=out>Sign out</button></form>").encode()
+    return headers, body
+
+
+def _wsgi_logout_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    policy = environ.get("QUERY_STRING", "").partition("policy=")[2]
+    headers, body = _logout_page(environ.get("REMOTE_USER"), policy)
+    start_response("200 OK", headers)
+    return [body]
+
+
+async def _asgi_logout_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    user = scope.get("user")
+    name = user.identity if user is not None and user.is_authenticated else None
+    headers, body = _logout_page(name, scope.get("query_string", b"").decode().partition("policy=")[2])
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(k.lower().encode(), v.encode()) for k, v in headers]})
+    await send({"type": "http.response.body", "body": body})
+
+
+@pytest.mark.parametrize("skin", ["wsgi", "asgi"])
+def test_logout_works_from_pages_with_any_referrer_policy(browser: Any, skin: str) -> None:
+    """Issue 29: from a page sent with `Referrer-Policy: no-referrer`, Chromium posts the logout
+    form with `Origin: null` beside `Sec-Fetch-Site: same-origin`; the user stayed signed in."""
+    import time
+
+    from servers import serve
+
+    from sso_middleware import asgi, wsgi
+    from sso_middleware.keys import Key
+    from sso_middleware.tokens import sign
+
+    module, inner = (wsgi, _wsgi_logout_app) if skin == "wsgi" else (asgi, _asgi_logout_app)
+    app = module.VerifierMiddleware(inner, key=KEY)
+    with serve(skin, app) as url:
+        for n, policy in enumerate(["no-referrer", "", "same-origin", "strict-origin-when-cross-origin"]):
+            now = int(time.time())
+            claims = {"sub": "ada", "iat": now, "exp": now + 300, "jti": f"l{n}"}
+            browser.get(f"{url}/sso?token={sign(claims, Key(KEY))}")
+            browser.get(f"{url}/page?policy={policy}")
+            _wait_for(browser, "user: ada")
+            browser.find_element("id", "out").click()
+            browser.get(f"{url}/page?policy={policy}")
+            _wait_for(browser, "user: None")
+            _shot(browser, f"logout-{skin}-{policy or 'default'}")

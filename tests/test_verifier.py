@@ -534,3 +534,38 @@ def test_logout_from_our_own_pages(skin: Skin, clock: Clock, headers: dict[str, 
     client.get(f"/sso?token={token()}")
     assert client.request("POST", "/sso/logout", headers=headers).status == 303
     assert client.get("/dashboard").json()["user"] is None
+
+
+# What browsers send for a logout form on our own page, and for one on another site (issue 29):
+# Chromium posts `Origin: null` with `Sec-Fetch-Site: same-origin` from a page served with
+# `Referrer-Policy: no-referrer`; Sec-Fetch-Site is trusted when present, Origin and Referer only without it.
+SAME_ORIGIN_RULE = [
+    ({"Sec-Fetch-Site": "same-origin", "Origin": "null"}, True, "no-referrer-page"),
+    ({"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}, True, "default-page"),
+    ({"Sec-Fetch-Site": "same-origin"}, True, "fetch-site-only"),
+    ({"Sec-Fetch-Site": "none"}, True, "typed-by-the-person"),
+    ({"Sec-Fetch-Site": "cross-site", "Origin": "null"}, False, "cross-site-null-origin"),
+    ({"Sec-Fetch-Site": "cross-site", "Origin": "http://localhost"}, False, "cross-site-says-fetch-site"),
+    ({"Sec-Fetch-Site": "same-site", "Origin": "http://a.localhost"}, False, "sibling-subdomain"),
+    ({"Origin": "null"}, False, "sandboxed-frame"),
+    ({"Origin": "http://localhost"}, True, "old-browser-own-origin"),
+    ({"Origin": "http://evil.example"}, False, "old-browser-foreign-origin"),
+    ({"Referer": "http://localhost/settings"}, True, "referer-own-host"),
+    ({"Referer": "http://evil.example/localhost"}, False, "referer-foreign-host"),
+    ({"Referer": "http://localhost@evil.example/"}, False, "referer-userinfo"),
+    ({}, True, "not-a-browser"),
+]
+
+
+@pytest.mark.parametrize(("headers", "passes"),
+                         [pytest.param(h, ok, id=name) for h, ok, name in SAME_ORIGIN_RULE])
+def test_one_same_origin_rule_for_logout(skin: Skin, clock: Clock, headers: dict[str, str],
+                                         passes: bool) -> None:
+    _, client = verifier(skin, clock)
+    client.get(f"/sso?token={token()}")
+    r = client.request("POST", "/sso/logout", headers={**headers, "Accept": "text/html"})
+    if passes:
+        assert r.status == 303 and client.get("/dashboard").json()["user"] is None
+    else:
+        assert r.status == 403 and "Sign-out refused" in r.text and "Sign-in failed" not in r.text
+        assert "cross_site_request" in r.text and client.get("/dashboard").json()["user"] == "ada"
