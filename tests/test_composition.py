@@ -265,7 +265,7 @@ def test_freezegun_and_time_machine_move_the_middlewares_clock(skin: Skin, tool:
 def _litestar() -> Any:
     from litestar import Litestar
 
-    return Litestar()
+    return Litestar(logging_config=None)  # Litestar's default would reconfigure the root logger
 
 
 def _django_asgi() -> Any:

@@ -47,14 +47,14 @@ def litestar_app():
 
     from sso_middleware.extractors.litestar import issuer_plugin
 
-    return Litestar(plugins=[issuer_plugin(services=[FRILL], user=user)])
+    return Litestar(plugins=[issuer_plugin(services=[FRILL], user=user)], logging_config=None)
 
 
 def litestar_listed():
     from litestar import Litestar
     from litestar.middleware import DefineMiddleware
 
-    return Litestar(middleware=[DefineMiddleware(asgi.VerifierMiddleware, key=APPS_KEY)])
+    return Litestar(middleware=[DefineMiddleware(asgi.VerifierMiddleware, key=APPS_KEY)], logging_config=None)
 
 
 def falcon_app():
