@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The README's first command, as a newcomer runs it on a fresh machine: in a copy of the tracked
-# files (what a clone holds), a new venv made by the default python3 and the project installed
+# The README's first command, as a newcomer runs it on a fresh machine: in a copy of the source tree
+# (the files git tracks or would track: no venvs, caches or build output), a new venv made by the default python3 and the project installed
 # exactly as the README says (`pip install -e .`, no extras); then the demo on a free port, which
 # must print its URL first (nothing on stderr before it: no developer warnings), serve its first
 # page (200, the demo's HTML) and stop cleanly on SIGTERM. Needs the network only for PyPI.
@@ -25,7 +25,7 @@ trap cleanup EXIT
 
 clone="$work/clone"
 mkdir "$clone"
-git ls-files -z | while IFS= read -r -d '' file; do
+git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' file; do
     if [ -e "$file" ]; then cp -P --parents "$file" "$clone/"; fi  # (a file deleted but not yet committed)
 done
 
