@@ -328,7 +328,7 @@ def cmd_mint(args: argparse.Namespace, out: _Out) -> int:
 
 
 def _times(claims: dict[str, Any], now: float) -> dict[str, str]:
-    from .explain import number, when
+    from .dates import number, when
 
     found = {name: number(claims, name) for name in ("iat", "nbf", "exp")}
     times = {name: when(value, now) for name, value in found.items() if value is not None}

@@ -33,7 +33,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.wrappers import Request, Response
 
 from . import services
-from .explain import ago
+from .dates import ago
 from .jwks import RemoteKeys
 from .keys import Key
 from .principal import Principal

@@ -34,7 +34,7 @@ from .errors import (
 from .keys import same_secret
 from .messages import MAX_FORM, NO_STORE, Reply, Request, parse_query, post_form, redirect, same_origin
 from .redirects import with_params
-from .tokens import CLAIM_CHECKS, TokenPolicy, Verified, sign, verify
+from .tokens import TokenPolicy, Verified, check_claims, sign, verify
 
 if TYPE_CHECKING:
     from .keys import Key, KeySet
@@ -425,10 +425,7 @@ class SignedPayload(Placement):
         claims: dict[str, Any] = dict(self.decode(token, policy.keys))
         if not claims.get("nonce"):
             raise MissingTokenClaim("nonce")
-        subject = None
-        for name, check in CLAIM_CHECKS:
-            if name in ("required", "identity"):
-                subject = check(claims, policy, now)
+        subject = check_claims(claims, policy, now, only=("required", "identity")).subject
         return Verified(claims, {}, subject, now, claims["nonce"])
 
     def __eq__(self, other: object) -> bool:

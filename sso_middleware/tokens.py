@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeGuard
 from uuid import UUID
 
+from .dates import number, stamp, when
 from .errors import (
     ConfigurationError,
     InvalidAlgorithm,
@@ -311,12 +312,19 @@ def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
         return None
 
 
-def verify(token: object, policy: TokenPolicy, now: float) -> Verified:
-    """Check ``token`` fully against ``policy`` at time ``now``; raise an ``InvalidToken``.
+class Parts(NamedTuple):
+    """A token cut at its dots, its header read (strict JSON, members of the right types) but
+    not yet trusted: what the token gates look at."""
 
-    Order matters: shape, then header, then signature, and only then the
-    payload is parsed, so unauthenticated input never reaches the claim checks.
-    """
+    header_b64: str
+    payload_b64: str
+    signature_b64: str
+    header: dict[str, Any]
+
+
+def split(token: object, policy: TokenPolicy) -> Parts:
+    """The first gate, ``format``: a string no longer than the policy allows, three base64url
+    segments, and a header that :func:`check_header` accepts; raise an ``InvalidToken``."""
     if not isinstance(token, str):
         raise InvalidToken()
     if len(token) > policy.max_length:
@@ -324,33 +332,110 @@ def verify(token: object, policy: TokenPolicy, now: float) -> Verified:
     if not _SHAPE.fullmatch(token):
         raise InvalidToken()
     header_b64, payload_b64, signature_b64 = token.split(".")
-    header = _header(header_b64)
-    alg = header["alg"]
-    if alg not in policy.algorithms:  # type: ignore[operator]
+    return Parts(header_b64, payload_b64, signature_b64, _header(header_b64))
+
+
+def verify(token: object, policy: TokenPolicy, now: float) -> Verified:
+    """Check ``token`` fully against ``policy`` at time ``now``; raise an ``InvalidToken``.
+
+    Order matters: the format, then every gate of :data:`TOKEN_GATES` (the signature last), and
+    only then the payload is parsed, so unauthenticated input never reaches the claim checks.
+    """
+    parts = split(token, policy)
+    for gate in TOKEN_GATES:
+        gate.check(parts, policy)
+    claims = _json_object(_b64decode(parts.payload_b64))
+    expires, subject = check_claims(claims, policy, now)
+    return Verified(claims, dict(parts.header), subject, expires, _once(claims))
+
+
+# -- the token gates: what is checked before the payload is read, in the order it runs --------
+
+
+class TokenGate(NamedTuple):
+    """One gate a token passes before its payload is read: its name, the check (raises an
+    ``InvalidToken``) and what it compared, in words (``verify --explain``)."""
+
+    name: str
+    check: Callable[[Parts, TokenPolicy], None]
+    explain: Callable[[Parts, TokenPolicy], str]
+
+
+def _gate_algorithm(parts: Parts, policy: TokenPolicy) -> None:
+    if parts.header["alg"] not in policy.algorithms:  # type: ignore[operator]
         raise InvalidAlgorithm()
-    if len(signature_b64) not in policy._signature_lengths:  # too long or short for every key
-        raise InvalidSignature()
+
+
+def _say_algorithm(parts: Parts, policy: TokenPolicy) -> str:
+    return f"alg {parts.header['alg']!r}; accepted: {', '.join(sorted(policy.algorithms or ()))}"
+
+
+def _gate_typ(parts: Parts, policy: TokenPolicy) -> None:
     if policy.typ is not None:
-        typ = header.get("typ")
+        typ = parts.header.get("typ")
         if typ is None or typ.lower() != policy.typ.lower():
             raise InvalidClaim("typ")
-    candidates = policy.keys.candidates(header.get("kid"))
-    if not candidates:
+
+
+def _say_typ(parts: Parts, policy: TokenPolicy) -> str:
+    required = "none" if policy.typ is None else repr(policy.typ)
+    return f"typ {parts.header.get('typ')!r}; required: {required}"
+
+
+def _gate_key(parts: Parts, policy: TokenPolicy) -> None:
+    if not policy.keys.candidates(parts.header.get("kid")):
         raise UnknownKey()
-    keys = [k for k in candidates if alg in k.accepts]
+
+
+def _say_key(parts: Parts, policy: TokenPolicy) -> str:
+    kid = parts.header.get("kid")
+    if kid is None:
+        return "no kid: every configured key is tried"
+    return f"kid {kid!r} {'is' if policy.keys.candidates(kid) else 'is not'} a configured key"
+
+
+def _gate_signature(parts: Parts, policy: TokenPolicy) -> None:
+    if len(parts.signature_b64) not in policy._signature_lengths:  # too long or short for every key
+        raise InvalidSignature()
+    alg = parts.header["alg"]
+    keys = [k for k in policy.keys.candidates(parts.header.get("kid")) if alg in k.accepts]
     if not keys:
-        raise InvalidAlgorithm()
-    signature = _b64decode(signature_b64)
-    signing_input = (header_b64 + "." + payload_b64).encode("ascii")
+        raise InvalidAlgorithm()  # the named key signs with another algorithm
+    signature = _b64decode(parts.signature_b64)
+    signing_input = (parts.header_b64 + "." + parts.payload_b64).encode("ascii")
     if not any(key.verify(signing_input, signature) for key in keys):
         raise InvalidSignature()
 
-    claims = _json_object(_b64decode(payload_b64))
-    expires, subject = check_claims(claims, policy, now)
-    return Verified(claims, dict(header), subject, expires, _once(claims))
+
+def _say_signature(parts: Parts, policy: TokenPolicy) -> str:
+    lengths = " or ".join(map(str, sorted(policy._signature_lengths)))
+    return (f"{len(parts.signature_b64)} characters (the keys' signatures have {lengths}), checked with "
+            "each key the token may name that signs with its alg")
+
+
+TOKEN_GATES: tuple[TokenGate, ...] = (
+    TokenGate("algorithm", _gate_algorithm, _say_algorithm),
+    TokenGate("typ", _gate_typ, _say_typ),
+    TokenGate("key", _gate_key, _say_key),
+    TokenGate("signature", _gate_signature, _say_signature),
+)
+"""The gates, in the order :func:`verify` runs them (``verify --explain`` shows each)."""
 
 
 # -- the claim checks, one per claim, in the order they run ----------------------------
+
+
+class ClaimCheck(NamedTuple):
+    """One check of an authentic claim set: its name, the check (raises an ``InvalidToken``;
+    returns what it found, if anything) and what it compared, in words."""
+
+    name: str
+    check: Callable[[Mapping[str, Any], TokenPolicy, float], Any]
+    explain: Callable[[Mapping[str, Any], TokenPolicy, float], str]
+
+
+def _leeway(policy: TokenPolicy) -> str:
+    return f"leeway {policy.leeway:g} s"
 
 
 def _check_iat(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
@@ -363,6 +448,18 @@ def _check_nbf(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> No
     nbf = _numeric(claims, "nbf")
     if nbf is not None and nbf > now + policy.leeway:
         raise TokenNotYetValid()
+
+
+def _say_date(name: str) -> Callable[[Mapping[str, Any], TokenPolicy, float], str]:
+    def say(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> str:
+        value = number(claims, name)
+        if name not in claims:
+            return "absent"
+        if value is None:
+            return f"{name} is not a number"
+        return f"{name} {when(value, now)}, {_leeway(policy)}"
+
+    return say
 
 
 def _expires(claims: Mapping[str, Any], policy: TokenPolicy) -> float | None:
@@ -396,6 +493,21 @@ def _check_exp(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> fl
     return exp
 
 
+def _say_exp(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> str:
+    exp, iat = number(claims, "exp"), number(claims, "iat")
+    if exp is not None:
+        return f"exp {when(exp, now)}, now {stamp(now)}, {_leeway(policy)}"
+    if policy.max_age is not None and iat is not None:
+        return f"no exp: valid {policy.max_age:g} s from iat, until {when(iat + policy.max_age, now)}"
+    if policy.expiry_optional:
+        return "no exp: accepted, as the service accepts tokens that never expire"
+    return "no exp" if "exp" not in claims else "exp is not a number"
+
+
+def _shown(claims: Mapping[str, Any], name: str) -> str:
+    return f"{name} {claims[name]!r}" if name in claims else f"no {name}"
+
+
 def _check_iss(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
     if policy.issuer is None:
         return
@@ -404,6 +516,11 @@ def _check_iss(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> No
         raise MissingTokenClaim("iss")
     if not isinstance(iss, str) or iss not in policy.issuer:
         raise InvalidClaim("iss")
+
+
+def _say_iss(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> str:
+    accepted = "any" if policy.issuer is None else ", ".join(map(repr, policy.issuer))
+    return f"{_shown(claims, 'iss')}; accepted: {accepted}"
 
 
 def _check_aud(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
@@ -419,16 +536,32 @@ def _check_aud(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> No
         raise InvalidClaim("aud")
 
 
+def _say_aud(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> str:
+    required = ("none (a token naming an audience is refused)" if policy.audience is None
+                else repr(policy.audience))
+    return f"{_shown(claims, 'aud')}; required: {required}"
+
+
 def _check_jti(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
     jti = claims.get("jti")
     if jti is not None and (not isinstance(jti, str) or not 0 < len(jti) <= 256):
         raise InvalidClaim("jti")
 
 
+def _say_jti(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> str:
+    if "jti" in claims:
+        return "jti present (one-time use is checked by the receiver, not offline)"
+    return "no jti (the receiver keys one-time use on a digest of the claims)"
+
+
 def _check_required(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
     for name in policy.required:
         if claims.get(name) in (None, ""):
             raise MissingTokenClaim(name)
+
+
+def _say_required(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> str:
+    return "required: " + (", ".join(policy.required) or "nothing beyond the above")
 
 
 def _subject(claims: Mapping[str, Any], policy: TokenPolicy) -> str | int | None:
@@ -456,7 +589,6 @@ def _fits_identity(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**64
 
 
-
 def _check_identity(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> str | int | None:
     """Refuse a ``sub``/``id`` of the wrong type or an unusable identity; the identity."""
     for name in ("sub", "id"):  # whoever reads them later gets a string or an integer
@@ -464,6 +596,12 @@ def _check_identity(claims: Mapping[str, Any], policy: TokenPolicy, now: float) 
         if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
             raise InvalidClaim(name)
     return _subject(claims, policy)
+
+
+def _say_identity(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> str:
+    wanted = " or ".join(policy.identity) or "none"
+    found = next((f"{n}={claims[n]!r}" for n in policy.identity if claims.get(n) not in (None, "")), "none")
+    return f"the user is named by {wanted}: {found}"
 
 
 def _once(claims: Mapping[str, Any]) -> str:
@@ -474,26 +612,42 @@ def _once(claims: Mapping[str, Any]) -> str:
     return "claims:" + hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
-ClaimCheck = Callable[[Mapping[str, Any], TokenPolicy, float], Any]
-CLAIM_CHECKS: tuple[tuple[str, ClaimCheck], ...] = (
-    ("iat", _check_iat),
-    ("nbf", _check_nbf),
-    ("exp", _check_exp),
-    ("iss", _check_iss),
-    ("aud", _check_aud),
-    ("jti", _check_jti),
-    ("required", _check_required),
-    ("identity", _check_identity),
+CLAIM_CHECKS: tuple[ClaimCheck, ...] = (
+    ClaimCheck("iat", _check_iat, _say_date("iat")),
+    ClaimCheck("nbf", _check_nbf, _say_date("nbf")),
+    ClaimCheck("exp", _check_exp, _say_exp),
+    ClaimCheck("iss", _check_iss, _say_iss),
+    ClaimCheck("aud", _check_aud, _say_aud),
+    ClaimCheck("jti", _check_jti, _say_jti),
+    ClaimCheck("required", _check_required, _say_required),
+    ClaimCheck("identity", _check_identity, _say_identity),
 )
-"""The claim checks, named, in the order they run (``verify --explain`` shows each)."""
+"""The claim checks, in the order they run (``verify --explain`` shows each). A new check is one
+entry here, with its words beside it."""
 
 
-def check_claims(
-    claims: Mapping[str, Any], policy: TokenPolicy, now: float
-) -> tuple[float, str | int | None]:
-    """Every claim check, in order, on an authentic claim set; its expiry time and identity."""
-    results = [check(claims, policy, now) for _, check in CLAIM_CHECKS]
-    return results[2], results[-1]  # what "exp" and "identity" found
+class Checked(NamedTuple):
+    """What the claim checks found: when the token stops being valid, and who it names."""
+
+    expires: float
+    subject: str | int | None
+
+
+def check_claims(claims: Mapping[str, Any], policy: TokenPolicy, now: float,
+                 only: Collection[str] | None = None) -> Checked:
+    """Every claim check (or those named in ``only``), in order, on an authentic claim set; what
+    ``exp`` and ``identity`` found, by name (``now`` and ``None`` for a check left out)."""
+    expires: float = now
+    subject: str | int | None = None
+    for name, check, _ in CLAIM_CHECKS:
+        if only is not None and name not in only:
+            continue
+        found = check(claims, policy, now)
+        if name == "exp":
+            expires = found
+        elif name == "identity":
+            subject = found
+    return Checked(expires, subject)
 
 
 __all__ = [
@@ -501,6 +655,11 @@ __all__ = [
     "MAX_IDENTITY_LENGTH",
     "MAX_JSON_DEPTH",
     "MAX_TOKEN_LENGTH",
+    "TOKEN_GATES",
+    "Checked",
+    "ClaimCheck",
+    "Parts",
+    "TokenGate",
     "TokenPolicy",
     "Verified",
     "b64encode",
@@ -512,5 +671,6 @@ __all__ = [
     "named_kid",
     "peek",
     "sign",
+    "split",
     "verify",
 ]

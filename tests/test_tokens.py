@@ -407,3 +407,24 @@ def test_json_nesting_is_bounded_the_same_on_every_python(depth: int) -> None:
     else:
         with pytest.raises(errors.InvalidToken):
             verify(token, policy(), NOW)
+
+
+@pytest.mark.parametrize(("header", "payload", "error"), CLAIM_CASES)
+@pytest.mark.parametrize("options", [{}, {"issuer": ("app",), "typ": "JWT"}, {"max_age": 60},
+                                     {"max_length": 200}], ids=["plain", "iss-typ", "max-age", "short"])
+def test_explain_walks_the_same_checks_and_agrees_with_verify(header: Any, payload: Any, error: Any,
+                                                             options: dict[str, Any]) -> None:
+    """Issue 24: explain walks verify's own tables (TOKEN_GATES, CLAIM_CHECKS); the first step it
+    marks failed carries the very code verify refuses with, and a token verify accepts has none."""
+    from sso_middleware.explain import explain
+
+    the_policy = policy(**{"max_length": 10**7, **options})
+    for token in (raw_token(header, payload), raw_token(HDR, good()), raw_token(HDR, good(), key="k" * 40)):
+        try:
+            verify(token, the_policy, NOW)
+            expected = None
+        except errors.InvalidToken as e:
+            expected = e.code
+        report = explain(token, the_policy, NOW)
+        first = next((s.code for s in report.steps if s.ok is False), None)
+        assert (first, None if report.error is None else report.error.code) == (expected, expected)
