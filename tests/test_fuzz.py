@@ -1257,8 +1257,10 @@ def _summary(request: pytest.FixtureRequest) -> Iterator[None]:
             + ", ".join(f"{name} {count:,}" for name, count in sorted(_SENT.items()))
             + ")"
         )
-        if reporter is not None:
-            reporter.write_line(line)
+        capture = request.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is not None and capture is not None:
+            with capture.global_and_fixture_disabled():  # to the terminal, also when all passed
+                reporter.write_line(line)
 
 
 @pytest.mark.parametrize("examples", SIZES)
@@ -1394,7 +1396,9 @@ def _signed(claims: dict[str, Any]) -> str:
     return sign(claims, Key(CLI_KEY))
 
 
-def test_a_deeply_nested_claim_value_is_a_usage_error_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_deeply_nested_claim_value_is_a_usage_error_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # found by the fuzz: --claim values are parsed as JSON, and nesting deeper than the interpreter's
     # recursion limit raised RecursionError out of main()
     monkeypatch.setenv("FUZZ_KEY", CLI_KEY)
@@ -1418,8 +1422,15 @@ def test_discourse_answer_with_a_non_ascii_nonce_cookie_is_refused(skin: Skin) -
     app = forum.build(skin, Clock(NOW))
     plan = ForumAnswer(
         Hostile("GET", _path_bytes(DiscourseStandIn.LOGIN), headers=(("Accept", "application/json"),)),
-        NOW, True, {"external_id": "7", "email": "ada@example.com", "username": "ada"}, "ours", "non-ascii",
-        "", "answer", "", "right",
+        NOW,
+        True,
+        {"external_id": "7", "email": "ada@example.com", "username": "ada"},
+        "ours",
+        "non-ascii",
+        "",
+        "answer",
+        "",
+        "right",
     )
     (request,) = forum.requests(app, plan)
     status, _, body = call(skin, app, request)
@@ -1435,7 +1446,9 @@ def test_a_header_whose_alg_is_no_string_is_refused_on_every_placement(skin: Ski
         app = target.build(skin, Clock(NOW))
         if isinstance(target, JWKSReceiver):
             target.body = json.dumps({"keys": [k.public_jwk() for k in PAIRS.values()]}).encode()
-        request = Hostile("GET", b"/sso", f"token={token}&ssoToken={token}", (("Accept", "application/json"),))
+        request = Hostile(
+            "GET", b"/sso", f"token={token}&ssoToken={token}", (("Accept", "application/json"),)
+        )
         status, _, body = call(skin, app, request)
         assert status == 401 and json.loads(body)["error"] == "token_algorithm_not_allowed", target.name
         cookie = (("Cookie", f"{target.cookie}={token}"),)
