@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import secrets
 import sys
@@ -152,12 +153,26 @@ def _exact(value: str, source: str, fix: str) -> str:
     return value
 
 
+def _unix_time(text: str) -> float:
+    """``--at``: a finite number of seconds (NaN compares false with every date, so a token would
+    never be expired at it)."""
+    try:
+        value = float(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from e
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time")
+    return value
+
+
 def _value(text: str) -> Any:
     """A ``--claim``/``--option`` value: JSON when it reads as JSON (``7``, ``["a"]``), else text."""
     try:
         return json.loads(text)
     except ValueError:
         return text
+    except RecursionError as e:  # nesting deeper than the parser goes: no claim needs that
+        raise UsageError("a --claim/--option value nests too deeply") from e
 
 
 def _pairs(items: Sequence[str], flag: str) -> dict[str, Any]:
@@ -572,7 +587,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--max-lifetime", type=float, default=86400.0, help="longest validity, seconds")
     verify.add_argument("--max-age", type=float, help="accept iat without exp for this long")
     verify.add_argument("--strict", action="store_true", help="require exp even where the service does not")
-    verify.add_argument("--at", type=float, metavar="UNIX_TIME", help="check as of this time")
+    verify.add_argument("--at", type=_unix_time, metavar="UNIX_TIME", help="check as of this time")
     verify.add_argument("--json", action="store_true", help="print JSON")
 
     check = command("check", "import an app and list what is wrong with its SSO configuration")
