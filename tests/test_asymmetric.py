@@ -15,7 +15,7 @@ from typing import Any
 
 import jwt
 import pytest
-from conftest import Clock, Skin
+from helpers import Clock, Skin
 
 from sso_middleware import services
 from sso_middleware.errors import ConfigurationError

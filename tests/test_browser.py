@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import KEY
+from helpers import KEY
 from servers import werkzeug_server
 
 from sso_middleware import services
@@ -244,6 +244,7 @@ def test_logout_works_from_pages_with_any_referrer_policy(browser: Any, skin: st
             browser.get(f"{url}/page?policy={policy}")
             _wait_for(browser, "user: ada")
             browser.find_element("id", "out").click()
+            _wait_for(browser, "user: None")  # the logout's redirect landed: signed out ...
             browser.get(f"{url}/page?policy={policy}")
-            _wait_for(browser, "user: None")
+            _wait_for(browser, "user: None")  # ... and still signed out on the next page
             _shot(browser, f"logout-{skin}-{policy or 'default'}")

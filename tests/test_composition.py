@@ -8,8 +8,8 @@ import time
 from typing import Any
 
 import pytest
-from conftest import KEY, OTHER_KEY, ASGIClient, Client, Clock, Skin, header_user
 from flask import Flask
+from helpers import KEY, OTHER_KEY, ASGIClient, Client, Clock, Skin, header_user
 from starlette.applications import Starlette
 from starlette.authentication import AuthCredentials, AuthenticationBackend, SimpleUser
 from starlette.middleware import Middleware

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import KEY, Clock, asgi_echo, wsgi_echo
+from helpers import KEY, Clock, asgi_echo, wsgi_echo
 from servers import werkzeug_server
 
 from sso_middleware import asgi, wsgi

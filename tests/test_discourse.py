@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import pytest
-from conftest import USERS, Clock, Skin
+from helpers import USERS, Clock, Skin
 from pydiscourse import sso as pydiscourse
 from pydiscourse.exceptions import DiscourseError
 from servers import serve

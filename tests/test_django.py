@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt as pyjwt
 import pytest
-from conftest import KEY
+from helpers import KEY
 from werkzeug.test import Client
 
 from sso_middleware import services

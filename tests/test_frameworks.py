@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import jwt as pyjwt
-from conftest import KEY, OTHER_KEY
 from flask import Flask, session
+from helpers import KEY, OTHER_KEY
 from starlette.applications import Starlette
 from starlette.authentication import AuthCredentials, AuthenticationBackend, SimpleUser
 from starlette.middleware import Middleware

@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
-from conftest import KEY, OTHER_KEY, USERS, Clock, Skin
+from helpers import KEY, OTHER_KEY, USERS, Clock, Skin
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 

@@ -8,8 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import KEY, Clock, Skin
-from test_parity import call_asgi, call_wsgi
+from helpers import KEY, Clock, Skin, call_asgi, call_wsgi
 
 from sso_middleware import ConfigurationError, services
 from sso_middleware.errors import RedirectNotAllowed

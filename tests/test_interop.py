@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Clock, Skin
+from helpers import Clock, Skin
 from servers import serve
 
 from sso_middleware.keys import Key, thumbprint

@@ -2,14 +2,12 @@ from __future__ import annotations
 
 import logging
 import re
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import jwt as pyjwt
 import pytest
-from conftest import KEY, OTHER_KEY, USERS, Clock, Skin
-from test_redirects import DJANGO, PAYLOADS
+from helpers import DJANGO, KEY, OTHER_KEY, PAYLOADS, USERS, Clock, Form, Skin
 
 from sso_middleware import ConfigurationError, Principal, services
 
@@ -255,20 +253,6 @@ def test_async_extractor_on_asgi() -> None:
     assert r.status == 303 and "ssoToken=" in r.location
 
 
-class _Form(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.action = ""
-        self.fields: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "form":
-            self.action = a["action"] or ""
-        if tag == "input":
-            self.fields[a["name"] or ""] = a["value"] or ""
-
-
 def test_zendesk_posts_an_auto_submitting_form(skin: Skin) -> None:
     svc = services.zendesk(key=KEY, subdomain="acme")
     r = skin.issuer(services=[svc]).get(
@@ -278,7 +262,7 @@ def test_zendesk_posts_an_auto_submitting_form(skin: Skin) -> None:
     assert r.status == 200
     assert r.headers["Cache-Control"] == "no-store"
     assert "form-action https://acme.zendesk.com" in r.headers["Content-Security-Policy"]
-    form = _Form()
+    form = Form()
     form.feed(r.text)
     # as Zendesk's own example: return_to in the action URL, only the token in the body
     action = urlsplit(form.action)

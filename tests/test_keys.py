@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import KEY, OTHER_KEY
+from helpers import KEY, OTHER_KEY
 
 from sso_middleware import ConfigurationError, asgi, services, wsgi
 from sso_middleware.keys import Key, KeySet, ShortKeyWarning, stray_whitespace

@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 import pytest
-from conftest import KEY, Clock, Skin
+from helpers import KEY, Clock, Skin
 
 from sso_middleware import ConfigurationError, Key, services
 from sso_middleware.pages import ErrorPage

@@ -9,16 +9,13 @@ even signed tokens in ``Location`` must match.
 
 from __future__ import annotations
 
-import asyncio
-import io
 import itertools
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 import pytest
-from conftest import KEY, OTHER_KEY, USERS, Clock
+from helpers import KEY, OTHER_KEY, USERS, Answer, Clock, Request, call_asgi, call_wsgi
 
 from sso_middleware import asgi, services, wsgi
 from sso_middleware.keys import Key
@@ -34,8 +31,6 @@ HELPSCOUT_KEY = "helpscout-docs-key-" + "0123456789abcdef" * 3
 RSA_KEY, ED_KEY = Key.generate("RS256"), Key.generate("EdDSA")
 FRESHWORKS = ("state=s%3D&nonce=n0nce-123&redirect_uri="
               "https%3A%2F%2Facme.freshworks.com%2Fsp%2FOIDC%2F1%2Fimplicit")
-Request = tuple[str, str, list[tuple[str, str]], bytes]
-Answer = tuple[int, list[tuple[str, str]], bytes]
 
 
 def user(request: Any) -> Any:
@@ -88,62 +83,6 @@ async def passthrough_asgi(scope: dict[str, Any], receive: Any, send: Any) -> No
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": body})
-
-
-def _target(raw: str) -> tuple[bytes, str]:
-    path, _, query = raw.partition("?")
-    return unquote_to_bytes(path), query
-
-
-def call_wsgi(app: Any, request: Request) -> Answer:
-    method, raw, headers, body = request
-    path, query = _target(raw)
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path.decode("latin-1"),
-        "QUERY_STRING": query, "SERVER_NAME": "localhost", "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": io.StringIO(), "wsgi.multithread": False, "wsgi.multiprocess": False,
-        "wsgi.run_once": False, "wsgi.version": (1, 0), "CONTENT_LENGTH": str(len(body)),
-    }
-    for name, value in headers:  # servers join repeated headers (cookies with "; ")
-        key = "HTTP_" + name.upper().replace("-", "_")
-        joiner = "; " if name.lower() == "cookie" else ", "
-        environ[key] = environ[key] + joiner + value if key in environ else value
-    if body:
-        environ["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
-    started: list[Any] = []
-    chunks = app(environ, lambda status, hs, exc=None: started.append((status, hs)))
-    data = b"".join(chunks)
-    getattr(chunks, "close", lambda: None)()
-    status, hs = started[0]
-    return int(status.split()[0]), [(n.lower(), v) for n, v in hs], data
-
-
-def call_asgi(app: Any, request: Request) -> Answer:
-    method, raw, headers, body = request
-    path, query = _target(raw)
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-        "scheme": "http", "path": path.decode("utf-8", "replace"), "raw_path": raw.partition("?")[0].encode(),
-        "query_string": query.encode("latin-1"), "root_path": "", "server": ("localhost", 80),
-        "client": ("127.0.0.1", 5000),
-        "headers": [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers]
-        + ([(b"content-type", b"application/x-www-form-urlencoded")] if body else [])
-        + [(b"content-length", str(len(body)).encode())],
-    }
-    messages = iter([{"type": "http.request", "body": body, "more_body": False}])
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return next(messages, {"type": "http.disconnect"})
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    start = sent[0]
-    data = b"".join(m.get("body", b"") for m in sent[1:])
-    return start["status"], [(n.decode("latin-1"), v.decode("latin-1")) for n, v in start["headers"]], data
 
 
 # -- the corpus ----------------------------------------------------------------------

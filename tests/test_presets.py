@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import jwt as pyjwt
 import pytest
-from conftest import KEY, OTHER_KEY, USERS, Result, Skin
+from helpers import KEY, OTHER_KEY, USERS, Result, Skin
 from jwt.warnings import InsecureKeyLengthWarning
 
 from sso_middleware import ConfigurationError, Principal, Service, services
@@ -98,9 +98,9 @@ def sent_token(svc: Service, r: Result) -> tuple[str, str, dict[str, list[str]]]
     """``(token, where the browser goes, the other parameters)`` from an issuer's answer."""
     placement = svc.destination.placement
     if isinstance(placement, FormField):
-        from test_issuer import _Form
+        from helpers import Form
 
-        form = _Form()
+        form = Form()
         form.feed(r.text)
         url, token = form.action, form.fields[placement.param]
     else:

@@ -22,7 +22,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import ASGIClient
+from helpers import BLOCKS, ENV, ROOT, ASGIClient
 from werkzeug.test import Client
 
 from sso_middleware import Key, services
@@ -30,35 +30,9 @@ from sso_middleware.jwks import RemoteKeys
 from sso_middleware.testing import StandIn
 from sso_middleware.tokens import sign
 
-ROOT = Path(__file__).parent.parent
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-ENV = {
-    "FRILL_SSO_KEY": "frill-key-for-the-readme-0123456789abcdef",
-    "INVOICED_SSO_KEY": "invoiced-key-for-the-readme-0123456789abc",
-    "APPS_SSO_KEY": "apps-key-for-the-readme-0123456789abcdefgh",
-    "SESSION_SECRET": "session-secret-for-the-readme-0123456789",
-    "FLASK_SECRET_KEY": "flask-secret-for-the-readme-0123456789ab",
-    "INTERCOM_SECRET": "intercom-secret-for-the-readme-012345678",
-    "GRAFANA_PRIVATE_KEY": Key.generate("RS256").private_pem().decode(),
-}
 BOARD = "https://feedback.acme.com/b/ideas"
 
 
-def blocks() -> dict[str, str]:
-    """``{file name: code}`` for every Python block of the README and docs/."""
-    found: dict[str, str] = {}
-    for doc in DOCS:
-        for code in re.findall(r"```python\n(.*?)```", doc.read_text(), re.S):
-            first = code.splitlines()[0]
-            assert first.startswith("# ") and first.split()[1].endswith(".py"), (
-                f"{doc.name}: a Python block must start with '# <file>.py': {first!r}")
-            name = first.split()[1]
-            assert name not in found, f"two blocks are named {name}"
-            found[name] = code
-    return found
-
-
-BLOCKS = blocks()
 PLAIN = sorted(name for name in BLOCKS if "/" not in name and not name.startswith("test_"))
 
 

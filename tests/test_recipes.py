@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
+from helpers import BLOCKS, ENV
 from servers import command_server
-from test_readme import BLOCKS, ENV
 
 from sso_middleware import services
 from sso_middleware.testing import StandIn

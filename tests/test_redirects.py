@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-import json
-
 import pytest
-from conftest import DATA
+from helpers import DJANGO, PAYLOADS
 
 from sso_middleware.errors import ConfigurationError, RedirectNotAllowed
 from sso_middleware.redirects import (
@@ -14,65 +12,10 @@ from sso_middleware.redirects import (
     without_params,
 )
 
-DJANGO = json.loads((DATA / "django_redirect_cases.json").read_text())
 HOSTS = AllowedHosts(["testserver", "testserver2", "feedback.acme.com", "*.frill.co",
                       "127.0.0.1:8000"])
 
 # Open-redirect payloads beyond Django's (PortSwigger, OWASP cheat sheet, parser differentials).
-PAYLOADS = [
-    "https://evil.com",
-    "https://feedback.acme.com.evil.com/",
-    "https://evil.com/feedback.acme.com",
-    "https://evil.com?feedback.acme.com",
-    "https://evil.com#feedback.acme.com",
-    "https://feedback.acme.com@evil.com/",
-    "https://feedback.acme.com:pass@evil.com/",
-    "https://evil.com\\@feedback.acme.com/",
-    "https://evil.com%5c@feedback.acme.com/",
-    "https://evil.com\\.feedback.acme.com/",
-    "https://feedback.acme.com./",
-    "https://FEEDBACK.acme.com.evil.com",
-    "https://feedback.acme.com%2eevil.com/",
-    "https://feedback%2eacme%2ecom/",
-    "https://evil.com%23.feedback.acme.com/",
-    "https://xn--feedbck-9ya.acme.com/",
-    "https://feedbäck.acme.com/",
-    "https://feedback.acme.com\t/",
-    "https://feedback.acme.com\n.evil.com/",
-    "https://feed\rback.acme.com/",
-    " https://feedback.acme.com/",
-    "https://feedback.acme.com /",
-    "\thttps://feedback.acme.com/",
-    "https:/feedback.acme.com/",
-    "https:feedback.acme.com/",
-    "https:///feedback.acme.com/",
-    "https:\\\\feedback.acme.com/",
-    "//feedback.acme.com/",
-    "/\\feedback.acme.com/",
-    "/\t/evil.com",
-    " //evil.com",
-    "http://feedback.acme.com/",
-    "HTTP://feedback.acme.com/",
-    "javascript://feedback.acme.com/%0aalert(1)",
-    "data:text/html,<script>alert(1)</script>",
-    "ftp://feedback.acme.com/",
-    "https://feedback.acme.com:8443/",
-    "https://feedback.acme.com:0/",
-    "https://feedback.acme.com:99999/",
-    "https://feedback.acme.com:443:443/",
-    "https://[feedback.acme.com]/",
-    "https://frill.co/",
-    "https://.frill.co/",
-    "https://evil.co/.frill.co",
-    "https://acme.frill.co.evil.com/",
-    "https://127.0.0.1:8001/",
-    "http://127.0.0.1:8000.evil.com/",
-    "https://feedback.acme.com/" + "a" * 2100,
-    "https://feedback.acme.com/\u2028",
-    "https://feedback.acme.com/<script>",
-    'https://feedback.acme.com/"onmouseover=',
-    "",
-]
 
 
 @pytest.mark.parametrize("url", DJANGO["bad"] + DJANGO["insecure_with_require_https"])

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import KEY, Clock, Skin
+from helpers import KEY, Clock, Skin
 from redis_servers import RedisServer, cluster, redis_server, replicated, wait_until
 
 from sso_middleware import asgi

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import KEY, Clock, Skin
+from helpers import KEY, Clock, Skin
 
 from sso_middleware.errors import ConfigurationError, ReplayStoreFull
 from sso_middleware.keys import Key

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 import pytest
-from conftest import KEY, Clock, Skin
+from helpers import KEY, Clock, Skin
 
 from sso_middleware import Principal
 from sso_middleware.errors import ReplayStoreUnavailable

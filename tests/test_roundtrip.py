@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
-from conftest import KEY, OTHER_KEY, Clock, Skin
+from helpers import KEY, OTHER_KEY, Clock, Skin
 from servers import serve
 
 from sso_middleware import services

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import KEY, Skin
+from helpers import KEY, Skin
 
 from sso_middleware import ConfigurationError, Principal, Service, services
 from sso_middleware.placements import FormField, PathSegment, QueryParameter

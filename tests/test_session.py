@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from http.cookies import SimpleCookie
 
-from conftest import KEY
+from helpers import KEY
 
 from sso_middleware.keys import Key
 from sso_middleware.principal import Principal

@@ -9,7 +9,7 @@ from typing import Any
 
 import jwt as pyjwt
 import pytest
-from conftest import KEY, vectors
+from helpers import KEY, vectors
 
 from sso_middleware import errors
 from sso_middleware.keys import Key, KeySet, ShortKeyWarning

@@ -7,7 +7,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
-from conftest import KEY, OTHER_KEY, Clock, Skin, vectors, wsgi_echo
+from helpers import KEY, OTHER_KEY, Clock, Skin, vectors, wsgi_echo
 
 from sso_middleware import ConfigurationError, services, wsgi
 from sso_middleware.keys import Key

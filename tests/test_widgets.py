@@ -7,7 +7,7 @@ from typing import Any
 
 import jwt
 import pytest
-from conftest import Clock, Skin
+from helpers import Clock, Skin
 from werkzeug.test import Client as WerkzeugClient
 
 from sso_middleware import services
