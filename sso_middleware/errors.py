@@ -40,26 +40,33 @@ class SSOError(Exception):
 
 
 class ConfigurationError(SSOError, ValueError):
-    """The middleware or a service is configured wrongly (raised at construction)."""
+    """Raised while a middleware or a service is being built, when its configuration is wrong
+    (the message says how to fix it)."""
 
     code = "configuration_error"
     status = 500
 
 
 class RequestError(SSOError):
-    """A request or token is wrong. The message is constant per class."""
+    """Raised while a request is handled, when the request or its token is wrong. The message is
+    constant per class."""
 
 
 # -- issuer side --------------------------------------------------------------
 
 
 class MethodNotAllowed(RequestError):
+    """Raised when an address the middleware owns is asked with a method it does not take."""
+
     code = "method_not_allowed"
     status = 405
     message = "This single sign-on address only accepts GET."
 
 
 class NotAuthenticated(RequestError):
+    """Raised when nobody is signed in to the app and the service needs someone (a login path
+    without ``login_url``, or a token a page fetches)."""
+
     code = "not_authenticated"
     status = 401
     message = "You need to sign in before you can continue to this service."
@@ -67,7 +74,7 @@ class NotAuthenticated(RequestError):
 
 
 class MissingClaim(RequestError):
-    """The signed-in user lacks a value the service requires (names the claim)."""
+    """Raised when the signed-in user lacks a value the service requires (it names the claim)."""
 
     code = "missing_claim"
     status = 400
@@ -79,6 +86,9 @@ class MissingClaim(RequestError):
 
 
 class RedirectNotAllowed(RequestError):
+    """Raised when a return URL is not on the service's allow-list (https, a listed host, no
+    userinfo, backslash or control character)."""
+
     code = "redirect_not_allowed"
     status = 400
     message = (
@@ -88,12 +98,16 @@ class RedirectNotAllowed(RequestError):
 
 
 class RedirectMissing(RequestError):
+    """Raised when a service needs a return URL and the login request brought none."""
+
     code = "redirect_missing"
     status = 400
     message = "This service did not say where to return to, and no default is configured."
 
 
 class CrossSiteRequest(RequestError):
+    """Raised when a request that must come from this site's own pages came from another site."""
+
     code = "cross_site_request"
     status = 403
     message = "This request came from another site, so it was refused."
@@ -108,6 +122,8 @@ class SignOutRefused(CrossSiteRequest):
 
 
 class BadRequest(RequestError):
+    """Raised when the request itself is malformed (a repeated parameter, an oversized query)."""
+
     code = "bad_request"
     status = 400
     message = "The request is malformed."
@@ -117,7 +133,7 @@ class BadRequest(RequestError):
 
 
 class InvalidToken(RequestError):
-    """Base of every token failure; on its own: the token is malformed."""
+    """Raised when a token is malformed; the base of every token failure."""
 
     code = "token_invalid"
     status = 400
@@ -125,55 +141,71 @@ class InvalidToken(RequestError):
 
 
 class TokenMissing(InvalidToken):
+    """Raised when a request to a receiving address carries no token."""
+
     code = "token_missing"
     status = 400
     message = "No sign-in token was sent."
 
 
 class TokenTooLarge(InvalidToken):
+    """Raised when a token is longer than the receiver accepts."""
+
     code = "token_too_large"
     status = 400
     message = "The sign-in token is too large."
 
 
 class InvalidAlgorithm(InvalidToken):
+    """Raised when a token names an algorithm the receiver does not take (``none`` never is)."""
+
     code = "token_algorithm_not_allowed"
     status = 401
     message = "The sign-in token uses an algorithm that is not allowed."
 
 
 class UnknownKey(InvalidToken):
+    """Raised when a token's ``kid`` names no key the receiver holds."""
+
     code = "token_unknown_key"
     status = 401
     message = "The sign-in token names a key that is not configured."
 
 
 class InvalidSignature(InvalidToken):
+    """Raised when a token's signature does not verify with any key that may have signed it."""
+
     code = "token_bad_signature"
     status = 401
     message = "The sign-in token's signature is not valid."
 
 
 class TokenExpired(InvalidToken):
+    """Raised when a token's ``exp`` (or its maximum age) has passed, beyond the leeway."""
+
     code = "token_expired"
     status = 401
     message = "The sign-in token has expired. Please sign in again."
 
 
 class TokenNotYetValid(InvalidToken):
+    """Raised when a token's ``nbf`` or ``iat`` is in the future, beyond the leeway."""
+
     code = "token_not_yet_valid"
     status = 401
     message = "The sign-in token is not valid yet."
 
 
 class TokenLifetimeTooLong(InvalidToken):
+    """Raised when a token is valid for longer than the receiver's maximum lifetime."""
+
     code = "token_lifetime_too_long"
     status = 401
     message = "The sign-in token is valid for longer than allowed."
 
 
 class InvalidClaim(InvalidToken):
-    """A claim is present but wrong (type, issuer, audience, type header)."""
+    """Raised when a claim is present but wrong (its type, issuer, audience, or the type header)."""
 
     code = "token_invalid_claim"
     status = 401
@@ -184,6 +216,9 @@ class InvalidClaim(InvalidToken):
 
 
 class MissingTokenClaim(InvalidToken):
+    """Raised when a claim the receiver requires is absent (``exp``, ``iss``, ``aud``, the
+    identity, a service's own)."""
+
     code = "token_missing_claim"
     status = 401
 
@@ -193,31 +228,39 @@ class MissingTokenClaim(InvalidToken):
 
 
 class TokenReplayed(InvalidToken):
+    """Raised when a token's one-time id was already used."""
+
     code = "token_replayed"
     status = 401
     message = "This sign-in token has already been used. Please sign in again."
 
 
 class ReplayStoreUnavailable(RequestError):
+    """Raised when the replay store cannot answer (fail closed: the token is not burnt)."""
+
     code = "replay_store_unavailable"
     status = 503
     message = "Sign-in is temporarily unavailable. Please try again."
 
 
 class SessionRevoked(RequestError):
+    """Raised when a session cookie names a session that was signed out."""
+
     code = "session_revoked"
     status = 401
     message = "This session has ended. Please sign in again."
 
 
 class ReplayStoreFull(ReplayStoreUnavailable):
+    """Raised when the in-memory replay store is full of live one-time ids (fail closed)."""
+
     code = "replay_store_full"
     status = 503
     message = "Too many sign-ins at once. Please try again in a moment."
 
 
 class KeysUnavailable(RequestError):
-    """The verifier's JWKS URL could not be fetched, and no key it holds matches the token."""
+    """Raised when the verifier's JWKS URL could not be fetched and no key it holds matches the token."""
 
     code = "keys_unavailable"
     status = 503
