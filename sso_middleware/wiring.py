@@ -16,7 +16,7 @@ sso_middleware.errors.ConfigurationError: app: IssuerMiddleware is WSGI but the 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 from .errors import ConfigurationError
@@ -26,13 +26,30 @@ _SKIN = "__sso_skin__"
 
 
 def for_skin(skin: str) -> Callable[[F], F]:
-    """Mark a ready extractor as reading one skin's request (``"wsgi"`` or ``"asgi"``)."""
+    """Mark a ready extractor as reading one skin's request (``"wsgi"``, ``"asgi"`` or ``"aiohttp"``)."""
 
     def mark(extractor: F) -> F:
         setattr(extractor, _SKIN, skin)
         return extractor
 
     return mark
+
+
+class AiohttpHandler:
+    """What an aiohttp middleware wraps: the handler aiohttp passes it with each request.
+
+    The aiohttp skin's middleware are built without an app (aiohttp lists them in
+    ``web.Application(middlewares=[...])``); this stands in for the app, so the checks know
+    which skin they look at.
+    """
+
+    __slots__ = ()
+
+    async def __call__(self, request: Any, handler: Callable[[Any], Awaitable[Any]]) -> Any:
+        return await handler(request)
+
+    def __repr__(self) -> str:
+        return "<the aiohttp handler of each request>"
 
 
 def _entry(app: object) -> Callable[..., Any] | None:
@@ -102,6 +119,7 @@ _EXTRACTORS = {  # the ready extractors that read each framework's user
     "Falcon": "falcon_user(authenticate)",
     "Pyramid": "pyramid_user(router)",
     "Bottle": "bottle_cookie(name, secret=...)",
+    "aiohttp": "aiohttp_session('user') or aiohttp_user",
 }
 _RECIPES = "docs/recipes.md"
 
@@ -141,14 +159,21 @@ def check_app(app: object, *, asgi: bool, owner: str) -> None:
     """Refuse an app of the other protocol (a Flask app under the ASGI skin, a Starlette app
     under the WSGI skin), and one that is neither (aiohttp's ``web.Application``), naming the fix
     in the framework's own terms."""
+    if isinstance(app, AiohttpHandler):
+        return
     if not callable(app):
         raise ConfigurationError(f"app: {owner} wraps an app; {app!r} is not callable.")
     found = framework(app)
-    if found == "aiohttp" or _neither(app):
+    if found == "aiohttp":
         raise ConfigurationError(
-            f"app: {owner} wraps a WSGI or an ASGI app, and {type(app).__name__} is neither"
-            + (" (aiohttp serves its own protocol)" if found == "aiohttp" else "")
-            + f"; see {_RECIPES}, aiohttp, for how to serve the issuer beside it."
+            f"app: {owner} wraps a WSGI or an ASGI app, and {type(app).__name__} is neither (aiohttp "
+            f"serves its own protocol); use sso_middleware.aiohttp.{owner}, an aiohttp middleware: "
+            f"web.Application(middlewares=[{owner}(...)]) (see {_RECIPES}, aiohttp)."
+        )
+    if _neither(app):
+        raise ConfigurationError(
+            f"app: {owner} wraps a WSGI or an ASGI app, and {type(app).__name__} is neither; "
+            f"see {_RECIPES} for your framework."
         )
     protocol = app_protocol(app)
     if protocol is None or protocol == ("asgi" if asgi else "wsgi"):
@@ -169,6 +194,19 @@ def check_extractor(user: Callable[..., Any], *, asgi: bool, owner: str, app: ob
     (``scope_user`` cannot see Django's, Quart's or Litestar's), and an async extractor under WSGI."""
     skin = getattr(user, _SKIN, None)
     name = getattr(user, "__name__", type(user).__name__)
+    if isinstance(app, AiohttpHandler):
+        if skin in ("wsgi", "asgi"):
+            raise ConfigurationError(
+                f"user: {name} reads a {'WSGI' if skin == 'wsgi' else 'Starlette'} request, and "
+                f"sso_middleware.aiohttp.{owner} hands the extractor aiohttp's web.Request; use "
+                f"sso_middleware.extractors.{_EXTRACTORS['aiohttp']} ({_RECIPES}, aiohttp)."
+            )
+        return  # aiohttp awaits an async extractor
+    if skin == "aiohttp":
+        raise ConfigurationError(
+            f"user: {name} reads an aiohttp request, and this {owner} is {'ASGI' if asgi else 'WSGI'}; "
+            f"in an aiohttp app use sso_middleware.aiohttp.{owner} ({_RECIPES}, aiohttp)."
+        )
     found = framework(app) if app is not None else None
     ready = _EXTRACTORS.get(found or "")
     instead = (f"for {found}, use sso_middleware.extractors.{ready}" if ready
@@ -201,4 +239,12 @@ def wrapped(app: object, depth: int = 64) -> Iterator[object]:
         app = getattr(app, "app", None)
 
 
-__all__ = ["app_protocol", "check_app", "check_extractor", "for_skin", "framework", "wrapped"]
+__all__ = [
+    "AiohttpHandler",
+    "app_protocol",
+    "check_app",
+    "check_extractor",
+    "for_skin",
+    "framework",
+    "wrapped",
+]
