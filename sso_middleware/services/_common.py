@@ -1,0 +1,108 @@
+"""What several presets share: claims copied from the principal, checked vendor addresses, the
+vendor's hosts plus yours, and the one call that assembles a :class:`Service`. Private."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import ConfigurationError
+from ..keys import KeyInput
+from ..principal import Principal
+from ..redirects import AllowedHosts, host_key
+from ..service import (
+    ClaimBuilder,
+    Destination,
+    ExtraClaims,
+    ReturnRules,
+    Service,
+    TenantHosts,
+    TenantKey,
+    TokenRules,
+    need,
+    optional,
+)
+
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def fields(
+    required: Iterable[tuple[str, str]] = (),
+    optional_: Iterable[tuple[str, str]] = (),
+    *,
+    text: Iterable[str] = (),
+) -> ClaimBuilder:
+    """Claims copied from the principal, as ``(claim, field)`` pairs; ``text`` claims become strings."""
+    needed, wanted, as_text = tuple(required), tuple(optional_), frozenset(text)
+
+    def claims(user: Principal) -> dict[str, Any]:
+        found = {claim: need(user, name) for claim, name in needed}
+        for claim, name in wanted:
+            value = optional(user, name)
+            if value is not None:
+                found[claim] = value
+        return {k: str(v) if k in as_text else v for k, v in found.items()}
+
+    return claims
+
+
+def dns_label(value: object, name: str, what: str) -> str:
+    """``value`` if it is one DNS label (a vendor subdomain such as ``acme``)."""
+    if not isinstance(value, str) or not _LABEL.fullmatch(value):
+        raise ConfigurationError(f"service {name!r}: {what}, e.g. 'acme'.")
+    return value
+
+
+def https_site(value: object, name: str, what: str) -> str:
+    """``value`` without its trailing slash, if it is an https URL with no query (a site or page)."""
+    if not isinstance(value, str) or host_key(value) is None or "?" in value or "#" in value:
+        raise ConfigurationError(f"service {name!r}: {what}.")
+    return value.rstrip("/")
+
+
+def https_page(value: object, name: str, what: str) -> str:
+    """A page's https URL as given; a bare site gets its root path (``https://acme.com/``)."""
+    site = https_site(value, name, what)
+    return site + "/" if not urlsplit(site).path else str(value)
+
+
+def vendor_hosts(
+    name: str, own: Iterable[str], hosts: Iterable[str] | TenantHosts
+) -> AllowedHosts | TenantHosts:
+    """The vendor's own hosts plus yours (custom domains); per tenant, the vendor's plus the tenant's."""
+    vendor = tuple(own)
+    if callable(hosts):
+        tenant = hosts
+        return lambda user: [*vendor, *tenant(user)]
+    field = f"service {name!r}: hosts"
+    listed = hosts if isinstance(hosts, str) else list(hosts)
+    AllowedHosts(listed, field=field)  # refuses a bare string and names your pattern, not ours
+    return AllowedHosts([*vendor, *listed], field=field)
+
+
+def make_service(
+    *,
+    name: str,
+    key: KeyInput | TenantKey,
+    claims: ClaimBuilder | None,
+    identity: tuple[str, ...],
+    ttl: int,
+    extra_claims: ExtraClaims | None,
+    destination: Destination,
+    returns: ReturnRules | None = None,
+    required: tuple[str, ...] = (),
+    algorithm: str = "HS256",
+    max_age: float | None = None,
+    expiry_optional: bool = False,
+    min_key_length: int | None = None,
+    hint: str | None = None,
+) -> Service:
+    """The :class:`Service` a preset describes, its token rules built in one call."""
+    rules = TokenRules(
+        claims=claims, required=required, identity=identity, algorithm=algorithm, ttl=ttl,
+        max_age=max_age, extra=extra_claims, expiry_optional=expiry_optional,
+        min_key_length=min_key_length,
+    )
+    return Service(name=name, key=key, token=rules, destination=destination, returns=returns, hint=hint)

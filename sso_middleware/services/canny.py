@@ -1,0 +1,56 @@
+"""Canny feedback boards.
+
+Follows https://developers.canny.io/install/sso-redirect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..keys import KeyInput
+from ..placements import QueryParameter
+from ..service import Destination, ExtraClaims, ReturnRules, Service, TenantHosts, TenantKey
+from ._common import fields, make_service, vendor_hosts
+
+
+def canny(
+    *,
+    key: KeyInput | TenantKey,
+    hosts: Iterable[str] | TenantHosts = (),
+    name: str = "canny",
+    ttl: int = 300,
+    extra_claims: ExtraClaims | None = None,
+) -> Service:
+    """Canny: ``email``, ``id``, ``name``; ``canny.io/api/redirects/sso?companyID=&ssoToken=&redirect=``.
+
+    Follows Canny's "Single Sign-On: redirect" guide (https://developers.canny.io/install/sso-redirect).
+    Canny's ``redirect`` may point at ``canny.io`` or ``*.canny.io``, always, plus ``hosts``
+    (your board's custom domain, e.g. ``["feedback.acme.com"]``); ``companyID`` is passed back.
+
+    ==============  =========  ======================================
+    claim           required   from
+    ==============  =========  ======================================
+    email, id,      yes        ``Principal.email``, ``.id``, ``.name``
+    name
+    avatarURL,      no         ``extra_claims``
+    companies,
+    customFields
+    ==============  =========  ======================================
+
+    Lifetime: ``exp`` is optional at Canny (its Node example signs only ``iat``); a stand-in
+    for Canny accepts such tokens.
+
+    >>> canny(key="a-secret-of-at-least-thirty-two-bytes!").returns.echo
+    ('companyID',)
+    """
+    return make_service(
+        name=name, key=key, ttl=ttl, extra_claims=extra_claims,
+        claims=fields([("email", "email"), ("id", "id"), ("name", "name")]),
+        required=("email", "id", "name"), identity=("id",), expiry_optional=True,
+        destination=Destination("https://canny.io/api/redirects/sso", QueryParameter("ssoToken")),
+        returns=ReturnRules("redirect", hosts=vendor_hosts(name, ["canny.io", "*.canny.io"], hosts),
+                            forward_as="redirect", echo=("companyID",)),
+    )
+
+
+__all__ = ["canny"]
