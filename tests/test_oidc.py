@@ -1,0 +1,743 @@
+"""OpenID Connect provider mode (issue 26): the package on its own, each endpoint called with
+neutral Requests; then the issuer's ``openid=`` hook on both skins (tests further down)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import secrets
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import jwt
+import pytest
+from helpers import Clock
+
+from sso_middleware.errors import ConfigurationError
+from sso_middleware.keys import Key, KeySet
+from sso_middleware.messages import Reply, Request
+from sso_middleware.oidc import Client, OpenIDProvider
+from sso_middleware.oidc.endpoint import Endpoint
+from sso_middleware.principal import Principal
+from sso_middleware.replay import MemoryReplayStore
+
+ISSUER = "https://app.acme.com/sso"
+RSA = Key.generate("RS256")
+RSA_OLD = Key.generate("RS256")
+EC = Key.generate("ES256")
+SECRET = "grafana-client-secret-0123456789abcdef"
+GRAFANA_CB = "https://grafana.acme.com/login/generic_oauth"
+SPA_CB = "https://spa.acme.com/callback"
+ADA = Principal(
+    7,
+    "ada@acme.com",
+    "Ada Lovelace",
+    {
+        "given_name": "Ada",
+        "family_name": "Lovelace",
+        "preferred_username": "ada",
+        "picture": "https://acme.com/ada.png",
+        "groups": ["admins", "staff"],
+        "email_verified": True,
+    },
+)
+
+
+def clients() -> list[Client]:
+    return [
+        Client(
+            "grafana",
+            secret=SECRET,
+            redirect_uris=[GRAFANA_CB],
+            extra_claims=lambda p: {
+                "role": "Admin" if "admins" in p.attributes.get("groups", ()) else "Viewer"
+            },
+        ),
+        Client("spa", redirect_uris=[SPA_CB]),
+        Client("ec", secret=SECRET, redirect_uris=["https://ec.acme.com/cb"], algorithm="ES256"),
+    ]
+
+
+def provider(**options: Any) -> OpenIDProvider:
+    options.setdefault("key", [RSA, EC])
+    options.setdefault("clients", clients())
+    return OpenIDProvider(issuer=ISSUER, **options)
+
+
+class OP:
+    """One provider's endpoints, called as the middleware would, with a controllable clock."""
+
+    def __init__(self, clock: Clock, login_url: str | None = "/login", **options: Any) -> None:
+        self.provider = provider(**options)
+        self.clock = clock
+        self.routes: dict[str, Endpoint] = dict(
+            self.provider.routes("/sso", login_url=login_url, clock=clock)
+        )
+
+    def call(
+        self,
+        path: str,
+        *,
+        method: str = "GET",
+        query: str = "",
+        user: object = None,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+    ) -> Reply:
+        request = Request(method, path, query=query, headers=headers or {}, body=body)
+        return self.routes[path].run(request, user)
+
+    def authorize(self, user: object = ADA, **params: str) -> Reply:
+        return self.call("/sso/oidc/authorize", query=urlencode(params), user=user)
+
+    def token(self, form: dict[str, str], headers: dict[str, str] | None = None) -> Reply:
+        return self.call(
+            "/sso/oidc/token",
+            method="POST",
+            body=urlencode(form).encode(),
+            headers={"content-type": "application/x-www-form-urlencoded", **(headers or {})},
+        )
+
+    def userinfo(self, token: str) -> Reply:
+        return self.call("/sso/oidc/userinfo", headers={"authorization": f"Bearer {token}"})
+
+    def code(self, client: str = "grafana", uri: str = GRAFANA_CB, **params: str) -> str:
+        params = {
+            "response_type": "code",
+            "client_id": client,
+            "redirect_uri": uri,
+            "scope": "openid email profile groups",
+            "state": "st-1",
+            **params,
+        }
+        reply = self.authorize(**params)
+        assert reply.status == 303, reply
+        return query(reply)["code"]
+
+
+def header(reply: Reply, name: str) -> str | None:
+    return next((v for k, v in reply.headers if k.lower() == name.lower()), None)
+
+
+def query(reply: Reply) -> dict[str, str]:
+    location = header(reply, "Location") or ""
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+def body(reply: Reply) -> Any:
+    return json.loads(reply.body)
+
+
+def basic(client_id: str = "grafana", secret: str = SECRET) -> dict[str, str]:
+    return {"authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+def pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def verify_id_token(
+    token: str, keys: KeySet, audience: str, now: float, nonce: str | None = None
+) -> dict[str, Any]:
+    """As a relying party would: PyJWT with the published JWKS, by kid."""
+    kid = jwt.get_unverified_header(token)["kid"]
+    jwk = next(j for j in keys.jwks()["keys"] if j["kid"] == kid)
+    key = jwt.PyJWK(jwk).key
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        key,
+        algorithms=[jwk["alg"]],
+        audience=audience,
+        issuer=ISSUER,
+        options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+        leeway=0,
+    )
+    assert claims.get("nonce") == nonce
+    return claims
+
+
+@pytest.fixture
+def op(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> OP:
+    monkeypatch.setattr("jwt.api_jwt.datetime", _Frozen(clock), raising=False)
+    return OP(clock)
+
+
+class _Frozen:
+    """PyJWT reads the time from ``datetime.now(tz=timezone.utc)``: the tests' clock instead."""
+
+    def __init__(self, clock: Clock) -> None:
+        import datetime
+
+        self._clock, self._datetime = clock, datetime.datetime
+
+    def now(self, tz: Any = None) -> Any:
+        return self._datetime.fromtimestamp(self._clock.now, tz)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._datetime, name)
+
+
+# -- configuration ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        pytest.param({"issuer": "http://app.acme.com/sso"}, "must be https", id="http-issuer"),
+        pytest.param({"issuer": "https://app.acme.com/sso/"}, "trailing slash", id="trailing-slash"),
+        pytest.param({"issuer": "https://app.acme.com/sso?x=1"}, "no query", id="issuer-query"),
+        pytest.param({"key": EC}, "RS256", id="no-rsa-key"),
+        pytest.param({"key": "a-shared-secret-of-at-least-32-bytes!!"}, "shared secret", id="hmac-key"),
+        pytest.param({"key": [Key(RSA.public_pem())]}, "private", id="public-key-only"),
+        pytest.param({"clients": []}, "at least one Client", id="no-clients"),
+        pytest.param(
+            {"clients": [Client("a", redirect_uris=[SPA_CB]), Client("a", redirect_uris=[SPA_CB])]},
+            "two clients",
+            id="duplicate-client",
+        ),
+        pytest.param(
+            {"key": RSA, "clients": [Client("ec", secret=SECRET, redirect_uris=[SPA_CB], algorithm="ES256")]},
+            "no ES256 key",
+            id="client-alg-without-key",
+        ),
+        pytest.param({"code_ttl": 600}, "code_ttl", id="long-code"),
+        pytest.param({"id_token_ttl": 3600}, "id_token_ttl", id="long-id-token"),
+    ],
+)
+def test_provider_configuration_refused(options: dict[str, Any], words: str) -> None:
+    options = {"issuer": ISSUER, "key": RSA, "clients": clients()[:2], **options}
+    with pytest.raises(ConfigurationError, match=words):
+        OpenIDProvider(**options)
+
+
+@pytest.mark.parametrize(
+    "options, words",
+    [
+        pytest.param({"redirect_uris": ["http://grafana.acme.com/cb"]}, "not https", id="http-redirect"),
+        pytest.param({"redirect_uris": ["https://grafana.acme.com/cb#x"]}, "fragment", id="fragment"),
+        pytest.param({"redirect_uris": "https://grafana.acme.com/cb"}, "is a list", id="string-not-list"),
+        pytest.param({"redirect_uris": []}, "at least one", id="no-redirect"),
+        pytest.param({"redirect_uris": ["/cb"]}, "not https", id="relative"),
+        pytest.param({"secret": "short"}, "at least 16", id="short-secret"),
+        pytest.param({"secret": SECRET + "\n"}, "strip it", id="secret-newline"),
+        pytest.param({"scopes": ["email"]}, "openid", id="scopes-without-openid"),
+        pytest.param({"scopes": ["openid", "offline_access"]}, "unknown", id="unknown-scope"),
+        pytest.param({"extra_claims": {"sub": "x"}}, "may not set sub", id="reserved-claim"),
+        pytest.param({"algorithm": "HS256"}, "RS256", id="hmac-alg"),
+    ],
+)
+def test_client_configuration_refused(options: dict[str, Any], words: str) -> None:
+    options = {"secret": SECRET, "redirect_uris": [GRAFANA_CB], **options}
+    with pytest.raises(ConfigurationError, match=words):
+        Client("grafana", **options)
+
+
+def test_loopback_http_is_allowed_for_local_services() -> None:
+    assert Client("local", redirect_uris=["http://127.0.0.1:3000/cb", "http://localhost/cb"]).public
+    assert OpenIDProvider(issuer="http://127.0.0.1:8000/sso", key=RSA, clients=clients()[:1])
+
+
+def test_issuer_must_end_with_the_prefix() -> None:
+    with pytest.raises(ConfigurationError, match="does not end with the prefix '/auth'"):
+        provider().routes("/auth")
+    assert "/root/sso/oidc/token" not in provider().routes("/sso")  # (a root path is the site's, not ours)
+
+
+def test_discovery(op: OP) -> None:
+    reply = op.call("/sso/.well-known/openid-configuration")
+    doc = body(reply)
+    assert reply.status == 200 and doc["issuer"] == ISSUER
+    assert doc["authorization_endpoint"] == ISSUER + "/oidc/authorize"
+    assert doc["token_endpoint"] == ISSUER + "/oidc/token"
+    assert doc["userinfo_endpoint"] == ISSUER + "/oidc/userinfo"
+    assert doc["jwks_uri"] == ISSUER + "/.well-known/jwks.json"
+    assert doc["response_types_supported"] == ["code"]
+    assert doc["grant_types_supported"] == ["authorization_code"]
+    assert doc["subject_types_supported"] == ["public"]
+    assert doc["id_token_signing_alg_values_supported"] == ["ES256", "RS256"]
+    assert doc["scopes_supported"] == ["openid", "profile", "email", "groups"]
+    assert doc["token_endpoint_auth_methods_supported"] == [
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    ]
+    assert doc["code_challenge_methods_supported"] == ["S256"]
+    assert {"email", "groups", "preferred_username"} <= set(doc["claims_supported"])
+    assert op.call("/sso/.well-known/openid-configuration", method="POST").status == 405
+
+
+# -- authorize --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        pytest.param({"client_id": "nobody", "redirect_uri": GRAFANA_CB}, id="unknown-client"),
+        pytest.param({"client_id": "grafana", "redirect_uri": "https://evil.com/cb"}, id="foreign-redirect"),
+        pytest.param({"client_id": "grafana", "redirect_uri": GRAFANA_CB + "/"}, id="trailing-slash"),
+        pytest.param({"client_id": "grafana", "redirect_uri": GRAFANA_CB + "?x=1"}, id="added-query"),
+        pytest.param({"client_id": "grafana", "redirect_uri": GRAFANA_CB.upper()}, id="case"),
+        pytest.param({"client_id": "grafana", "redirect_uri": SPA_CB}, id="another-clients-uri"),
+        pytest.param({"client_id": "grafana"}, id="no-redirect-uri"),
+        pytest.param({}, id="no-client"),
+    ],
+)
+def test_unknown_client_or_redirect_mismatch_is_a_page_never_a_redirect(
+    op: OP, params: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "sso_middleware")
+    reply = op.authorize(response_type="code", scope="openid", state="st", **params)
+    assert reply.status == 400 and header(reply, "Location") is None
+    assert b"evil" not in reply.body and b"<html" in reply.body
+    assert len([r for r in caplog.records if "refused" in r.getMessage()]) == 1
+
+
+def test_repeated_parameter_is_a_page(op: OP) -> None:
+    reply = op.call(
+        "/sso/oidc/authorize", query=f"client_id=grafana&redirect_uri={GRAFANA_CB}&redirect_uri=x", user=ADA
+    )
+    assert reply.status == 400 and header(reply, "Location") is None
+
+
+@pytest.mark.parametrize(
+    "params, error",
+    [
+        pytest.param({"response_type": "token"}, "unsupported_response_type", id="implicit"),
+        pytest.param({"response_type": "code id_token"}, "unsupported_response_type", id="hybrid"),
+        pytest.param({"scope": "email profile"}, "invalid_scope", id="no-openid"),
+        pytest.param({"code_challenge": "a" * 43}, "invalid_request", id="plain-by-default"),
+        pytest.param(
+            {"code_challenge": "a" * 43, "code_challenge_method": "plain"}, "invalid_request", id="plain"
+        ),
+        pytest.param(
+            {"code_challenge": "short", "code_challenge_method": "S256"},
+            "invalid_request",
+            id="bad-challenge",
+        ),
+        pytest.param({"prompt": "none login"}, "invalid_request", id="prompt-none-and-login"),
+        pytest.param({"request": "eyJ..."}, "request_not_supported", id="request-object"),
+        pytest.param({"request_uri": "https://x"}, "request_uri_not_supported", id="request-uri"),
+        pytest.param({"response_mode": "fragment"}, "invalid_request", id="fragment-mode"),
+    ],
+)
+def test_bad_requests_go_back_to_the_client_with_state_and_iss(
+    op: OP, params: dict[str, str], error: str
+) -> None:
+    base = {
+        "response_type": "code",
+        "client_id": "grafana",
+        "redirect_uri": GRAFANA_CB,
+        "scope": "openid",
+        "state": "xyz",
+    }
+    reply = op.authorize(**{**base, **params})
+    assert reply.status == 303 and (header(reply, "Location") or "").startswith(GRAFANA_CB + "?")
+    assert query(reply)["error"] == error and query(reply)["state"] == "xyz" and query(reply)["iss"] == ISSUER
+    assert "code" not in query(reply)
+
+
+def test_public_client_must_use_pkce(op: OP) -> None:
+    reply = op.authorize(response_type="code", client_id="spa", redirect_uri=SPA_CB, scope="openid")
+    assert query(reply)["error"] == "invalid_request" and "state" not in query(reply)
+
+
+def test_anonymous_goes_to_login_and_resumes(op: OP) -> None:
+    params = {
+        "response_type": "code",
+        "client_id": "grafana",
+        "redirect_uri": GRAFANA_CB,
+        "scope": "openid",
+        "state": "s",
+    }
+    reply = op.authorize(user=None, **params)
+    location = header(reply, "Location") or ""
+    assert reply.status == 303 and location.startswith("/login?next=")
+    next_url = parse_qs(urlsplit(location).query)["next"][0]
+    path, _, again = next_url.partition("?")
+    assert path == "/sso/oidc/authorize"
+    resumed = op.call(path, query=again, user=ADA)
+    assert query(resumed)["state"] == "s" and query(resumed)["code"]
+
+
+def test_prompt_none_without_session_is_login_required(op: OP) -> None:
+    reply = op.authorize(
+        user=None,
+        response_type="code",
+        client_id="grafana",
+        redirect_uri=GRAFANA_CB,
+        scope="openid",
+        prompt="none",
+        state="s",
+    )
+    assert query(reply) == {"error": "login_required", "state": "s", "iss": ISSUER}
+
+
+def test_no_login_url_is_login_required(clock: Clock) -> None:
+    reply = OP(clock, login_url=None).authorize(
+        user=None, response_type="code", client_id="grafana", redirect_uri=GRAFANA_CB, scope="openid"
+    )
+    assert query(reply)["error"] == "login_required"
+
+
+def test_success_redirects_with_code_state_and_iss(op: OP) -> None:
+    reply = op.authorize(
+        response_type="code", client_id="grafana", redirect_uri=GRAFANA_CB, scope="openid", state="a b&c"
+    )
+    assert reply.status == 303 and header(reply, "Cache-Control") == "no-store"
+    found = query(reply)
+    assert found["state"] == "a b&c" and found["iss"] == ISSUER and len(found["code"]) > 40
+    assert set(found) == {"code", "state", "iss"}
+    assert ADA.email not in (header(reply, "Location") or "")  # the code is sealed, not just signed
+
+
+# -- token --------------------------------------------------------------------------
+
+
+def test_code_flow_confidential_client_basic(op: OP) -> None:
+    code = op.code(nonce="n-0S6_WzA2Mj")
+    reply = op.token({"grant_type": "authorization_code", "code": code, "redirect_uri": GRAFANA_CB}, basic())
+    assert reply.status == 200, reply.body
+    assert header(reply, "Cache-Control") == "no-store" and header(reply, "Pragma") == "no-cache"
+    answer = body(reply)
+    assert answer["token_type"] == "Bearer" and answer["expires_in"] == 600
+    assert answer["scope"] == "openid email profile groups"
+    claims = verify_id_token(
+        answer["id_token"], op.provider.keys, "grafana", op.clock.now, nonce="n-0S6_WzA2Mj"
+    )
+    assert claims["sub"] == "7" and claims["azp"] == "grafana" and claims["auth_time"] == int(op.clock.now)
+    assert claims["exp"] - claims["iat"] == 300 and claims["email"] == "ada@acme.com"
+    assert claims["role"] == "Admin" and claims["groups"] == ["admins", "staff"]
+    head = jwt.get_unverified_header(answer["id_token"])
+    assert head["alg"] == "RS256" and head["kid"] == RSA.kid
+    half = hashlib.sha256(answer["access_token"].encode()).digest()[:16]
+    assert claims["at_hash"] == base64.urlsafe_b64encode(half).rstrip(b"=").decode()
+    info = op.userinfo(answer["access_token"])
+    assert info.status == 200 and header(info, "Cache-Control") == "no-store"
+    assert body(info) == {
+        "sub": "7",
+        "email": "ada@acme.com",
+        "email_verified": True,
+        "name": "Ada Lovelace",
+        "given_name": "Ada",
+        "family_name": "Lovelace",
+        "preferred_username": "ada",
+        "picture": "https://acme.com/ada.png",
+        "groups": ["admins", "staff"],
+        "role": "Admin",
+    }
+
+
+def test_no_nonce_means_no_nonce_claim(op: OP) -> None:
+    code = op.code()
+    answer = body(
+        op.token({"grant_type": "authorization_code", "code": code, "redirect_uri": GRAFANA_CB}, basic())
+    )
+    claims = verify_id_token(answer["id_token"], op.provider.keys, "grafana", op.clock.now)
+    assert "nonce" not in claims
+
+
+def test_client_secret_post_and_scopes_narrow_the_claims(op: OP) -> None:
+    code = op.code(scope="openid email")
+    reply = op.token(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": GRAFANA_CB,
+            "client_id": "grafana",
+            "client_secret": SECRET,
+        }
+    )
+    answer = body(reply)
+    assert answer["scope"] == "openid email"
+    assert body(op.userinfo(answer["access_token"])) == {
+        "sub": "7",
+        "email": "ada@acme.com",
+        "email_verified": True,
+        "role": "Admin",
+    }
+
+
+def test_public_client_with_pkce(op: OP) -> None:
+    verifier, challenge = pkce()
+    code = op.code("spa", SPA_CB, code_challenge=challenge, code_challenge_method="S256")
+    reply = op.token(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": SPA_CB,
+            "client_id": "spa",
+            "code_verifier": verifier,
+        }
+    )
+    assert reply.status == 200, reply.body
+    verify_id_token(body(reply)["id_token"], op.provider.keys, "spa", op.clock.now)
+
+
+def test_es256_client(op: OP) -> None:
+    code = op.code("ec", "https://ec.acme.com/cb")
+    answer = body(
+        op.token(
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": "https://ec.acme.com/cb"},
+            basic("ec"),
+        )
+    )
+    assert jwt.get_unverified_header(answer["id_token"])["kid"] == EC.kid
+    verify_id_token(answer["id_token"], op.provider.keys, "ec", op.clock.now)
+
+
+def _refused(reply: Reply, error: str, status: int = 400) -> None:
+    assert (reply.status, body(reply)["error"]) == (status, error), reply.body
+    assert header(reply, "Cache-Control") == "no-store"
+
+
+def test_reused_code_is_invalid_grant_and_revokes_what_it_issued(op: OP) -> None:
+    code = op.code()
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": GRAFANA_CB}
+    first = body(op.token(form, basic()))
+    assert op.userinfo(first["access_token"]).status == 200
+    op.clock.advance(1)
+    _refused(op.token(form, basic()), "invalid_grant")
+    revoked = op.userinfo(first["access_token"])
+    assert revoked.status == 401 and 'error="invalid_token"' in (header(revoked, "WWW-Authenticate") or "")
+
+
+def test_pkce_verifier_wrong_or_missing(op: OP) -> None:
+    verifier, challenge = pkce()
+    code = op.code("spa", SPA_CB, code_challenge=challenge, code_challenge_method="S256")
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": SPA_CB, "client_id": "spa"}
+    _refused(op.token(form), "invalid_grant")
+    _refused(op.token({**form, "code_verifier": pkce()[0]}), "invalid_grant")
+    _refused(op.token({**form, "code_verifier": "short"}), "invalid_grant")
+    assert op.token({**form, "code_verifier": verifier}).status == 200  # refusals did not burn the code
+
+
+def test_verifier_without_challenge_is_refused(op: OP) -> None:
+    form = {
+        "grant_type": "authorization_code",
+        "code": op.code(),
+        "redirect_uri": GRAFANA_CB,
+        "code_verifier": pkce()[0],
+    }
+    _refused(op.token(form, basic()), "invalid_grant")
+
+
+@pytest.mark.parametrize(
+    "change, error, status",
+    [
+        pytest.param({"redirect_uri": GRAFANA_CB + "/"}, "invalid_grant", 400, id="redirect-uri-mismatch"),
+        pytest.param({"redirect_uri": None}, "invalid_grant", 400, id="redirect-uri-missing"),
+        pytest.param({"code": "AQ" + "A" * 80}, "invalid_grant", 400, id="forged-code"),
+        pytest.param({"code": ""}, "invalid_grant", 400, id="empty-code"),
+        pytest.param({"grant_type": "refresh_token"}, "unsupported_grant_type", 400, id="refresh-grant"),
+        pytest.param(
+            {"grant_type": "client_credentials"}, "unsupported_grant_type", 400, id="client-credentials"
+        ),
+    ],
+)
+def test_token_request_refused(op: OP, change: dict[str, str | None], error: str, status: int) -> None:
+    form = {"grant_type": "authorization_code", "code": op.code(), "redirect_uri": GRAFANA_CB, **change}
+    _refused(op.token({k: v for k, v in form.items() if v is not None}, basic()), error, status)
+
+
+def test_tampered_code(op: OP) -> None:
+    code = op.code()
+    flipped = code[:30] + ("A" if code[30] != "A" else "B") + code[31:]
+    _refused(
+        op.token({"grant_type": "authorization_code", "code": flipped, "redirect_uri": GRAFANA_CB}, basic()),
+        "invalid_grant",
+    )
+
+
+def test_expired_code(op: OP) -> None:
+    code = op.code()
+    op.clock.advance(61)
+    _refused(
+        op.token({"grant_type": "authorization_code", "code": code, "redirect_uri": GRAFANA_CB}, basic()),
+        "invalid_grant",
+    )
+
+
+def test_code_of_another_client(op: OP) -> None:
+    code = op.code()
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": "https://ec.acme.com/cb"}
+    _refused(op.token(form, basic("ec")), "invalid_grant")
+
+
+def test_client_authentication(op: OP) -> None:
+    form = {"grant_type": "authorization_code", "code": op.code(), "redirect_uri": GRAFANA_CB}
+    wrong = op.token(form, basic(secret=SECRET[:-1] + "x"))
+    _refused(wrong, "invalid_client", 401)
+    assert (header(wrong, "WWW-Authenticate") or "").startswith("Basic ")
+    _refused(op.token(form, basic("nobody")), "invalid_client", 401)
+    _refused(
+        op.token({**form, "client_id": "grafana", "client_secret": "wrong-secret-wrong-secret"}),
+        "invalid_client",
+    )
+    _refused(op.token({**form, "client_id": "grafana"}), "invalid_client")  # confidential: a secret is due
+    _refused(op.token(form), "invalid_client")
+    _refused(op.token({**form, "client_secret": SECRET}, basic()), "invalid_request")  # two methods
+    assert op.token(form, basic()).status == 200  # none of those burned the code
+
+
+def test_token_endpoint_takes_form_posts_only(op: OP) -> None:
+    assert op.call("/sso/oidc/token", query="grant_type=authorization_code").status == 405
+    reply = op.call(
+        "/sso/oidc/token",
+        method="POST",
+        body=b'{"grant_type": "authorization_code"}',
+        headers={"content-type": "application/json", **basic()},
+    )
+    _refused(reply, "invalid_request")
+    form = urlencode({"grant_type": "authorization_code", "code": "x"}) + "&code=y"
+    _refused(
+        op.call(
+            "/sso/oidc/token",
+            method="POST",
+            body=form.encode(),
+            headers={"content-type": "application/x-www-form-urlencoded", **basic()},
+        ),
+        "invalid_request",
+    )
+
+
+class _BrokenStore(MemoryReplayStore):
+    broken = True
+
+    def claim(self, key: str, expires_at: float, now: float) -> bool:
+        if self.broken:
+            raise TimeoutError("redis is away")
+        return super().claim(key, expires_at, now)
+
+
+def test_store_failure_fails_closed_and_keeps_the_code(clock: Clock) -> None:
+    store = _BrokenStore()
+    op = OP(clock, replay_store=store)
+    form = {"grant_type": "authorization_code", "code": op.code(), "redirect_uri": GRAFANA_CB}
+    reply = op.token(form, basic())
+    assert (reply.status, body(reply)["error"]) == (503, "temporarily_unavailable")
+    store.broken = False
+    assert op.token(form, basic()).status == 200
+
+
+# -- userinfo -----------------------------------------------------------------------
+
+
+def _access(op: OP) -> str:
+    form = {"grant_type": "authorization_code", "code": op.code(), "redirect_uri": GRAFANA_CB}
+    return str(body(op.token(form, basic()))["access_token"])
+
+
+def test_userinfo_refusals_carry_www_authenticate(op: OP) -> None:
+    access = _access(op)
+    missing = op.call("/sso/oidc/userinfo")
+    assert missing.status == 401 and header(missing, "WWW-Authenticate") == 'Bearer realm="userinfo"'
+    for token in (access[:-3] + "AAA", "not-a-token", access + "x"):
+        reply = op.userinfo(token)
+        assert reply.status == 401 and 'error="invalid_token"' in (header(reply, "WWW-Authenticate") or "")
+    op.clock.advance(601 + 30)
+    assert op.userinfo(access).status == 401
+
+
+def test_id_token_is_not_an_access_token(op: OP) -> None:
+    form = {"grant_type": "authorization_code", "code": op.code(), "redirect_uri": GRAFANA_CB}
+    id_token = body(op.token(form, basic()))["id_token"]
+    assert op.userinfo(id_token).status == 401
+
+
+def test_userinfo_by_post(op: OP) -> None:
+    reply = op.call("/sso/oidc/userinfo", method="POST", headers={"authorization": f"Bearer {_access(op)}"})
+    assert reply.status == 200 and body(reply)["sub"] == "7"
+
+
+# -- rotation, logging, robustness -------------------------------------------------
+
+
+def test_tokens_signed_before_a_rotation_verify_through_the_jwks(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("jwt.api_jwt.datetime", _Frozen(clock), raising=False)
+    before = OP(clock, key=[RSA_OLD, EC])
+    form = {"grant_type": "authorization_code", "code": before.code(), "redirect_uri": GRAFANA_CB}
+    old = body(before.token(form, basic()))
+    after = OP(clock, key=[RSA, RSA_OLD, EC])  # rotated: the new key signs, the old one stays published
+    assert {RSA.kid, RSA_OLD.kid} <= {j["kid"] for j in after.provider.keys.jwks()["keys"]}
+    verify_id_token(old["id_token"], after.provider.keys, "grafana", clock.now)
+    assert after.userinfo(old["access_token"]).status == 200
+    form = {"grant_type": "authorization_code", "code": after.code(), "redirect_uri": GRAFANA_CB}
+    new = body(after.token(form, basic()))
+    assert jwt.get_unverified_header(new["id_token"])["kid"] == RSA.kid
+
+
+def test_logs_hold_no_tokens_secrets_or_claims(op: OP, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    code = op.code(nonce="nonce-value-123")
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": GRAFANA_CB}
+    answer = body(op.token(form, basic()))
+    op.token(form, basic())
+    op.userinfo(answer["access_token"])
+    op.userinfo("garbage")
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in (
+        code,
+        SECRET,
+        answer["access_token"],
+        answer["id_token"],
+        "ada@acme.com",
+        "nonce-value-123",
+    ):
+        assert secret not in text
+    assert "code=code_replayed" in text
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/sso/oidc/authorize", "/sso/oidc/token", "/sso/oidc/userinfo", "/sso/.well-known/openid-configuration"],
+)
+def test_no_exception_escapes(op: OP, path: str) -> None:
+    weird = [
+        "",
+        "\x00",
+        "%ff%fe",
+        "a=b&a=c",
+        "client_id=grafana&redirect_uri=" + GRAFANA_CB + "&scope=%00openid",
+        "code=" + "A" * 9000,
+        "response_type=code&client_id=grafana&redirect_uri="
+        + GRAFANA_CB
+        + "&scope=openid&nonce="
+        + "n" * 600,
+        "grant_type=authorization_code&code=%F0%9F%98%80",
+    ]
+    headers = [
+        {},
+        {"authorization": "Basic %%%"},
+        {"authorization": "Basic " + base64.b64encode(b"\xff:\xfe").decode()},
+        {"authorization": "Bearer " + "a.b.c"},
+        {"content-type": "application/x-www-form-urlencoded"},
+        {"authorization": "Bearer"},
+    ]
+    for method in ("GET", "POST", "PUT", "HEAD"):
+        for text in weird:
+            for extra in headers:
+                reply = op.call(
+                    path,
+                    method=method,
+                    query=text,
+                    body=text.encode("utf-8", "surrogatepass"),
+                    headers=dict(extra),
+                    user=ADA,
+                )
+                assert reply.status < 500, (method, text, extra, reply.body[:200])
+
+
+def test_a_broken_extra_claims_callable_is_a_500_page_not_a_traceback(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = Client("grafana", secret=SECRET, redirect_uris=[GRAFANA_CB], extra_claims=lambda p: 1 / 0)
+    op = OP(clock, clients=[broken])
+    reply = op.authorize(response_type="code", client_id="grafana", redirect_uri=GRAFANA_CB, scope="openid")
+    assert reply.status == 500 and header(reply, "Location") is None
+    assert "ZeroDivisionError" in caplog.text
