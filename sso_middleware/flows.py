@@ -12,11 +12,9 @@ nothing, so the two skins cannot drift.
 from __future__ import annotations
 
 import logging
-import re
-import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 from urllib.parse import quote
 
@@ -24,7 +22,6 @@ from .errors import (
     BadRequest,
     ConfigurationError,
     CrossSiteRequest,
-    InvalidClaim,
     KeysUnavailable,
     MethodNotAllowed,
     NotAuthenticated,
@@ -37,55 +34,27 @@ from .errors import (
     TokenTooLarge,
 )
 from .jwks import JWKS_PATH, RemoteKeys, published
-from .keys import Key, KeyInput, KeySet, is_pair, same_secret
+from .keys import KeyInput
 from .messages import Reply, Request, parse_query, redirect, same_origin
 from .pages import ErrorPageHook, ErrorPages
-from .placements import NONCE_LIFETIME, Placement, SignedPayload
+from .placements import Placement
 from .principal import Principal
-from .redirects import absolute_url, safe_relative_path, with_params, without_params
-from .replay import MemoryReplayStore, ReplayStore, digest
-from .service import Destination, Service, TokenRules
-from .session import Sessions, user_key
+from .receiving import LOGOUT, Clock, Login, Receiver, Route, check_login_url, check_prefix, wall_clock
+from .receiving import default_cookie_name as default_cookie_name
+from .receiving import generic_receiver as generic_receiver
+from .redirects import safe_relative_path, with_params, without_params
+from .replay import ReplayStore, digest
+from .service import Service
+from .session import user_key
 from .steps import Steps, adrive, drive
 from .tokens import TokenPolicy, Verified, named_kid
-from .wiring import check_app, check_extractor, wrapped
+from .wiring import check_app, check_extractor
 
 logger = logging.getLogger("sso_middleware")
 
-Clock = Callable[[], float]
 App = TypeVar("App")
 T = TypeVar("T")
 _SAFE_METHODS = ("GET", "HEAD")
-
-
-def wall_clock() -> float:
-    """``time.time()``, looked up when called (not bound once), so test tools that patch it
-    (``freezegun``, ``time-machine``) move the middleware's clock too."""
-    return time.time()
-
-
-def check_prefix(prefix: str, field: str = "prefix") -> str:
-    """A URL path prefix such as ``/sso`` (leading slash, no trailing slash, no query)."""
-    if (
-        not isinstance(prefix, str)
-        or safe_relative_path(prefix) is None
-        or prefix.endswith("/")
-        or "?" in prefix
-        or "#" in prefix
-    ):
-        raise ConfigurationError(
-            f"{field} {prefix!r}: use a path such as '/sso' (leading '/', no trailing '/')."
-        )
-    return prefix
-
-
-def check_login_url(login_url: str | None) -> str | None:
-    """A login URL: a same-site path such as ``/login``, or an absolute http(s) URL."""
-    if login_url is not None and not (
-        safe_relative_path(login_url) or absolute_url(login_url)
-    ):
-        raise ConfigurationError(f"login_url {login_url!r}: use a path such as '/login' or an absolute URL.")
-    return login_url
 
 
 def _original_url(request: Request) -> str:
@@ -122,6 +91,42 @@ def _log_refusal(service: str, err: SSOError) -> None:
 
 
 # -- issuer ---------------------------------------------------------------------
+
+
+def _issuing(service: object) -> Service:
+    """``service`` if an issuer can sign with it, else the reason it cannot."""
+    if not isinstance(service, Service):
+        raise ConfigurationError(
+            f"services: {service!r} is not a Service; build one with "
+            "sso_middleware.services.frill(...), .invoiced(...) or .generic(...)."
+        )
+    if not service.issues:
+        raise ConfigurationError(
+            f"services: {service!r} only receives: "
+            + (service.hint or "it has no claim builder or nowhere to send the browser; give "
+               "it TokenRules(claims=...) and a Destination target.")
+        )
+    if service.keys is not None and not service.keys.signing.private:
+        raise ConfigurationError(
+            f"services: {service!r} holds only a public key; an issuer signs with the "
+            "private key (the public half is published for you)."
+        )
+    return service
+
+
+def issuer_routes(services: Iterable[Service], prefix: str) -> dict[str, Service | Reply]:
+    """Each service's login path (``{prefix}/{name}``, ``/token`` after it for a service whose
+    page fetches its token); two services on one path are refused."""
+    routes: dict[str, Service | Reply] = {}
+    for service in map(_issuing, services):
+        path = f"{prefix}/{service.name}" + ("/token" if service.fetched else "")
+        if path in routes:
+            raise ConfigurationError(
+                f"services: two services are named {service.name!r}; pass name='...' to "
+                "one of them so each has its own login path."
+            )
+        routes[path] = service
+    return routes
 
 
 class IssuerMiddleware(Generic[App]):
@@ -172,32 +177,8 @@ class IssuerMiddleware(Generic[App]):
         prefix = check_prefix(prefix)
         self.app = app
         self._user = user
-        self._routes: dict[str, Service | Reply] = {}
         services = list(services)
-        for service in services:
-            if not isinstance(service, Service):
-                raise ConfigurationError(
-                    f"services: {service!r} is not a Service; build one with "
-                    "sso_middleware.services.frill(...), .invoiced(...) or .generic(...)."
-                )
-            if not service.issues:
-                raise ConfigurationError(
-                    f"services: {service!r} only receives: "
-                    + (service.hint or "it has no claim builder or nowhere to send the browser; give "
-                       "it TokenRules(claims=...) and a Destination target.")
-                )
-            if service.keys is not None and not service.keys.signing.private:
-                raise ConfigurationError(
-                    f"services: {service!r} holds only a public key; an issuer signs with the "
-                    "private key (the public half is published for you)."
-                )
-            path = f"{prefix}/{service.name}" + ("/token" if service.fetched else "")
-            if path in self._routes:
-                raise ConfigurationError(
-                    f"services: two services are named {service.name!r}; pass name='...' to "
-                    "one of them so each has its own login path."
-                )
-            self._routes[path] = service
+        self._routes: dict[str, Service | Reply] = issuer_routes(services, prefix)
         if not self._routes:
             raise ConfigurationError("services: configure at least one service.")
         jwks = published(s.keys for s in services if s.keys is not None)
@@ -205,6 +186,12 @@ class IssuerMiddleware(Generic[App]):
             self._routes[prefix + JWKS_PATH] = jwks
         self._login_url: str | None = check_login_url(login_url)
         self._clock = clock or wall_clock
+
+    @property
+    def login_paths(self) -> dict[str, Service]:
+        """Each login path and the service it signs for (``{prefix}/{name}``, or
+        ``{prefix}/{name}/token`` for a service whose page fetches its token)."""
+        return {path: s for path, s in self._routes.items() if isinstance(s, Service)}
 
     def _issue(self, target: Service | Reply, request: Request) -> Steps[None, Reply]:
         """Answer a path of ours. A login's request itself (method, origin, return URL) is
@@ -235,62 +222,6 @@ class IssuerMiddleware(Generic[App]):
 
 
 # -- verifier -------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Login:
-    """One accepted login, as recorded by the verifier."""
-
-    service: str
-    principal: Principal
-    claims: Mapping[str, Any]
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """A request the verifier answers: which, with which methods, reading how much body."""
-
-    action: str
-    methods: tuple[str, ...]
-    body_limit: int = 0
-
-
-_LOGOUT = Route("logout", ("POST",))
-
-
-def generic_receiver(key: KeyInput | None, path: str, placement: Placement | None,
-                     algorithms: Iterable[str] | None, remote: bool = False) -> Service:
-    """The generic receiver (``key=..., path=...``) as one more :class:`Service`."""
-    allowed = sorted(set(algorithms or ()))
-    # a bare secret is bound to one algorithm; Key objects and key pairs carry their own
-    listed = [key] if isinstance(key, (str, bytes)) or not isinstance(key, Sequence) else list(key)
-    bare = any(isinstance(k, (str, bytes)) and not is_pair(k) for k in listed)
-    if len(allowed) > 1 and bare:
-        raise ConfigurationError(
-            "algorithms: a secret is bound to one algorithm; to accept several, pass "
-            "key=[Key(secret, algorithm='HS256'), Key(other, algorithm='HS512')]."
-        )
-    if key is None and remote:
-        keys = KeySet((), empty_ok=True)
-    else:
-        keys = KeySet.build(key, algorithm=allowed[0] if len(allowed) == 1 else None, field="key")
-    destination = Destination(path=path) if placement is None else Destination(placement=placement, path=path)
-    return Service(name="sso", key=keys, token=TokenRules(), destination=destination)
-
-
-def default_cookie_name(service: str, path: str) -> str:
-    """The session cookie's name unless one is given: one per receiver.
-
-    >>> default_cookie_name("sso", "/sso"), default_cookie_name("sso", "/partners/sso")
-    ('sso_session', 'sso_session_partners_sso')
-    >>> default_cookie_name("frill", "/sso")
-    'sso_session_frill'
-    """
-    if service != "sso":
-        return f"sso_session_{service}"
-    tail = re.sub(r"[^A-Za-z0-9_.-]", "_", path.strip("/"))[:52]  # the generic receiver: its path
-    return "sso_session" if tail == "sso" else f"sso_session_{tail}"
 
 
 class VerifierMiddleware(Generic[App]):
@@ -373,114 +304,49 @@ class VerifierMiddleware(Generic[App]):
     ) -> None:
         owner = type(self).__name__
         check_app(app, asgi=self._awaits, owner=owner)
-        path = check_prefix(path, "path")
-        remote = jwks_url if isinstance(jwks_url, RemoteKeys) or jwks_url is None else RemoteKeys(
-            jwks_url, algorithms=algorithms)
-        if remote is not None and key is not None:
-            raise ConfigurationError("pass key=... or jwks_url=..., not both: the keys come from one place.")
-        if service is None:
-            service = generic_receiver(key, path, placement, algorithms, remote=remote is not None)
-        elif key is not None or placement is not None:
-            raise ConfigurationError(
-                "pass key=... or service=..., not both: a service brings its own key and placement."
-            )
-        elif not isinstance(service, Service):
-            raise ConfigurationError(f"service: {service!r} is not a Service.")
-        if safe_relative_path(default_return) is None:
-            raise ConfigurationError(
-                f"default_return {default_return!r}: use a same-site path such as '/'."
-            )
-        check_login_url(login_url)
-        self._pages = (ErrorPages(error_page, again=login_url, label="Sign in again") if login_url
-                       else ErrorPages(error_page, again=default_return, label="Continue"))
-        if replay_store is not None and not isinstance(replay_store, ReplayStore):
-            raise ConfigurationError(
-                "replay_store: pass a MemoryReplayStore or RedisReplayStore (or an object with "
-                "the ReplayStore methods, sync and async)."
-            )
-        if replay_store is not None and replay_store.asynchronous and not self._awaits:
-            raise ConfigurationError(
-                f"replay_store: {type(self).__name__} is WSGI and cannot await a redis.asyncio "
-                "client; pass a redis.Redis client (or use sso_middleware.asgi)."
-            )
-        self._remote = remote
-        self._algorithms = frozenset(algorithms) if algorithms is not None else None
-        self._policy = service.receiving_policy(
-            algorithms=algorithms, leeway=leeway, max_lifetime=max_lifetime, max_age=max_age,
-            strict=strict, issuer=issuer, audience=audience, typ=typ, required_claims=required_claims,
-            identity=identity, keys=KeySet((), empty_ok=True) if remote is not None else None,
+        self.receiver: Receiver = Receiver.build(
+            app=app, owner=owner, awaits=self._awaits, key=key, service=service, jwks_url=jwks_url,
+            path=path, placement=placement, algorithms=algorithms, issuer=issuer, audience=audience,
+            typ=typ, required_claims=required_claims, identity=identity, leeway=leeway,
+            max_lifetime=max_lifetime, max_age=max_age, strict=strict, replay_store=replay_store,
+            session_key=session_key, cookie_name=cookie_name, session_max_age=session_max_age,
+            default_return=default_return, login_url=login_url, error_page=error_page,
+            on_login=on_login, clock=clock,
         )
-        keys = self._policy.keys
-        if self._policy.expiry_optional:
-            logger.warning(
-                "standing in for %s: tokens without exp are accepted, as %s accepts them; "
-                "pass strict=True to require exp", service.name, service.name,
-            )
-        if session_key is None and not any(k.private for k in keys.keys[:1]):
-            raise ConfigurationError(
-                "session_key: this verifier holds only public keys (or fetches them from "
-                "jwks_url), and nothing secret can be derived from a public key. Pass "
-                "session_key=... (a random secret of 32+ bytes, the same on every process)."
-            )
-        secret = session_key if session_key is not None else keys.signing.derive("session")
-        as_bytes = secret.encode("utf-8") if isinstance(secret, str) else secret
-        if any(as_bytes == login.secret for login in keys.keys):
-            raise ConfigurationError(
-                "session_key: it equals a login key, so a session cookie would verify as a login "
-                "token (and sessions would renew for ever). Use a separate secret, or leave it out."
-            )
-        if cookie_name is None:
-            cookie_name = default_cookie_name(service.name, path)
-        for inner in wrapped(app):
-            if isinstance(inner, VerifierMiddleware) and inner._sessions.cookie_name == cookie_name:
-                raise ConfigurationError(
-                    f"cookie_name: the {inner._service!r} verifier inside this one already uses "
-                    f"the cookie {cookie_name!r}; each would clear the other's session. Give each "
-                    "VerifierMiddleware its own cookie_name=... (or leave both out)."
-                )
-        self._sessions: Sessions = Sessions(Key(secret, field="session_key"), cookie_name=cookie_name,
-                                            max_age=session_max_age)
+        """The configuration, checked and precomputed (:class:`~sso_middleware.receiving.Receiver`)."""
         self.app = app
         self.logins: deque[Login] = deque(maxlen=1000)
         """Accepted logins, oldest first (the last 1,000; for tests)."""
-        self._service: str = service.name
-        self._placement = service.destination.placement
-        # a placement that starts its own round trips (Discourse Connect) needs somewhere to start
-        self._round_trip = self._placement if isinstance(self._placement, SignedPayload) else None
-        if self._round_trip is not None and self._round_trip.provider is None:
-            raise ConfigurationError(
-                f"service {service.name!r}: a receiver starts each sign-in at the provider; give "
-                "SignedPayload(provider='https://app.acme.com/sso/discourse') (services.discourse "
-                "does, from url= or provider=)."
-            )
-        if self._round_trip is not None and remote is not None:
-            raise ConfigurationError(f"service {service.name!r} signs with its shared secret: no jwks_url.")
-        self._nonce_key = keys.signing.derive("round-trip nonce") if self._round_trip is not None else b""
-        self._listen = service.destination.listen
-        self._logout_path = f"{path}/logout"
-        exact = self._placement.exact(self._listen)
-        self._paths: frozenset[str] | None = (
-            frozenset({self._logout_path, self._listen or ""}) if exact else None)
-        """Every path this verifier answers, when it answers exact paths only (a skin's pre-check)."""
-        self._login = Route("login", self._placement.methods, self._placement.body_limit)
-        self._replay_store: ReplayStore = replay_store if replay_store is not None else MemoryReplayStore()
-        # our own in-memory store (not a subclass, which may fail) is asked directly for sessions
-        self._in_memory = type(self._replay_store) is MemoryReplayStore
-        # a memory store answers at once (no coroutine per call); a JWKS fetch never does
-        self._inline = isinstance(self._replay_store, MemoryReplayStore) and remote is None
-        self._default_return = default_return
-        # a service that hands back a same-site path (Help Scout's returnTo) lands there
-        returns = service.returns
-        forwarded = (returns.forward_as,) if returns.relative and returns.forward_as else ()
-        self._return_params = ("next", "redirect", *forwarded)
-        self._on_login = on_login
-        self._clock = clock or wall_clock
+        self._adopt(self.receiver)
+
+    def _adopt(self, receiver: Receiver) -> None:
+        """Copies of what every request reads, one attribute lookup each (the pass-through and
+        the signed-in request are the hot paths); ``_policy`` takes a JWKS URL's fetched keys."""
+        self._service = receiver.service
+        self._placement = receiver.placement
+        self._listen = receiver.listen
+        self._logout_path = receiver.logout_path
+        self._paths = receiver.paths
+        self._login = receiver.login
+        self._policy = receiver.policy
+        self._sessions = receiver.sessions
+        self._replay_store = receiver.replay_store
+        self._in_memory = receiver.in_memory
+        self._inline = receiver.inline
+        self._pages = receiver.pages
+        self._remote = receiver.remote
+        self._clock = receiver.clock
+
+    @property
+    def _nonce_key(self) -> bytes:
+        """The key a round trip's nonces are made with (tests mint answers with it)."""
+        return self.receiver.trip.derive("round-trip nonce")
 
     def _route(self, method: str, path: str, query: str | bytes) -> Route | None:
         """Is this request ours? Cheap: string compares only (the query, bytes from an ASGI
         scope, is decoded only for a placement that looks at it)."""
         if path == self._logout_path:
-            return _LOGOUT
+            return LOGOUT
         if self._paths is not None:
             return self._login if path == self._listen else None
         text = query if isinstance(query, str) else query.decode("latin-1")
@@ -517,21 +383,20 @@ class VerifierMiddleware(Generic[App]):
             return _refuse(e, request, self._service, route.methods, self._pages)
 
     def _sign_in(self, request: Request) -> Steps[StoreCall, Reply]:
-        token = self._placement.extract(self._listen, request)
-        trip = self._round_trip
+        """Extract, verify, check the round trip, consume the one-time id, open the session: the
+        same for every placement. A visit without a token is the placement's to answer (the
+        start of its round trip), or refused."""
+        placement, trip = self._placement, self.receiver.trip
+        token = placement.extract(self._listen, request)
         if not token:
-            if trip is not None:  # Discourse: a visit without an answer begins the round trip
-                return self._start(trip, request)
-            page = self._placement.without_token(request)  # a fragment's bridge page
-            if page is not None:
-                return _for(request, page)
-            raise TokenMissing()
+            started = placement.start(request, trip, self._clock())
+            if started is None:
+                raise TokenMissing()
+            return _for(request, started)
         landing = self._return_path(request)
         now = self._clock()
         policy = self._policy if self._remote is None else (yield from self._fetched_policy(token, now))
-        verified = self._placement.verify(token, policy, now)
-        if trip is not None:  # the nonce cookie stays: this browser's answer, again, continues
-            verified = self._own_nonce(trip, verified, request, now)
+        verified = placement.check(placement.verify(token, policy, now), request, trip, now)
         once = self._once(verified)
         source = digest(once).hex()[:22]
         try:
@@ -548,8 +413,8 @@ class VerifierMiddleware(Generic[App]):
         record = Login(self._service, principal, verified.claims, now)
         self.logins.append(record)
         logger.info("accepted login service=%s user=%r", self._service, principal.id)
-        if self._on_login is not None:
-            self._on_login(record)
+        if self.receiver.on_login is not None:
+            self.receiver.on_login(record)
         return redirect(landing, ("Set-Cookie", cookie))
 
     def _fetched_policy(self, token: str, now: float) -> Steps[StoreCall, TokenPolicy]:
@@ -569,36 +434,8 @@ class VerifierMiddleware(Generic[App]):
         if keys is None or (remote.failed and not keys.candidates(kid)):
             raise KeysUnavailable(detail=f"the JWKS at {remote.url} could not be fetched")
         if self._policy.keys is not keys:  # new keys: the same rules, rebuilt once per fetch
-            self._policy = replace(self._policy, keys=keys, algorithms=self._algorithms)
+            self._policy = replace(self._policy, keys=keys, algorithms=self.receiver.algorithms)
         return self._policy
-
-    def _start(self, placement: SignedPayload, request: Request) -> Reply:
-        """Begin a round trip (Discourse Connect): a fresh nonce, bound to this browser by a
-        cookie, signed with ``return_sso_url`` (this address, with a same-site ``next``)."""
-        host = request.header("host")
-        if placement.provider is None or not host:  # (the provider was checked when built)
-            raise BadRequest()
-        now = self._clock()
-        nonce = placement.new_nonce(self._nonce_key, now)
-        back = f"{'https' if request.secure else 'http'}://{host}{request.root}{self._listen}"
-        after = safe_relative_path(parse_query(request.query, ("next",)).get("next"))
-        if after is not None:
-            back = with_params(back, [("next", after)])
-        signed = placement.encode({"nonce": nonce, "return_sso_url": back}, self._policy.keys.signing, None)
-        cookie = self._sessions.pending(nonce, int(NONCE_LIFETIME), request.secure)
-        logger.info("started round trip service=%s", self._service)
-        reply = placement.deliver(placement.provider, signed, ())
-        return replace(reply, headers=(*reply.headers, ("Set-Cookie", cookie)))
-
-    def _own_nonce(self, placement: SignedPayload, verified: Verified, request: Request,
-                   now: float) -> Verified:
-        """The answer's nonce must be one this receiver issued, to this very browser, within
-        10 minutes (its one-time use is then claimed like any token's)."""
-        expires = placement.check_nonce(str(verified.once), self._nonce_key, now)
-        mine = self._sessions.pending_nonce(request.header("cookie") or "", request.secure)
-        if mine is None or not same_secret(mine, str(verified.once)):
-            raise InvalidClaim("nonce")
-        return verified._replace(expires=expires)
 
     def _once(self, verified: Verified) -> str:
         """The token's one-time name: keyed on the claims, never on its spelling (SECURITY.md)."""
@@ -623,10 +460,10 @@ class VerifierMiddleware(Generic[App]):
             try:
                 yield from _store(call)
             except ReplayStoreUnavailable as e:  # this browser is signed out; the session is not
-                refusal = _refuse(e, request, self._service, _LOGOUT.methods, self._pages)
+                refusal = _refuse(e, request, self._service, LOGOUT.methods, self._pages)
                 return replace(refusal, headers=(*refusal.headers, clear))
             logger.info("ended session service=%s", self._service)
-        return redirect(self._default_return, clear)
+        return redirect(self.receiver.default_return, clear)
 
     def _sign_out_everywhere(self, user_id: object) -> Steps[StoreCall, None]:
         """Refuse every session of ``user_id`` opened until now, on every host sharing the store."""
@@ -639,16 +476,16 @@ class VerifierMiddleware(Generic[App]):
         """Where the browser lands after sign-in: always a same-site path."""
         if self._listen is None:  # back to the page itself, minus the token
             page = without_params(_original_url(request), [self._placement.param])
-            return safe_relative_path(page) or self._default_return
+            return safe_relative_path(page) or self.receiver.default_return
         try:
-            params = parse_query(request.query, self._return_params)
+            params = parse_query(request.query, self.receiver.return_params)
         except BadRequest:
-            return self._default_return
-        for name in self._return_params:
+            return self.receiver.default_return
+        for name in self.receiver.return_params:
             safe = safe_relative_path(params.get(name))
             if safe is not None:
                 return safe
-        return self._default_return
+        return self.receiver.default_return
 
     def _view(self, principal: Principal) -> Any:
         """What the skin hands its app for a session (cached per session, so immutable)."""

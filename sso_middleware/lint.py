@@ -15,7 +15,7 @@ clashing cookie names, a token lifetime past the vendor's own age limit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -75,12 +75,15 @@ def _listed(app: object) -> Iterator[object]:
 
 def _inside(app: object) -> Iterator[object]:
     """The apps ``app`` runs: the attributes frameworks keep them in, a Starlette app's middleware
-    stack (built the way Starlette builds it on its first request), Litestar's listed middleware
-    and a protocol router's mapping (Channels' ``ProtocolTypeRouter``)."""
+    stack (built the way Starlette builds it on its first request), Litestar's listed middleware,
+    aiohttp's ``middlewares`` and a protocol router's mapping (Channels' ``ProtocolTypeRouter``)."""
     build = getattr(app, "build_middleware_stack", None)
     if callable(build) and hasattr(app, "user_middleware"):
         yield build()
     yield from _listed(app)
+    built = getattr(app, "middlewares", None)  # aiohttp's web.Application: built middleware, listed
+    if isinstance(built, Sequence) and not isinstance(built, (str, bytes)):
+        yield from built
     for name in _INNER:
         yield getattr(app, name, None)
     mapping = getattr(app, "application_mapping", None)
@@ -91,7 +94,8 @@ def _inside(app: object) -> Iterator[object]:
 def layers(app: object, depth: int = 64) -> Iterator[object]:
     """``app`` and every app it wraps, wherever its framework keeps them: ``.app`` (middleware),
     ``.wsgi_app`` (Flask), ``.asgi_app`` (Quart), ``.application`` (WhiteNoise, Django wrappers), a
-    Starlette or FastAPI app's middleware stack, Litestar's ``middleware=[...]`` and plugins.
+    Starlette or FastAPI app's middleware stack, Litestar's ``middleware=[...]`` and plugins,
+    aiohttp's ``web.Application(middlewares=[...])``.
 
     >>> from sso_middleware import services
     >>> from sso_middleware.wsgi import IssuerMiddleware
@@ -125,7 +129,7 @@ def _services(target: object) -> tuple[list[tuple[str, Service]], list[VerifierM
     verifiers: list[VerifierMiddleware[Any]] = []
     for layer in layers(target):
         if isinstance(layer, IssuerMiddleware):
-            issued.extend((path, s) for path, s in layer._routes.items() if isinstance(s, Service))
+            issued.extend(layer.login_paths.items())
         elif isinstance(layer, VerifierMiddleware):
             verifiers.append(layer)
     return issued, verifiers
@@ -152,17 +156,19 @@ def lint(target: object, *, workers: int | None = None) -> Lint:
     reason = f"--workers {workers}" if workers and workers > 1 else several_workers()
     cookies: dict[str, str] = {}
     for verifier in verifiers:
-        label = f"verifier {verifier._service!r} ({verifier._listen or 'any page'})"
-        found.seen.append(f"receives {verifier._listen or '(any page)'} as {verifier._service!r}, "
-                          f"cookie {verifier._sessions.cookie_name!r}")
-        keys.extend(_keys(label + " (receiving)", verifier._policy.keys))
-        if reason and isinstance(verifier._replay_store, MemoryReplayStore):
+        receiver = verifier.receiver
+        cookie = receiver.sessions.cookie_name
+        label = f"verifier {receiver.service!r} ({receiver.listen or 'any page'})"
+        found.seen.append(f"receives {receiver.listen or '(any page)'} as {receiver.service!r}, "
+                          f"cookie {cookie!r}")
+        keys.extend(_keys(label + " (receiving)", receiver.policy.keys))
+        if reason and isinstance(receiver.replay_store, MemoryReplayStore):
             found.add("problem", f"{label} keeps one-time ids in memory and the server runs several "
                       f"workers ({reason}): a token would log in once per worker",
                       "pass replay_store=RedisReplayStore(redis.Redis(...)) shared by every worker")
-        other = cookies.setdefault(verifier._sessions.cookie_name, label)
+        other = cookies.setdefault(cookie, label)
         if other != label:
-            found.add("problem", f"{label} and {other} share the cookie {verifier._sessions.cookie_name!r}: "
+            found.add("problem", f"{label} and {other} share the cookie {cookie!r}: "
                       "each clears the other's session", "give each VerifierMiddleware its own cookie_name=")
     by_secret: dict[bytes, str] = {}
     for label, secret in keys:

@@ -1,9 +1,12 @@
 """How a token travels from the issuer to a service, one small class per way.
 
-A placement knows both ends of the trip: how the issuer delivers a token to a
-target URL, and how a receiver standing where the token lands recognises the
-request, which methods it accepts, and where in the request the token is.
-Adding a way for tokens to travel means adding one class here.
+A placement knows both ends of the trip, in two halves: :class:`Issuing` (how the
+issuer signs and delivers a token to a target URL) and :class:`Receiving` (how a
+receiver standing where the token lands recognises the request, which methods it
+accepts, where in the request the token is, how it is checked). A placement that
+owns a round trip (Discourse's nonce) fills in :class:`RoundTrip`'s hooks, so the
+verifier reads every login the same way. Adding a way for tokens to travel means
+adding one class here (and its case in ``tests/test_placements.py``).
 """
 
 from __future__ import annotations
@@ -13,14 +16,17 @@ import binascii
 import hashlib
 import hmac
 import json
+import logging
 import re
 import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from html import escape
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from .errors import (
+    BadRequest,
     ConfigurationError,
     CrossSiteRequest,
     InvalidClaim,
@@ -33,11 +39,14 @@ from .errors import (
 )
 from .keys import same_secret
 from .messages import MAX_FORM, NO_STORE, Reply, Request, parse_query, post_form, redirect, same_origin
-from .redirects import with_params
+from .redirects import safe_relative_path, with_params
 from .tokens import TokenPolicy, Verified, check_claims, sign, verify
 
 if TYPE_CHECKING:
     from .keys import Key, KeySet
+    from .session import Trip
+
+logger = logging.getLogger("sso_middleware")
 
 Inbound = tuple[str | None, tuple[tuple[str, str], ...]]
 """A signed login request's return value, and the values to copy into the token."""
@@ -54,38 +63,26 @@ def check_param(value: object, label: str) -> str:
     return value
 
 
-class Placement:
-    """Where a token travels. Subclasses fill in the two ends.
+class Issuing:
+    """The issuing half of a placement: how a signed token reaches its target.
 
-    :param param: the query parameter or form field that carries the token.
+    Like itsdangerous' ``SigningAlgorithm``: one method to write, one with a default.
+    ``stamps`` and ``fetched`` say how the issuer treats the token around them.
+
+    >>> from sso_middleware.keys import Key
+    >>> half: Issuing = QueryParameter("jwt")
+    >>> token = half.encode({"sub": "ada"}, Key("a-secret-of-at-least-thirty-two-bytes!"), None)
+    >>> half.deliver("https://docs.example.com/sso", token, []).status
+    303
     """
 
-    methods: ClassVar[tuple[str, ...]] = ("GET", "HEAD")
-    """The methods a receiver accepts for a login."""
-    body_limit: ClassVar[int] = 0
-    """How many body bytes a receiver reads (only form posts read any)."""
-    needs_target: ClassVar[bool] = True
-    starts: ClassVar[bool] = False
-    """Whether a receiver begins the round trip itself (Discourse sends a nonce first)."""
     stamps: ClassVar[bool] = True
     """Whether a minted token carries ``iat``, ``exp`` and ``jti`` (a JWT does)."""
     fetched: ClassVar[bool] = False
     """Whether the page's own script fetches the token (the issuer answers JSON at
     ``{prefix}/{service}/token`` instead of sending the browser anywhere)."""
 
-    __slots__ = ("param",)
-
-    def __init__(self, param: str = "token") -> None:
-        self.param = check_param(param, f"{type(self).__name__}: param")
-
-    def check_target(self, target: str, where: str) -> None:
-        """Refuse a target URL this placement cannot deliver to."""
-        if TOKEN in target:
-            raise ConfigurationError(f"{where}: '{TOKEN}' in the target needs placement=PathSegment().")
-
-    def listen_path(self, base: str) -> str:
-        """The path a receiver listens on, given the target's (or the configured) path."""
-        return base.rstrip("/") or "/"
+    __slots__ = ()
 
     def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]],
                 expires: int | None = None) -> Reply:
@@ -104,6 +101,29 @@ class Placement:
         return value and the values it asks to have copied into the token; ``None`` otherwise."""
         return None
 
+
+class Receiving:
+    """The receiving half of a placement: where a token is in a request, and how it is checked.
+
+    One method to write (:meth:`extract`), one with a default (:meth:`verify`); ``methods``,
+    ``body_limit`` and :meth:`matches` say which requests are logins at all.
+
+    >>> half: Receiving = QueryParameter("jwt")
+    >>> half.extract("/sso", Request("GET", "/sso", "jwt=a.b.c&next=/"))
+    'a.b.c'
+    """
+
+    methods: ClassVar[tuple[str, ...]] = ("GET", "HEAD")
+    """The methods a receiver accepts for a login."""
+    body_limit: ClassVar[int] = 0
+    """How many body bytes a receiver reads (only form posts read any)."""
+
+    __slots__ = ()
+
+    def extract(self, listen: str | None, request: Request) -> str | None:
+        """The token in ``request`` (``None`` or empty when it carries none)."""
+        raise NotImplementedError
+
     def verify(self, token: str, policy: TokenPolicy, now: float) -> Verified:
         """Check a token that reached a receiver (see :func:`sso_middleware.tokens.verify`)."""
         return verify(token, policy, now)
@@ -115,15 +135,67 @@ class Placement:
     def exact(self, listen: str | None) -> bool:
         """Whether :meth:`matches` is just ``path == listen`` (then the verifier compares the
         path itself, without a call on every request)."""
-        return type(self).matches is Placement.matches
+        return type(self).matches is Receiving.matches
 
-    def without_token(self, request: Request) -> Reply | None:
-        """A receiver's answer to a visit that carries no token (``None``: it is refused)."""
+
+class RoundTrip:
+    """A receiving placement's own round trip, for the flows that begin at the receiver.
+
+    The verifier reads every login the same way: extract, verify, :meth:`check`, consume the
+    one-time id, open the session. A visit that carries no token is handed to :meth:`start`.
+    The defaults are a placement without a round trip (a visit without a token is refused;
+    a verified token is the answer). A stateful placement (Discourse's nonce; next, an OpenID
+    Connect authorization code or a confirm page for emailed links) overrides both, keeping
+    what it needs in the browser and in derived keys through ``trip``
+    (a :class:`~sso_middleware.session.Trip`). Everything :meth:`check` refuses is refused
+    before the one-time id is consumed.
+
+    >>> hooks: RoundTrip = QueryParameter()  # no round trip: a visit without a token is refused
+    >>> hooks.start(Request("GET", "/sso"), None, 0.0) is None  # type: ignore[arg-type]
+    True
+    """
+
+    __slots__ = ()
+
+    def start(self, request: Request, trip: Trip, now: float) -> Reply | None:
+        """The answer to a visit that carries no token: the round trip's first step (a redirect
+        to the provider, a page), or ``None`` to refuse it as missing its token."""
         return None
 
-    def extract(self, listen: str | None, request: Request) -> str | None:
-        """The token in ``request`` (``None`` or empty when it carries none)."""
-        raise NotImplementedError
+    def check(self, verified: Verified, request: Request, trip: Trip, now: float) -> Verified:
+        """Check that a verified answer belongs to a round trip this browser started (its
+        ``expires`` may shorten); refuse with an ``SSOError`` otherwise."""
+        return verified
+
+    def ready(self, where: str, *, remote: bool) -> None:
+        """Refuse (a ``ConfigurationError``) a receiver this placement cannot serve: ``remote``
+        when its keys come from a JWKS URL."""
+
+
+class Placement(Issuing, Receiving, RoundTrip):
+    """Where a token travels: both halves, and the target URL they share.
+
+    :param param: the query parameter or form field that carries the token.
+    """
+
+    needs_target: ClassVar[bool] = True
+    starts: ClassVar[bool] = False
+    """Whether the issuer's login request comes signed from the service, which names its own
+    return URL inside (Discourse sends a nonce first)."""
+
+    __slots__ = ("param",)
+
+    def __init__(self, param: str = "token") -> None:
+        self.param = check_param(param, f"{type(self).__name__}: param")
+
+    def check_target(self, target: str, where: str) -> None:
+        """Refuse a target URL this placement cannot deliver to."""
+        if TOKEN in target:
+            raise ConfigurationError(f"{where}: '{TOKEN}' in the target needs placement=PathSegment().")
+
+    def listen_path(self, base: str) -> str:
+        """The path a receiver listens on, given the target's (or the configured) path."""
+        return base.rstrip("/") or "/"
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.param == self.param
@@ -256,7 +328,9 @@ class Fragment(Placement):
             raise CrossSiteRequest()
         return parse_query(request.body.decode("latin-1"), ("token",)).get("token")
 
-    def without_token(self, request: Request) -> Reply | None:
+    def start(self, request: Request, trip: Trip, now: float) -> Reply | None:
+        """A visit gets the bridge page (the token is in its fragment, which only the page sees);
+        the bridge's own POST without a token is refused."""
         return fragment_bridge(self.param) if request.method != "POST" else None
 
     def __repr__(self) -> str:
@@ -323,6 +397,7 @@ _NONCE = re.compile(r"[A-Za-z0-9_.~-]{8,200}")
 _OWN_NONCE = re.compile(r"[0-9]{1,12}\.[0-9a-f]{32}\.[0-9a-f]{32}")  # SignedPayload.new_nonce's shape
 MAX_PAYLOAD = 4096
 NONCE_LIFETIME = 600  # Discourse remembers a nonce for 10 minutes
+_NONCE_PURPOSE = "round-trip nonce"
 
 
 class SignedPayload(Placement):
@@ -420,13 +495,50 @@ class SignedPayload(Placement):
         return float(expires)
 
     def verify(self, token: str, policy: TokenPolicy, now: float) -> Verified:
-        """The provider's answer: signature, payload, required fields, identity (the nonce is the
-        flow's to check: it needs the browser's cookie and the nonce key)."""
+        """The provider's answer: signature, payload, required fields, identity (the nonce is
+        :meth:`check`'s: it needs the browser's cookie and the nonce key)."""
         claims: dict[str, Any] = dict(self.decode(token, policy.keys))
         if not claims.get("nonce"):
             raise MissingTokenClaim("nonce")
         subject = check_claims(claims, policy, now, only=("required", "identity")).subject
         return Verified(claims, {}, subject, now, claims["nonce"])
+
+    def ready(self, where: str, *, remote: bool) -> None:
+        if self.provider is None:
+            raise ConfigurationError(
+                f"{where}: a receiver starts each sign-in at the provider; give "
+                "SignedPayload(provider='https://app.acme.com/sso/discourse') (services.discourse "
+                "does, from url= or provider=)."
+            )
+        if remote:
+            raise ConfigurationError(f"{where} signs with its shared secret: no jwks_url.")
+
+    def start(self, request: Request, trip: Trip, now: float) -> Reply | None:
+        """Begin a round trip: a fresh nonce, bound to this browser by a cookie, signed with
+        ``return_sso_url`` (this address, with a same-site ``next``), sent to the provider."""
+        host = request.header("host")
+        if self.provider is None or not host:  # (the provider was checked when built)
+            raise BadRequest()
+        nonce = self.new_nonce(trip.derive(_NONCE_PURPOSE), now)
+        back = f"{'https' if request.secure else 'http'}://{host}{request.root}{trip.listen}"
+        after = safe_relative_path(parse_query(request.query, ("next",)).get("next"))
+        if after is not None:
+            back = with_params(back, [("next", after)])
+        signed = self.encode({"nonce": nonce, "return_sso_url": back}, trip.keys.signing, None)
+        cookie = trip.remember("nonce", nonce, NONCE_LIFETIME, request.secure)
+        logger.info("started round trip service=%s", trip.service)
+        reply = self.deliver(self.provider, signed, ())
+        return replace(reply, headers=(*reply.headers, ("Set-Cookie", cookie)))
+
+    def check(self, verified: Verified, request: Request, trip: Trip, now: float) -> Verified:
+        """The answer's nonce must be one this receiver issued, to this very browser, within
+        10 minutes (its one-time use is then claimed like any token's). The nonce cookie stays:
+        this browser's answer, presented again, continues its session."""
+        expires = self.check_nonce(str(verified.once), trip.derive(_NONCE_PURPOSE), now)
+        mine = trip.recall(request.header("cookie") or "", "nonce", request.secure)
+        if mine is None or not same_secret(mine, str(verified.once)):
+            raise InvalidClaim("nonce")
+        return verified._replace(expires=expires)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SignedPayload) and other.provider == self.provider
@@ -454,9 +566,12 @@ __all__ = [
     "FormField",
     "Fragment",
     "Inbound",
+    "Issuing",
     "PathSegment",
     "Placement",
     "QueryParameter",
+    "Receiving",
+    "RoundTrip",
     "SignedPayload",
     "TokenEndpoint",
     "fragment_bridge",

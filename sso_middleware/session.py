@@ -6,6 +6,7 @@ import math
 import re
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
@@ -171,28 +172,77 @@ class Sessions:
             cache[raw] = (result, result.expires)
         return result, True
 
-    def pending(self, nonce: str | None, max_age: int, secure: bool) -> str:
-        """A ``Set-Cookie`` binding a round trip's nonce to this browser (``None`` deletes it), so
-        an answer started in another browser is refused (login CSRF)."""
-        return self._cookie(nonce or "", max_age if nonce else 0, secure, self.name(secure) + "_nonce")
+    def _cookie(self, value: str, max_age: int, secure: bool) -> str:
+        return set_cookie(self.name(secure), value, max_age, secure)
 
-    def pending_nonce(self, cookie_header: str, secure: bool) -> str | None:
-        """The nonce of this browser's round trip, if exactly one is set."""
-        found = cookie_values(cookie_header, self.name(secure) + "_nonce")
+
+def set_cookie(name: str, value: str, max_age: int, secure: bool) -> str:
+    """A ``Set-Cookie`` value as the verifier sets every cookie: Path=/, HttpOnly, SameSite=Lax
+    (Strict would drop it on the cross-site landing), Secure on https."""
+    cookie: SimpleCookie = SimpleCookie()
+    cookie[name] = value
+    morsel = cookie[name]
+    morsel["path"] = "/"
+    morsel["max-age"] = max_age
+    morsel["httponly"] = True
+    morsel["samesite"] = "Lax"
+    if secure:
+        morsel["secure"] = True
+    return morsel.OutputString()
+
+
+class Trip:
+    """What a placement's own round trip may use: the receiver's name and login path, its keys
+    and keys derived from them for one purpose each, short-lived cookies bound to this browser,
+    and the clock. Handed to a placement's ``start`` and ``check`` hooks (Discourse's nonce;
+    the same fits an OpenID Connect code's state or a confirm page).
+
+    A round trip's cookie is named after the session cookie (``sso_session_discourse_nonce``)
+    and set like it (HttpOnly, SameSite=Lax, Secure and ``__Host-`` on https). Its value is
+    what the browser sends back, so a value the placement must trust is signed with one of
+    :meth:`derive`'s keys (Discourse's nonce carries its own MAC and age).
+
+    >>> sessions = Sessions(Key("a-secret-of-at-least-thirty-two-bytes!"), cookie_name="forum")
+    >>> trip = Trip("forum", "/sso", KeySet([Key("another-secret-of-thirty-two-bytes!")]), sessions)
+    >>> trip.remember("nonce", "n-1", 600, secure=False).split(";")[0]
+    'forum_nonce=n-1'
+    >>> trip.recall("a=1; forum_nonce=n-1", "nonce", secure=False)
+    'n-1'
+    """
+
+    __slots__ = ("_derived", "_sessions", "clock", "keys", "listen", "service")
+
+    def __init__(self, service: str, listen: str | None, keys: KeySet, sessions: Sessions,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.service = service
+        self.listen = listen
+        """The path the answer comes back to (a round trip names it to the other side)."""
+        self.keys = keys
+        """The receiver's login keys (a round trip that signs its request signs with ``keys.signing``)."""
+        self.clock = clock
+        self._sessions = sessions
+        self._derived: dict[str, bytes] = {}
+
+    def derive(self, purpose: str) -> bytes:
+        """A key for ``purpose`` only, derived from the signing key (the same on every process
+        sharing the key; computed once)."""
+        key = self._derived.get(purpose)
+        if key is None:
+            key = self._derived[purpose] = self.keys.signing.derive(purpose)
+        return key
+
+    def remember(self, label: str, value: str | None, max_age: int, secure: bool) -> str:
+        """A ``Set-Cookie`` keeping ``value`` in this browser for ``max_age`` seconds, under the
+        session cookie's name and ``_label`` (``None`` deletes it)."""
+        return set_cookie(self._name(label, secure), value or "", max_age if value else 0, secure)
+
+    def recall(self, cookie_header: str, label: str, secure: bool) -> str | None:
+        """What :meth:`remember` kept, if the browser sent exactly one non-empty value."""
+        found = cookie_values(cookie_header, self._name(label, secure))
         return found[0] if len(found) == 1 and found[0] else None
 
-    def _cookie(self, value: str, max_age: int, secure: bool, name: str | None = None) -> str:
-        cookie: SimpleCookie = SimpleCookie()
-        name = name or self.name(secure)
-        cookie[name] = value
-        morsel = cookie[name]
-        morsel["path"] = "/"
-        morsel["max-age"] = max_age
-        morsel["httponly"] = True
-        morsel["samesite"] = "Lax"
-        if secure:
-            morsel["secure"] = True
-        return morsel.OutputString()
+    def _name(self, label: str, secure: bool) -> str:
+        return f"{self._sessions.name(secure)}_{label}"
 
 
 def user_key(service: str, user_id: object) -> str:
@@ -207,6 +257,8 @@ def user_key(service: str, user_id: object) -> str:
 __all__ = [
     "Session",
     "Sessions",
+    "Trip",
     "cookie_values",
+    "set_cookie",
     "user_key",
 ]
