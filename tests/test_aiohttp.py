@@ -131,6 +131,7 @@ def token(**claims: Any) -> str:
 # -- the issuer ---------------------------------------------------------------------------------
 
 
+@pytest.mark.network
 def test_every_other_request_reaches_the_handler_untouched() -> None:
     issuer = aio.IssuerMiddleware(services=[frill()], user=header_user, login_url="/login")
     with aiohttp_server(application(issuer)) as url, browser(url) as client:
@@ -143,6 +144,7 @@ def test_every_other_request_reaches_the_handler_untouched() -> None:
     pytest.param(header_user, id="sync"),
     pytest.param(lambda request: asyncio.sleep(0, header_user(request)), id="async"),
 ])
+@pytest.mark.network
 def test_a_signed_in_user_is_sent_to_the_service_with_a_token(extractor: Any) -> None:
     issuer = aio.IssuerMiddleware(services=[frill(), invoiced()], user=extractor, login_url="/login",
                                   clock=Clock(float(NOW)))
@@ -156,6 +158,7 @@ def test_a_signed_in_user_is_sent_to_the_service_with_a_token(extractor: Any) ->
         assert path.startswith("https://acme.invoiced.com/login/eyJ")
 
 
+@pytest.mark.network
 def test_nobody_signed_in_is_sent_to_the_login_url_with_next() -> None:
     issuer = aio.IssuerMiddleware(services=[frill()], user=header_user, login_url="/login")
     with aiohttp_server(application(issuer)) as url, browser(url) as client:
@@ -167,6 +170,7 @@ def test_nobody_signed_in_is_sent_to_the_login_url_with_next() -> None:
 
 @pytest.mark.parametrize("target", ["https://evil.com/b", "https://feedback.acme.com@evil.com/",
                                     "//evil.com"])
+@pytest.mark.network
 def test_a_return_url_off_the_list_is_a_400_without_a_token(target: str) -> None:
     issuer = aio.IssuerMiddleware(services=[frill()], user=header_user)
     with aiohttp_server(application(issuer)) as url, browser(url) as client:
@@ -179,6 +183,7 @@ def test_a_return_url_off_the_list_is_a_400_without_a_token(target: str) -> None
 # -- the verifier -------------------------------------------------------------------------------
 
 
+@pytest.mark.network
 def test_the_verifier_signs_in_once_keeps_a_session_and_signs_out() -> None:
     verifier = aio.VerifierMiddleware(key=KEY, clock=Clock(float(NOW)))
     with aiohttp_server(application(verifier)) as url, browser(url) as client:
@@ -208,6 +213,7 @@ def test_the_verifier_signs_in_once_keeps_a_session_and_signs_out() -> None:
             assert revoked.headers["x-app"] == "untouched"
 
 
+@pytest.mark.network
 def test_a_bad_cookie_is_cleared_also_on_a_response_the_handler_raises() -> None:
     async def moved(request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther("/elsewhere")
@@ -219,6 +225,7 @@ def test_a_bad_cookie_is_cleared_also_on_a_response_the_handler_raises() -> None
         assert "Max-Age=0" in answer.headers["set-cookie"]
 
 
+@pytest.mark.network
 def test_the_verifier_hands_the_issuer_its_user() -> None:
     chain = [aio.VerifierMiddleware(key=OTHER_KEY, clock=Clock(float(NOW))),
              aio.IssuerMiddleware(services=[frill()], user=aiohttp_user, login_url="/sso",
@@ -236,6 +243,7 @@ def test_the_verifier_hands_the_issuer_its_user() -> None:
 
 
 @pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")  # aiohttp_session's keys
+@pytest.mark.network
 def test_aiohttp_session_reads_the_session_and_explains_a_missing_middleware() -> None:
     from aiohttp_session import SimpleCookieStorage, get_session, session_middleware
 
@@ -302,6 +310,7 @@ def test_check_finds_the_middleware_in_an_aiohttp_application() -> None:
     pytest.param(("POST", "/form", [], b"jwt=" + b"x" * 70_000), id="form-too-large"),
     pytest.param(("POST", "/sso/logout", [("Origin", "\xff"), ("Host", "\xfe")], b"\xff"), id="logout"),
 ])
+@pytest.mark.network
 def test_no_exception_escapes_for_bytes_no_client_should_send(request_: Request) -> None:
     middlewares = [aio.VerifierMiddleware(key=KEY),
                    aio.VerifierMiddleware(key=FORM_KEY, path="/form", placement=FormField("jwt"),
@@ -312,6 +321,7 @@ def test_no_exception_escapes_for_bytes_no_client_should_send(request_: Request)
     assert status < 500, body
 
 
+@pytest.mark.network
 def test_a_body_cut_short_or_unparsable_raises_nothing(caplog: pytest.LogCaptureFixture) -> None:
     verifier = aio.VerifierMiddleware(key=FORM_KEY, path="/form", placement=FormField("jwt"))
     with aiohttp_server(application(verifier)) as url:
@@ -428,6 +438,7 @@ def comparable(answer: Answer, method: str) -> tuple[int, Sequence[tuple[str, st
     return status, sorted(headers), body
 
 
+@pytest.mark.network
 def test_the_aiohttp_skin_answers_the_corpus_as_the_asgi_skin(monkeypatch: pytest.MonkeyPatch) -> None:
     counter = itertools.count()
 
@@ -457,6 +468,7 @@ def test_the_aiohttp_skin_answers_the_corpus_as_the_asgi_skin(monkeypatch: pytes
 
 
 @pytest.mark.slow
+@pytest.mark.network
 def test_the_aiohttp_recipe_on_aiohttp_web(tmp_path: Path) -> None:
     (tmp_path / "aiohttp_app.py").write_text(BLOCKS["aiohttp_app.py"])
     server = ["aiohttp.web", "-H", "127.0.0.1", "-P", "{port}", "aiohttp_app:init_app"]
@@ -482,3 +494,16 @@ def test_the_aiohttp_recipe_on_aiohttp_web(tmp_path: Path) -> None:
         sent = client.get("/sso/frill", params={"redirect": BOARD})
         claims = frill_in.follow(sent.headers["location"]).claims
         assert (claims["id"], claims["email"]) == (2, "grace@example.com")
+
+
+def test_on_a_sub_application_the_paths_are_the_full_ones() -> None:
+    docs = application(aio.VerifierMiddleware(key=KEY, path="/docs/sso", clock=Clock(float(NOW))),
+                       aio.IssuerMiddleware(services=[frill()], user=header_user, prefix="/docs/sso",
+                                            login_url="/login"))
+    root = web.Application()
+    root.add_subapp("/docs", docs)
+    with aiohttp_server(root) as url, browser(url) as client:
+        anonymous = client.get("/docs/sso/frill").headers["location"]
+        assert anonymous.startswith("/login?next=%2Fdocs%2Fsso%2Ffrill")
+        assert client.get("/docs/sso", params={"token": token()}).status_code == 303
+        assert client.get("/docs/page").json()["user"] == "ada"
