@@ -144,11 +144,18 @@ class IssuerMiddleware(flows.IssuerMiddleware[AiohttpHandler]):
         if service is None:
             return await handler(request)
 
-        async def ask(_: None) -> object:
+        limit = getattr(service, "body_limit", 0)  # (an OpenID Connect endpoint reads a form)
+        body = await _body(request, limit) if limit else b""
+        if body is None:
+            return _response(self._pages.reply(BadRequest(), request.headers.get("Accept")))
+
+        async def ask(call: Any) -> object:
+            if call is not None:  # a replay-store call (OpenID Connect provider)
+                return await getattr(call.on, "a" + call.method)(*call.args)
             user = self._user(request)
             return await user if inspect.isawaitable(user) else user
 
-        return _response(await adrive(self._issue(service, _request(request, path)), ask))
+        return _response(await adrive(self._issue(service, _request(request, path, body)), ask))
 
 
 class VerifierMiddleware(flows.VerifierMiddleware[AiohttpHandler]):

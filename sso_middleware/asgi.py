@@ -182,11 +182,18 @@ class IssuerMiddleware(flows.IssuerMiddleware[ASGIApp]):
             await self.app(scope, receive, send)
             return
 
-        async def ask(_: None) -> object:
+        limit = getattr(service, "body_limit", 0)  # (an OpenID Connect endpoint reads a form)
+        body = await _body(receive, limit) if limit else b""
+        if body is None:
+            return  # the client is gone: nobody to answer
+
+        async def ask(call: Any) -> object:
+            if call is not None:  # a replay-store call (OpenID Connect provider)
+                return await getattr(call.on, "a" + call.method)(*call.args)
             user = self._user(StarletteRequest(scope, receive))
             return await user if inspect.isawaitable(user) else user
 
-        reply = await adrive(self._issue(service, _request(scope)), ask)
+        reply = await adrive(self._issue(service, _request(scope, body)), ask)
         await _response(reply)(scope, receive, send)
 
 

@@ -15,7 +15,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar
 from urllib.parse import quote
 
 from .errors import (
@@ -49,6 +49,9 @@ from .session import user_key
 from .steps import Steps, adrive, drive
 from .tokens import TokenPolicy, Verified, named_kid
 from .wiring import check_app, check_extractor
+
+if TYPE_CHECKING:  # the provider needs Authlib (an optional extra): imported only by its users
+    from .oidc import Endpoint, OpenIDProvider
 
 logger = logging.getLogger("sso_middleware")
 
@@ -152,6 +155,8 @@ class IssuerMiddleware(Generic[App]):
         or no hook, gives the built-in page); see :mod:`sso_middleware.pages`.
     :param clock: the time source (default: ``time.time``, looked up on every call, so
         ``freezegun`` and ``time-machine`` move it; tests may pass a controllable one).
+    :param openid: an :class:`~sso_middleware.oidc.OpenIDProvider`: OpenID Connect provider
+        mode, its endpoints below ``prefix`` and its keys in the JWKS (see ``sso_middleware.oidc``).
     """
 
     _awaits: ClassVar[bool] = True
@@ -167,6 +172,7 @@ class IssuerMiddleware(Generic[App]):
         login_url: str | None = None,
         error_page: ErrorPageHook | None = None,
         clock: Clock | None = None,
+        openid: OpenIDProvider | None = None,
     ) -> None:
         owner = type(self).__name__
         check_app(app, asgi=self._awaits, owner=owner)
@@ -178,14 +184,18 @@ class IssuerMiddleware(Generic[App]):
         self.app = app
         self._user = user
         services = list(services)
-        self._routes: dict[str, Service | Reply] = issuer_routes(services, prefix)
-        if not self._routes:
+        self._routes: dict[str, Service | Reply | Endpoint] = {**issuer_routes(services, prefix)}
+        if not self._routes and openid is None:
             raise ConfigurationError("services: configure at least one service.")
-        jwks = published(s.keys for s in services if s.keys is not None)
+        jwks = published([*(s.keys for s in services if s.keys is not None),
+                          *([openid.keys] if openid is not None else [])])
         if jwks is not None:
             self._routes[prefix + JWKS_PATH] = jwks
         self._login_url: str | None = check_login_url(login_url)
         self._clock = clock or wall_clock
+        if openid is not None:  # OpenID Connect provider mode: its endpoints join the login paths
+            self._routes.update(openid.routes(prefix, login_url=self._login_url, error_page=error_page,
+                                              clock=self._clock))
 
     @property
     def login_paths(self) -> dict[str, Service]:
@@ -193,11 +203,13 @@ class IssuerMiddleware(Generic[App]):
         ``{prefix}/{name}/token`` for a service whose page fetches its token)."""
         return {path: s for path, s in self._routes.items() if isinstance(s, Service)}
 
-    def _issue(self, target: Service | Reply, request: Request) -> Steps[None, Reply]:
+    def _issue(self, target: Service | Reply | Endpoint, request: Request) -> Steps[Any, Reply]:
         """Answer a path of ours. A login's request itself (method, origin, return URL) is
         checked before anyone is asked who the user is; then the steps yield once, and the
         skin answers with what its extractor returned (awaited on ASGI when it is async).
         The published JWKS (a fixed reply) asks nobody."""
+        if not isinstance(target, (Service, Reply)):  # an OpenID Connect endpoint: its own steps
+            return (yield from target.answer(request))
         if isinstance(target, Reply):
             if request.method not in _SAFE_METHODS:
                 return _refuse(MethodNotAllowed(), request, "jwks", _SAFE_METHODS, self._pages)

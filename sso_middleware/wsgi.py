@@ -47,6 +47,8 @@ def _request(environ: WSGIEnvironment, body_limit: int = 0) -> Request:
         for name, value in environ.items()
         if name.startswith("HTTP_")
     }
+    if "CONTENT_TYPE" in environ:  # (PEP 3333 keeps it out of HTTP_*; the other skins see the header)
+        headers["content-type"] = environ["CONTENT_TYPE"]
     body = get_input_stream(environ).read(body_limit + 1) if body_limit else b""
     return Request(
         method=environ.get("REQUEST_METHOD", "GET"),
@@ -79,7 +81,14 @@ class IssuerMiddleware(flows.IssuerMiddleware[WSGIApp]):
             service = self._routes.get(environ["SCRIPT_NAME"] + environ.get("PATH_INFO", ""))
         if service is None:
             return self.app(environ, start_response)
-        reply = drive(self._issue(service, _request(environ)), lambda _: self._user(WerkzeugRequest(environ)))
+
+        def ask(call: Any) -> Any:  # None: who is signed in; else a replay-store call (OpenID Connect)
+            if call is not None:
+                return getattr(call.on, call.method)(*call.args)
+            return self._user(WerkzeugRequest(environ))
+
+        # (an OpenID Connect endpoint reads a form: its body_limit)
+        reply = drive(self._issue(service, _request(environ, getattr(service, "body_limit", 0))), ask)
         return _response(reply)(environ, start_response)
 
 

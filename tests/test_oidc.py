@@ -741,3 +741,306 @@ def test_a_broken_extra_claims_callable_is_a_500_page_not_a_traceback(
     reply = op.authorize(response_type="code", client_id="grafana", redirect_uri=GRAFANA_CB, scope="openid")
     assert reply.status == 500 and header(reply, "Location") is None
     assert "ZeroDivisionError" in caplog.text
+
+
+# -- the issuer's openid= hook, on both skins -----------------------------------------
+
+from helpers import Skin  # noqa: E402
+
+LOCAL_CB = "http://localhost/callback"
+
+
+def local_provider(issuer: str = "http://localhost/sso", **options: Any) -> OpenIDProvider:
+    options.setdefault(
+        "clients",
+        [
+            Client("grafana", secret=SECRET, redirect_uris=[GRAFANA_CB, LOCAL_CB]),
+            Client("spa", redirect_uris=[LOCAL_CB]),
+        ],
+    )
+    return OpenIDProvider(issuer=issuer, key=[RSA, EC], **options)
+
+
+def test_issuer_answers_the_provider_on_both_skins(skin: Skin) -> None:
+    client = skin.issuer(services=[], openid=local_provider(), login_url="/login")
+    doc = client.get("/sso/.well-known/openid-configuration").json()
+    assert (
+        doc["issuer"] == "http://localhost/sso"
+        and doc["jwks_uri"] == "http://localhost/sso/.well-known/jwks.json"
+    )
+    jwks = client.get("/sso/.well-known/jwks.json").json()
+    assert {RSA.kid, EC.kid} == {k["kid"] for k in jwks["keys"]}
+    assert client.get("/elsewhere").json()["path"] == "/elsewhere"  # the rest passes through
+    query_string = urlencode(
+        {
+            "response_type": "code",
+            "client_id": "grafana",
+            "redirect_uri": GRAFANA_CB,
+            "scope": "openid email",
+            "state": "s1",
+            "nonce": "n1",
+        }
+    )
+    anonymous = client.get("/sso/oidc/authorize?" + query_string)
+    assert anonymous.status == 303 and anonymous.location.startswith(
+        "/login?next=%2Fsso%2Foidc%2Fauthorize%3F"
+    )
+    signed_in = client.get("/sso/oidc/authorize?" + query_string, headers={"X-User": "ada"})
+    found = parse_qs(urlsplit(signed_in.location).query)
+    assert signed_in.location.startswith(GRAFANA_CB + "?") and found["state"] == ["s1"]
+    form = {"grant_type": "authorization_code", "code": found["code"][0], "redirect_uri": GRAFANA_CB}
+    token = client.request("POST", "/sso/oidc/token", data=form, headers=basic())
+    assert token.status == 200 and token.headers["Cache-Control"] == "no-store"
+    answer = token.json()
+    claims = jwt.decode(
+        answer["id_token"],
+        jwt.PyJWK(next(k for k in jwks["keys"] if k["kid"] == RSA.kid)).key,
+        algorithms=["RS256"],
+        audience="grafana",
+        issuer="http://localhost/sso",
+    )
+    assert (claims["sub"], claims["nonce"], claims["email"]) == ("7", "n1", "ada@example.com")
+    info = client.get("/sso/oidc/userinfo", headers={"Authorization": f"Bearer {answer['access_token']}"})
+    assert info.json() == {"sub": "7", "email": "ada@example.com", "email_verified": False}
+    again = client.request("POST", "/sso/oidc/token", data=form, headers=basic())
+    assert again.status == 400 and again.json()["error"] == "invalid_grant"
+    gone = client.get("/sso/oidc/userinfo", headers={"Authorization": f"Bearer {answer['access_token']}"})
+    assert gone.status == 401 and gone.headers["WWW-Authenticate"].startswith("Bearer ")
+    bad = client.get(
+        "/sso/oidc/authorize?"
+        + urlencode(
+            {
+                "client_id": "grafana",
+                "redirect_uri": "https://evil.com/cb",
+                "response_type": "code",
+                "scope": "openid",
+            }
+        ),
+        headers={"X-User": "ada"},
+    )
+    assert bad.status == 400 and "Location" not in bad.headers and "evil" not in bad.text
+    assert client.request("PUT", "/sso/oidc/token").status == 405
+
+
+def test_issuer_with_services_and_the_provider(skin: Skin) -> None:
+    from sso_middleware import services
+
+    frill = services.frill(key="frill-test-key-0123456789-abcdefghijklmnop", hosts=["feedback.acme.com"])
+    client = skin.issuer(services=[frill], openid=local_provider())
+    assert client.get("/sso/frill", headers={"X-User": "ada"}).status == 303
+    assert client.get("/sso/.well-known/openid-configuration").status == 200
+    with pytest.raises(ConfigurationError, match="prefix"):
+        skin.issuer(services=[frill], openid=local_provider(), prefix="/auth")
+
+
+# -- independent relying parties on real servers ----------------------------------------
+
+
+class _Late:
+    """A WSGI/ASGI app built once the server's port (and so the issuer URL) is known."""
+
+    def __init__(self, skin: str) -> None:
+        self.skin = skin
+        self.app: Any = None
+
+    def __call__(self, *args: Any) -> Any:
+        return self.app(*args)
+
+
+def _late(skin_name: str) -> Any:
+    late = _Late(skin_name)
+    if skin_name == "wsgi":
+        return late
+
+    async def asgi(scope: Any, receive: Any, send: Any) -> None:
+        await late.app(scope, receive, send)
+
+    asgi.late = late  # type: ignore[attr-defined]
+    return asgi
+
+
+def _serve_provider(skin: Skin, **options: Any) -> Any:
+    from servers import serve
+
+    app = _late(skin.name)
+    holder = app if skin.name == "wsgi" else app.late
+    context = serve(skin.name, app)
+    base = context.__enter__()
+    provider = local_provider(issuer=base + "/sso", **options)
+    holder.app = skin.module.IssuerMiddleware(
+        skin.echo, services=[], openid=provider, user=_user, login_url="/login"
+    )
+    return context, base, provider
+
+
+def _user(request: Any) -> dict[str, Any] | None:
+    from helpers import USERS
+
+    found = USERS.get(request.headers.get("x-user", ""))
+    return None if found is None else {**found, "groups": ["admins"], "preferred_username": "ada"}
+
+
+def _browser(url: str) -> str:
+    """The user's browser, signed in at the app: follows the app's redirect to the client's callback."""
+    import requests
+
+    reply = requests.get(url, headers={"X-User": "ada"}, allow_redirects=False, timeout=10)
+    assert reply.status_code == 303, reply.text
+    return str(reply.headers["Location"])
+
+
+@pytest.mark.slow
+def test_authlib_relying_party_on_a_real_server(skin: Skin) -> None:
+    """Authlib's own OAuth 2.0 client (requests) with PKCE S256, its OpenID ID-token validation
+    (discovery, JWKS by kid, iss, aud, nonce, at_hash) and userinfo, against a real server."""
+    from authlib.integrations.base_client.sync_app import BaseApp, OAuth2Mixin
+    from authlib.integrations.base_client.sync_openid import OpenIDMixin
+    from authlib.integrations.requests_client import OAuth2Session
+
+    class RelyingParty(OAuth2Mixin, OpenIDMixin, BaseApp):  # type: ignore[misc]
+        client_cls = OAuth2Session
+
+    context, base, _ = _serve_provider(skin)
+    try:
+        for client_id, secret, auth in (
+            ("grafana", SECRET, "client_secret_basic"),
+            ("grafana", SECRET, "client_secret_post"),
+            ("spa", None, "none"),
+        ):
+            rp = RelyingParty(
+                None,
+                client_id=client_id,
+                client_secret=secret,
+                server_metadata_url=base + "/sso/.well-known/openid-configuration",
+                client_kwargs={
+                    "scope": "openid email profile groups",
+                    "code_challenge_method": "S256",
+                    "token_endpoint_auth_method": auth,
+                },
+            )
+            started = rp.create_authorization_url(LOCAL_CB)
+            callback = parse_qs(urlsplit(_browser(started["url"])).query)
+            assert callback["state"] == [started["state"]] and callback["iss"] == [base + "/sso"]
+            token = rp.fetch_access_token(
+                LOCAL_CB, code=callback["code"][0], code_verifier=started["code_verifier"]
+            )
+            claims = rp.parse_id_token(token, nonce=started["nonce"])
+            assert (
+                claims["sub"] == "7" and claims["aud"] == client_id and claims["email"] == "ada@example.com"
+            )
+            assert claims["groups"] == ["admins"] and claims["preferred_username"] == "ada"
+            info = rp.userinfo(token=token)
+            assert info["sub"] == "7" and info["name"] == "Ada Lovelace"
+            # the same code again: refused
+            with pytest.raises(Exception, match="invalid_grant"):
+                rp.fetch_access_token(
+                    LOCAL_CB, code=callback["code"][0], code_verifier=started["code_verifier"]
+                )
+    finally:
+        context.__exit__(None, None, None)
+
+
+@pytest.mark.slow
+def test_wrong_pkce_verifier_on_a_real_server(skin: Skin) -> None:
+    from authlib.integrations.requests_client import OAuth2Session
+
+    context, base, _ = _serve_provider(skin)
+    try:
+        session = OAuth2Session(
+            "spa",
+            scope="openid",
+            redirect_uri=LOCAL_CB,
+            code_challenge_method="S256",
+            token_endpoint_auth_method="none",
+        )
+        verifier = secrets.token_urlsafe(48)
+        url, _ = session.create_authorization_url(base + "/sso/oidc/authorize", code_verifier=verifier)
+        code = parse_qs(urlsplit(_browser(url)).query)["code"][0]
+        with pytest.raises(Exception, match="invalid_grant"):
+            session.fetch_token(base + "/sso/oidc/token", code=code, code_verifier=secrets.token_urlsafe(48))
+        token = session.fetch_token(base + "/sso/oidc/token", code=code, code_verifier=verifier)
+        assert token["token_type"] == "Bearer"
+    finally:
+        context.__exit__(None, None, None)
+
+
+_REDEEM = """
+import json, sys, time
+from urllib.parse import urlencode
+import redis
+from sso_middleware.keys import Key
+from sso_middleware.messages import Request
+from sso_middleware.oidc import Client, OpenIDProvider
+from sso_middleware.redis_store import RedisReplayStore
+
+pem, port, secret, codes, start = sys.argv[1:6]
+provider = OpenIDProvider(issuer="https://app.acme.com/sso", key=Key(open(pem).read()),
+                          clients=[Client("grafana", secret=secret, redirect_uris=[{cb!r}])],
+                          replay_store=RedisReplayStore(redis.Redis(port=int(port))))
+token = provider.routes("/sso")["/sso/oidc/token"]
+codes = json.load(open(codes))
+while time.time() < float(start):
+    time.sleep(0.001)
+answers = []
+for code in codes:
+    body = urlencode({{"grant_type": "authorization_code", "code": code, "redirect_uri": {cb!r},
+                      "client_id": "grafana", "client_secret": secret}}).encode()
+    form = {{"content-type": "application/x-www-form-urlencoded"}}
+    request = Request("POST", "/sso/oidc/token", headers=form, body=body)
+    answers.append(token.run(request).status)
+print(json.dumps(answers))
+"""
+
+
+@pytest.mark.slow
+def test_codes_are_one_time_across_two_processes_sharing_redis(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+    import time
+
+    import redis
+    from redis_servers import redis_server
+
+    from sso_middleware.redis_store import RedisReplayStore
+
+    pem = tmp_path / "key.pem"
+    pem.write_bytes(RSA.private_pem())
+    with redis_server(tmp_path / "redis") as server:
+        store = RedisReplayStore(redis.Redis(port=server.port))
+        op = OpenIDProvider(
+            issuer=ISSUER,
+            key=RSA,
+            replay_store=store,
+            clients=[Client("grafana", secret=SECRET, redirect_uris=[GRAFANA_CB])],
+        )
+        authorize = op.routes("/sso")["/sso/oidc/authorize"]
+        codes = []
+        for i in range(40):
+            query_string = urlencode(
+                {
+                    "response_type": "code",
+                    "client_id": "grafana",
+                    "redirect_uri": GRAFANA_CB,
+                    "scope": "openid",
+                    "state": str(i),
+                }
+            )
+            reply = authorize.run(Request("GET", "/sso/oidc/authorize", query=query_string), ADA)
+            codes.append(query(reply)["code"])
+        (tmp_path / "codes.json").write_text(json.dumps(codes))
+        script = tmp_path / "redeem.py"
+        script.write_text(_REDEEM.format(cb=GRAFANA_CB))
+        start = str(time.time() + 3)
+        argv = [
+            sys.executable,
+            str(script),
+            str(pem),
+            str(server.port),
+            SECRET,
+            str(tmp_path / "codes.json"),
+            start,
+        ]
+        processes = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+        answers = [json.loads(p.communicate(timeout=60)[0]) for p in processes]
+    for i in range(len(codes)):
+        assert sorted(a[i] for a in answers) == [200, 400], i
