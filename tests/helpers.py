@@ -343,6 +343,7 @@ ENV = {
     "FLASK_SECRET_KEY": "flask-secret-for-the-readme-0123456789ab",
     "INTERCOM_SECRET": "intercom-secret-for-the-readme-012345678",
     "GRAFANA_PRIVATE_KEY": Key.generate("RS256").private_pem().decode(),
+    "GRAFANA_OIDC_SECRET": "grafana-oidc-secret-for-the-readme-0123456789",
 }
 
 def blocks() -> dict[str, str]:

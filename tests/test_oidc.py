@@ -890,6 +890,7 @@ def _browser(url: str) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.network
 def test_authlib_relying_party_on_a_real_server(skin: Skin) -> None:
     """Authlib's own OAuth 2.0 client (requests) with PKCE S256, its OpenID ID-token validation
     (discovery, JWKS by kid, iss, aud, nonce, at_hash) and userinfo, against a real server."""
@@ -941,6 +942,7 @@ def test_authlib_relying_party_on_a_real_server(skin: Skin) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.network
 def test_wrong_pkce_verifier_on_a_real_server(skin: Skin) -> None:
     from authlib.integrations.requests_client import OAuth2Session
 
@@ -993,6 +995,8 @@ print(json.dumps(answers))
 
 
 @pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.network
 def test_codes_are_one_time_across_two_processes_sharing_redis(tmp_path: Any) -> None:
     import subprocess
     import sys
@@ -1044,3 +1048,53 @@ def test_codes_are_one_time_across_two_processes_sharing_redis(tmp_path: Any) ->
         answers = [json.loads(p.communicate(timeout=60)[0]) for p in processes]
     for i in range(len(codes)):
         assert sorted(a[i] for a in answers) == [200, 400], i
+
+
+def test_the_grafana_recipe_signs_ada_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/recipes.md's Grafana block, as written, through Grafana's side of the flow."""
+    import asyncio  # noqa: F401  (the ASGI client runs its own loop)
+
+    from helpers import BLOCKS, ENV, ASGIClient
+
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    found: dict[str, Any] = {}
+    exec(compile(BLOCKS["grafana_oidc.py"], "grafana_oidc.py", "exec"), found)
+    from sso_middleware.asgi import SSOUser
+
+    ada = SSOUser(Principal(7, "ada@acme.com", "Ada", {"groups": ["admins"], "preferred_username": "ada"}))
+
+    async def signed_in(scope: Any, receive: Any, send: Any) -> None:  # the app's authentication middleware
+        scope["user"] = ada
+        await found["app"](scope, receive, send)
+
+    client = ASGIClient(signed_in)
+    cb = "https://grafana.acme.com/login/generic_oauth"
+    verifier, challenge = pkce()
+    location = client.get(
+        "/sso/oidc/authorize?"
+        + urlencode(
+            {
+                "response_type": "code",
+                "client_id": "grafana",
+                "redirect_uri": cb,
+                "scope": "openid email profile groups",
+                "state": "g",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+    ).location
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": cb, "code_verifier": verifier}
+    answer = client.request(
+        "POST", "/sso/oidc/token", data=form, headers=basic("grafana", ENV["GRAFANA_OIDC_SECRET"])
+    ).json()
+    info = client.get(
+        "/sso/oidc/userinfo", headers={"Authorization": "Bearer " + answer["access_token"]}
+    ).json()
+    assert (
+        info["groups"] == ["admins"]
+        and info["preferred_username"] == "ada"
+        and info["email"] == "ada@acme.com"
+    )
