@@ -12,7 +12,25 @@ The public names, and where they live::
     from sso_middleware.pages import ErrorPage                              # error_page= hooks
     from sso_middleware.testing import StandIn, StandInRefused              # the pytest plugin
 
-Adapters are imported by their full path; this module imports no web framework.
+Adapters are imported by their full path; this module only re-exports and imports no web framework.
+
+The library in its layers, bottom first (a module imports from its own layer and those below; a
+leading underscore marks a private module)::
+
+    errors, dates, steps         the exception tree; dates as people read them; sync-or-async logic
+    principal, keys, redirects,  the user; secrets and key pairs; safe URLs; the neutral request
+      messages                     and the Reply the skins send
+    tokens, session, replay,     sign and verify; the verifier's cookie; one-time ids (memory,
+      redis_store, jwks, pages     Redis); key sets; error pages
+    placements, service          how a token travels; a service as value objects
+    services/                    the presets, one module per vendor (services/_common.py: shared)
+    wiring, flows                where the middleware sits; every decision, framework-free
+    wsgi, asgi                   the skins: translate environ/scope to flows and back, nothing else
+    extractors/, testing,        ready user extractors, one per framework; the pytest plugin;
+      snippets, serving            a page's token script; the demo's local server
+    lint, cli/                   the command line (``python -m sso_middleware``) and its back-ends:
+                                   cli/explain.py, cli/demo.py, lint.py (``check``)
+
 The middleware options are documented on ``sso_middleware.flows.IssuerMiddleware``
 and ``sso_middleware.flows.VerifierMiddleware``, the framework-free halves both skins share.
 """
