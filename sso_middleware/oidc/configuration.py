@@ -32,9 +32,13 @@ ENDPOINTS: dict[str, tuple[str, type[Endpoint] | None]] = {
 _LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
 
 
+def _plain_text(value: object) -> bool:
+    return isinstance(value, str) and value.isprintable() and not any(c in value for c in " \\\t")
+
+
 def check_issuer(issuer: object) -> str:
     """The issuer URL: https (http for loopback only), no query, fragment, user or trailing slash."""
-    if not isinstance(issuer, str) or not issuer.isprintable() or any(c in issuer for c in " \\\t"):
+    if not _plain_text(issuer) or not isinstance(issuer, str):
         raise ConfigurationError(f"OpenIDProvider: issuer {issuer!r} must be a URL such as "
                                  "'https://app.acme.com/sso'.")
     parts = urlsplit(issuer)

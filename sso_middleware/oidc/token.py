@@ -52,20 +52,27 @@ def read_form(request: Request) -> dict[str, str]:
     return form
 
 
-def authenticate(request: Request, form: Mapping[str, str], clients: Mapping[str, Client]) -> Client:
-    """The client: HTTP Basic (``client_secret_basic``), the form (``client_secret_post``), or
-    ``client_id`` alone for a public client (``none``, PKCE then proves it). Secrets are
-    compared in constant time; one mechanism per request (RFC 6749 2.3)."""
+def credentials(request: Request, form: Mapping[str, str]) -> tuple[str | None, str | None, bool]:
+    """``(client_id, secret, by_basic)`` from HTTP Basic (Authlib's parser) or the form; both at
+    once is ``invalid_request`` (RFC 6749 2.3)."""
     try:
         header = {"Authorization": request.header("authorization")}
         basic_id, basic_secret = extract_basic_authorization(header)
     except ValueError as e:  # not UTF-8
         raise InvalidClientError(status_code=401, description="Client authentication failed.") from e
-    post_secret = form.get("client_secret")
-    if basic_id is not None and (post_secret is not None or form.get("client_id", basic_id) != basic_id):
+    if basic_id is None:
+        return form.get("client_id"), form.get("client_secret"), False
+    if "client_secret" in form or form.get("client_id", basic_id) != basic_id:
         raise InvalidRequestError("Use one client authentication method.")
-    client_id = basic_id if basic_id is not None else form.get("client_id")
-    secret = basic_secret if basic_id is not None else post_secret
+    return basic_id, basic_secret, True
+
+
+def authenticate(request: Request, form: Mapping[str, str], clients: Mapping[str, Client]) -> Client:
+    """The client: HTTP Basic (``client_secret_basic``), the form (``client_secret_post``), or
+    ``client_id`` alone for a public client (``none``, PKCE then proves it). Secrets are
+    compared in constant time."""
+    client_id, secret, by_basic = credentials(request, form)
+    basic_id = client_id if by_basic else None
     client = clients.get(client_id or "")
     expected = client.secret if client is not None else None
     if secret is None:
