@@ -178,7 +178,7 @@ def parse(data: bytes, algorithms: frozenset[str] | None = None) -> tuple[KeySet
     """The usable public keys of a JWKS document, and why each other key was skipped."""
     try:
         document = json.loads(data)
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:  # (nesting deeper than the parser goes)
         raise ValueError("the JWKS is not JSON") from e
     listed = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(listed, list):
@@ -186,28 +186,33 @@ def parse(data: bytes, algorithms: frozenset[str] | None = None) -> tuple[KeySet
     keys: list[Key] = []
     skipped: list[str] = []
     for number, jwk in enumerate(listed[:MAX_JWKS_KEYS]):
-        where = f"key {number}"
-        if not isinstance(jwk, Mapping):
-            skipped.append(f"{where}: not an object")
-        elif jwk.get("use", "sig") != "sig" or jwk.get("kty") == "oct":
-            skipped.append(f"{where}: not a public signing key")
-        elif "d" in jwk:
-            skipped.append(f"{where}: it holds a PRIVATE key, which a JWKS must never publish")
+        found = _usable(jwk, f"key {number}", algorithms, keys)
+        if isinstance(found, Key):
+            keys.append(found)
         else:
-            try:
-                key = Key(jwk, field=where)
-            except ConfigurationError as e:
-                skipped.append(e.message)
-                continue
-            if algorithms is not None and algorithms.isdisjoint(key.accepts):
-                skipped.append(f"{where}: {key.algorithm} is not an allowed algorithm")
-            elif key.kid is not None and any(k.kid == key.kid for k in keys):
-                skipped.append(f"{where}: kid {key.kid!r} again")
-            else:
-                keys.append(key)
+            skipped.append(found)
     if not keys:
         raise ValueError("the JWKS holds no usable key" + (f" ({'; '.join(skipped)})" if skipped else ""))
     return KeySet(keys), skipped
+
+
+def _usable(jwk: object, where: str, algorithms: frozenset[str] | None, taken: list[Key]) -> Key | str:
+    """The key a JWKS member describes, or why it is skipped."""
+    if not isinstance(jwk, Mapping):
+        return f"{where}: not an object"
+    if jwk.get("use", "sig") != "sig" or jwk.get("kty") == "oct":
+        return f"{where}: not a public signing key"
+    if "d" in jwk:
+        return f"{where}: it holds a PRIVATE key, which a JWKS must never publish"
+    try:
+        key = Key(jwk, field=where)
+    except ConfigurationError as e:
+        return e.message
+    if algorithms is not None and algorithms.isdisjoint(key.accepts):
+        return f"{where}: {key.algorithm} is not an allowed algorithm"
+    if key.kid is not None and any(k.kid == key.kid for k in taken):
+        return f"{where}: kid {key.kid!r} again"
+    return key
 
 
 class RemoteKeys:
