@@ -89,14 +89,13 @@ def _row(name: str, latencies: list[float], seconds: float, errors: int) -> dict
 
 def run(clients: int, round_trips: int) -> dict[str, Any]:
     port = _free_port()
-    here = Path(__file__).parent
-    env = {**os.environ, "SSO_BENCH_PORT": str(port),
-           "PYTHONPATH": os.pathsep.join([str(here), os.environ.get("PYTHONPATH", "")])}
+    root = Path(__file__).resolve().parent.parent  # uvicorn imports ``benchmarks.load_app`` from here
+    env = {**os.environ, "SSO_BENCH_PORT": str(port)}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "load_app:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--no-access-log", "--lifespan", "off",
+        [sys.executable, "-m", "uvicorn", "benchmarks.load_app:app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning", "--no-access-log", "--lifespan", "off",
          "--limit-concurrency", "1000", "--backlog", "2048"],
-        cwd=here, env=env,
+        cwd=root, env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:

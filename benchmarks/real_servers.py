@@ -1,6 +1,6 @@
 """Real servers under ``wrk``: our middleware against the bare app, an empty layer and an A/A control.
 
-    python benchmarks/real_servers.py [--seconds 3] [--rounds 3] [--smoke]
+    python -m benchmarks.real_servers [--seconds 3] [--rounds 3] [--smoke]
 
 Each app runs in its own server process (one worker) pinned to one core, with ``wrk`` (Debian
 package) pinned to the other, so the client never competes with the server it measures. The
@@ -36,10 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from . import apps
 
-import apps  # noqa: E402
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent  # servers start here, on ``benchmarks.wrk_apps:<app>``
 
 QUERY = "redirect=https%3A%2F%2Ffeedback.acme.com%2Fb%2Froadmap"
 TOKENS_LUA = """
@@ -116,13 +116,13 @@ def serve(server: str, app: str, log: Path, *, wrapper: tuple[str, ...] = (), th
     port = _free_port()
     core = (os.cpu_count() or 1) - 1
     if server.startswith("uvicorn"):
-        command = [sys.executable, "-m", *SERVERS[server], f"wrk_apps:{app}", "--port", str(port),
+        command = [sys.executable, "-m", *SERVERS[server], f"benchmarks.wrk_apps:{app}", "--port", str(port),
                    "--no-access-log", "--log-level", "warning", "--lifespan", "off"]
     else:
         command = [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gthread", "--threads", str(threads),
-                   "-b", f"127.0.0.1:{port}", "--log-level", "warning", f"wrk_apps:flask_{app}"]
+                   "-b", f"127.0.0.1:{port}", "--log-level", "warning", f"benchmarks.wrk_apps:flask_{app}"]
     with log.open("w") as out:
-        process = subprocess.Popen([*_pin(core), *wrapper, *command], cwd=HERE, stdout=out,
+        process = subprocess.Popen([*_pin(core), *wrapper, *command], cwd=ROOT, stdout=out,
                                    stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + startup

@@ -1,9 +1,10 @@
 """What users pay: every figure a ratio against a baseline timed in the same run.
 
-    python benchmarks/run.py            # full run (several minutes), table + benchmarks/results.json
-    python benchmarks/run.py --smoke    # tiny counts: proves the benchmarks still run (CI)
+    python -m benchmarks.run            # full run (several minutes), table + benchmarks/results.json
+    python -m benchmarks.run --smoke    # tiny counts: proves the benchmarks still run (CI)
 
-Beside it: ``real_servers.py`` (uvicorn and gunicorn under wrk, with an A/A control; its smoke run
+From the repository's root, as every module here (``benchmarks`` is a package). Beside it:
+``real_servers.py`` (uvicorn and gunicorn under wrk, with an A/A control; its smoke run
 is part of this one), ``server_instructions.py`` (instructions per request inside those servers,
 counted by callgrind: the figures a noisy machine cannot move) and ``storm.py`` (a million tokens
 expiring at once in the replay store; its smoke run is part of this one).
@@ -19,17 +20,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import apps
-import load
-import real_servers
-import replay_bench
-import storm
-from timing import Comparison, compare
-
 from sso_middleware.keys import Key, KeySet
 from sso_middleware.tokens import TokenPolicy, sign, verify
+
+from . import apps, load, real_servers, replay_bench, storm
+from .timing import Comparison, compare
 
 
 def in_process(number: int, repeat: int) -> list[Comparison]:

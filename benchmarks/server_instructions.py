@@ -1,6 +1,6 @@
 """Instructions per request inside a real server, counted by callgrind: a figure load cannot move.
 
-    python benchmarks/server_instructions.py [--requests 500] [--server uvicorn-httptools ...]
+    python -m benchmarks.server_instructions [--requests 500] [--server uvicorn-httptools ...]
 
 On a shared VM, ``wrk``'s requests/s swing by tens of percent from run to run (see the A/A control
 in ``real_servers.py``), far more than the one per cent this library's overhead is judged by. So
@@ -18,7 +18,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -27,11 +26,10 @@ from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from . import apps
+from .real_servers import QUERY, SERVERS, _tree, serve
 
-import apps  # noqa: E402
-from real_servers import QUERY, SERVERS, _tree, serve  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 # app -> the measurements made on it: (case, path, headers, fresh tokens?)
 PLAN: dict[str, list[tuple[str, str, bool, bool]]] = {

@@ -1,7 +1,7 @@
 """A 1M-token storm on the in-memory replay store: memory once full, refusals while full, and the
 recovery after a mass expiry, claim by claim.
 
-    python benchmarks/storm.py [--entries 1000000] [--smoke]
+    python -m benchmarks.storm [--entries 1000000] [--smoke]
 
 1. Fill: ``entries`` one-time ids that all expire in the same second, the worst case for eviction.
    Memory (tracemalloc) is read at each quarter: it must grow linearly, then stop.
@@ -19,17 +19,15 @@ import argparse
 import gc
 import json
 import statistics
-import sys
 import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from sso_middleware.errors import ReplayStoreFull
+from sso_middleware.replay import MemoryReplayStore
 
-from sso_middleware.errors import ReplayStoreFull  # noqa: E402
-from sso_middleware.replay import MemoryReplayStore  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 T0 = 1_800_000_000.0
 

@@ -1,4 +1,5 @@
-"""The apps ``real_servers.py`` starts under uvicorn and gunicorn, one per server process.
+"""The apps ``real_servers.py`` starts under uvicorn and gunicorn, one per server process, as
+``benchmarks.wrk_apps:<name>`` from the repository's root.
 
 ASGI (uvicorn): ``bare`` and ``bare_again`` (the A/A control: the same app, measured as if it were
 another), ``empty`` (a pure-ASGI layer that does nothing), ``ours`` (issuer over verifier over the
@@ -9,13 +10,9 @@ Starlette's ``SessionMiddleware``). WSGI (gunicorn): ``flask_bare``, ``flask_bar
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import apps
+from . import apps
 
 
 class Empty:
