@@ -188,6 +188,9 @@ def _look_at_service(found: Lint, service: Service) -> None:
             found.add("warning", f"{where}: its {key.algorithm} key is {len(key.secret)} bytes, under "
                       f"{floor}", "ask the service for a longer key (or generate one: sso-middleware keygen)"
                       " and rotate: key=[new, old] until the old tokens expire")
+    if service.fetched and not service.destination.placement.stamps:  # a widget's user hash
+        found.add("warning", f"{where}: its user hash never expires and is the same on every page",
+                  "it proves who the user is, not a fresh session: rotate the key to revoke every hash")
     if rules.max_age is not None and rules.ttl > rules.max_age:
         found.add("problem", f"{where}: ttl={rules.ttl} s, but the service refuses tokens issued more than "
                   f"{rules.max_age:g} s ago", f"use ttl={int(rules.max_age)} or less")

@@ -194,8 +194,16 @@ class Placement(Issuing, Receiving, RoundTrip):
             raise ConfigurationError(f"{where}: '{TOKEN}' in the target needs placement=PathSegment().")
 
     def listen_path(self, base: str) -> str:
-        """The path a receiver listens on, given the target's (or the configured) path."""
+        """The path a receiver listens on, given the target's (or the configured) path; a target
+        that names a directory (HappyFox's ``/jwt/``) is listened for as the vendor spells it."""
+        if base.endswith("/") and not base.endswith("//") and len(base) > 1 and TOKEN not in base:
+            return base
         return base.rstrip("/") or "/"
+
+    def handed(self, answer: Mapping[str, str]) -> dict[str, str]:
+        """What a page's widget sends the service from a fetched answer (``fetched``
+        placements): the token, in ``param``."""
+        return {self.param: answer.get("token", "")}
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.param == self.param
@@ -392,6 +400,102 @@ class TokenEndpoint(Placement):
         return parse_query(request.body.decode("latin-1"), (self.param,)).get(self.param)
 
 
+_MAX_FIELDS = 32
+
+
+class UserHash(Placement):
+    """Not a JWT: the lower-case hex HMAC-SHA256 of one user field, which chat and onboarding
+    widgets take beside the user's fields ("identity verification": Help Scout Beacon's
+    ``signature``, Intercom's ``user_hash``, Chatwoot's ``identifier_hash``, ...).
+
+    ``GET {prefix}/{service}/token`` answers the signed-in user's own pages with the widget's
+    fields and the hash under ``param`` (same-origin only, never cached, as
+    :class:`TokenEndpoint`). What it does not give: the hash never expires and is the same on
+    every page and every day, so it proves who the user is, not that a session is fresh; to
+    revoke it, rotate the secret. A receiver standing in for such a widget takes the fields
+    POSTed back, recomputes the hash of ``of`` in constant time, and accepts it again and again,
+    as the vendor does.
+
+    :param param: the widget's name for the hash (``"signature"``, ``"user_hash"``).
+    :param of: the field whose value is hashed (``"email"``, ``"user_id"``).
+
+    >>> from sso_middleware.keys import Key
+    >>> UserHash("signature", of="email").encode({"email": "ada@example.com"}, Key("s" * 32), None)
+    '{"email":"ada@example.com","signature":"b19c3828e14008f19fa3f8cf0bf63f9047ec574805a3fa8450b48efe2dbbcb1c"}'
+    """
+
+    methods = ("POST",)
+    body_limit = MAX_FORM
+    needs_target = False
+    fetched = True
+    stamps = False
+    __slots__ = ("of",)
+
+    def __init__(self, param: str, *, of: str) -> None:
+        super().__init__(param)
+        self.of = check_param(of, "UserHash: of")
+        if self.of == self.param:
+            raise ConfigurationError("UserHash: the hash and the hashed field need two names.")
+
+    def digest(self, value: str, key: Key) -> str:
+        """The hash of ``value``: HMAC-SHA256 with the secret, lower-case hex."""
+        if key.secret is None or key.algorithm != "HS256":
+            raise ConfigurationError("a user hash is an HMAC-SHA256: give the shared secret (HS256).")
+        return key.sign(value.encode("utf-8")).hex()
+
+    def encode(self, claims: Mapping[str, Any], key: Key, typ: str | None,
+               header: Mapping[str, str] | None = None) -> str:
+        fields = {name: value for name, value in claims.items() if value is not None}
+        hashed = fields.get(self.of)
+        if hashed is None or hashed == "":  # (the claim builder requires it)
+            raise MissingTokenClaim(self.of)
+        fields[self.of] = str(hashed)
+        fields[self.param] = self.digest(fields[self.of], key)
+        return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+
+    def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]],
+                expires: int | None = None) -> Reply:
+        body = token.encode("utf-8")
+        return Reply(200, (("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                           *NO_STORE), body)
+
+    def extract(self, listen: str | None, request: Request) -> str | None:
+        body = request.body.decode("latin-1")
+        return body if parse_query(body, (self.param,)).get(self.param) else None
+
+    def handed(self, answer: Mapping[str, str]) -> dict[str, str]:
+        """The widget sends the fields and their hash as they came."""
+        return dict(answer)
+
+    def verify(self, token: str, policy: TokenPolicy, now: float) -> Verified:
+        """The fields a widget sent: the hash of ``of`` recomputed with each key (constant time),
+        then the required fields and the identity. Good every time, as the vendor takes it."""
+        try:
+            pairs = parse_qsl(token.encode("latin-1").decode("utf-8"), keep_blank_values=True,
+                              strict_parsing=True, max_num_fields=_MAX_FIELDS)
+        except (ValueError, UnicodeError) as e:
+            raise InvalidToken() from e
+        fields = dict(pairs)
+        sent, hashed = fields.pop(self.param, ""), fields.get(self.of)
+        if len(fields) + 1 != len(pairs) or not _HEX_SIG.fullmatch(sent):
+            raise InvalidToken()
+        if not hashed:
+            raise MissingTokenClaim(self.of)
+        if not any(same_secret(self.digest(hashed, key), sent) for key in policy.keys.keys if key.secret):
+            raise InvalidSignature()
+        subject = check_claims(fields, policy, now, only=("required", "identity")).subject
+        return Verified(dict(fields), {}, subject, now + policy.max_lifetime, secrets.token_hex(16))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UserHash) and (other.param, other.of) == (self.param, self.of)
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.param, self.of))
+
+    def __repr__(self) -> str:
+        return f"UserHash({self.param!r}, of={self.of!r})"
+
+
 _HEX_SIG = re.compile(r"[0-9a-f]{64}")
 _NONCE = re.compile(r"[A-Za-z0-9_.~-]{8,200}")
 _OWN_NONCE = re.compile(r"[0-9]{1,12}\.[0-9a-f]{32}\.[0-9a-f]{32}")  # SignedPayload.new_nonce's shape
@@ -574,5 +678,6 @@ __all__ = [
     "RoundTrip",
     "SignedPayload",
     "TokenEndpoint",
+    "UserHash",
     "fragment_bridge",
 ]

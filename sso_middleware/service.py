@@ -91,6 +91,8 @@ class TokenRules:
     :param max_lifetime: the longest validity the service accepts, in seconds (Tableau: 600). A
         longer ``ttl`` is refused here, and a receiver standing in for the service refuses a
         token valid for longer, as the service would.
+    :param iat_in_ms: ``iat`` counts milliseconds since the epoch (Helpjuice), not seconds;
+        ``exp`` stays in seconds (RFC 7519), and a receiver reads ``iat`` the same way.
 
     >>> rules = TokenRules.requiring("email", "id", identity=("id",))
     >>> rules.claims(Principal(7, "ada@example.com")), rules.required
@@ -111,6 +113,7 @@ class TokenRules:
     audience: str | None = None
     session: tuple[str, int] | None = None
     max_lifetime: int | None = None
+    iat_in_ms: bool = False
 
     def __post_init__(self) -> None:
         if self.claims is not None and not callable(self.claims):
@@ -572,7 +575,7 @@ class Service:
         if pending is not None:
             claims.update(pending.copied)
         if placement.stamps:
-            claims["iat"] = int(now)
+            claims["iat"] = int(now * 1000) if self.token.iat_in_ms else int(now)
             claims["exp"] = int(now) + self.token.ttl
             claims["jti"] = secrets.token_urlsafe(16)
         if self.token.session is not None:
@@ -639,6 +642,7 @@ class Service:
             typ=typ,
             required=(*rules.required, *required_claims),
             identity=tuple(identity or rules.identity),
+            iat_in_ms=rules.iat_in_ms,
         )
 
     def __repr__(self) -> str:

@@ -1,8 +1,10 @@
-"""What a page needs to use a token endpoint (``TokenEndpoint``: Intercom, Tableau).
+"""What a page needs to use a token endpoint (``TokenEndpoint``: Intercom, Tableau) or a
+widget's user hash (``UserHash``: Help Scout Beacon, Chatwoot, ...).
 
 :func:`token_script` renders a ``<script>`` that fetches the signed-in user's token from
 ``{prefix}/{service}/token`` (same-origin, with the session's cookies, never cached) and
-hands it to a function of yours, again shortly before it expires.
+hands it to a function of yours, again shortly before it expires. :func:`user_hash` gives a
+server-rendered page the fields and hash an identity-verification widget takes.
 
 >>> print(token_script("/sso/intercom/token", "bootIntercom"))  # doctest: +ELLIPSIS
 <script>(function(){...window["bootIntercom"]...})();</script>
@@ -13,6 +15,10 @@ from __future__ import annotations
 import json
 import re
 from html import escape
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .service import Service
 
 _CALLBACK = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]{0,63}")
 
@@ -60,4 +66,33 @@ def token_script(url: str, callback: str, *, nonce: str | None = None) -> str:
     return f"<script{attribute}>{code}</script>"
 
 
-__all__ = ["token_script"]
+def user_hash(service: Service, user: object) -> dict[str, str]:
+    """The fields and hash an identity-verification widget takes (a ``UserHash`` service:
+    Help Scout Beacon, Intercom's ``user_hash``, Chatwoot, ...), for a page you render yourself;
+    the same answer ``{prefix}/{service}/token`` gives the page's script.
+
+    ``user`` is what your extractor returns (a ``Principal``, a mapping or an object). Write the
+    result into the page as JSON (Jinja's ``|tojson``, Django's ``json_script``), never by
+    hand. A hash never expires: it proves who the user is, it is not a session.
+
+    :param service: a preset such as ``services.helpscout_beacon(key=...)``.
+    :param user: the signed-in user; one without the hashed field is a ``MissingClaim``.
+
+    >>> from sso_middleware import services
+    >>> beacon = services.helpscout_beacon(key="a-secret-of-at-least-thirty-two-bytes!")
+    >>> user_hash(beacon, {"id": 7, "email": "ada@example.com", "name": "Ada"})["signature"][:12]
+    '0ca06416b460'
+    """
+    from .placements import UserHash
+    from .principal import Principal
+
+    if not isinstance(service.destination.placement, UserHash):
+        raise ValueError(f"service {service.name!r} takes a token, not a user hash: use token_script.")
+    principal = Principal.coerce(user)
+    if principal is None:
+        raise ValueError("user: nobody is signed in.")
+    answer: dict[str, str] = json.loads(service.mint(principal, 0.0))
+    return answer
+
+
+__all__ = ["token_script", "user_hash"]

@@ -92,9 +92,9 @@ def _what_was_sent(response: Any) -> tuple[str, str, dict[str, str] | None]:
     if status == 200 and "json" in (headers.get("content-type") or ""):  # a token endpoint's answer
         import json
 
-        token = json.loads(_body_text(response) or "{}").get("token")
-        if isinstance(token, str):
-            return "TOKEN", "", {"token": token}
+        answer = json.loads(_body_text(response) or "{}")  # a token, or a user hash and its fields
+        if isinstance(answer, dict) and answer and "error" not in answer:
+            return "TOKEN", "", {name: str(value) for name, value in answer.items() if value is not None}
     location = headers.get("location")
     if location:
         if not urlsplit(location).netloc:
@@ -157,7 +157,7 @@ class StandIn:
         method, url, form = _what_was_sent(response)
         placement = self.service.destination.placement
         if method == "TOKEN":  # a page's script fetched it: the widget hands it to the service
-            return "POST", self.service.destination.listen or "/", {placement.param: (form or {})["token"]}
+            return "POST", self.service.destination.listen or "/", placement.handed(form or {})
         parts = urlsplit(url)
         if parts.fragment and isinstance(placement, Fragment):
             from urllib.parse import parse_qs, unquote

@@ -192,6 +192,8 @@ class TokenPolicy:
     required: tuple[str, ...] = ()
     identity: tuple[str, ...] = ()
     max_length: int = MAX_TOKEN_LENGTH
+    iat_in_ms: bool = False
+    """``iat`` counts milliseconds (Helpjuice's), not seconds; every check reads it in seconds."""
     _signature_lengths: frozenset[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -438,8 +440,14 @@ def _leeway(policy: TokenPolicy) -> str:
     return f"leeway {policy.leeway:g} s"
 
 
-def _check_iat(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
+def _issued(claims: Mapping[str, Any], policy: TokenPolicy) -> float | None:
+    """``iat`` in seconds (from milliseconds where the service counts those)."""
     iat = _numeric(claims, "iat")
+    return iat / 1000 if iat is not None and policy.iat_in_ms else iat
+
+
+def _check_iat(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
+    iat = _issued(claims, policy)
     if iat is not None and iat > now + policy.leeway:
         raise TokenNotYetValid()
 
@@ -468,7 +476,7 @@ def _expires(claims: Mapping[str, Any], policy: TokenPolicy) -> float | None:
     exp = _numeric(claims, "exp")
     if exp is not None:
         return exp
-    iat = _numeric(claims, "iat")
+    iat = _issued(claims, policy)
     if policy.max_age is not None and iat is not None:
         return iat + policy.max_age
     if policy.expiry_optional:
@@ -485,7 +493,7 @@ def _check_exp(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> fl
     leeway = policy.leeway
     if now >= exp + leeway:  # RFC 7519 4.1.4: valid only *before* exp
         raise TokenExpired()
-    iat = _numeric(claims, "iat")
+    iat = _issued(claims, policy)
     if exp - now > policy.max_lifetime + leeway or (
         iat is not None and exp - iat > policy.max_lifetime + leeway
     ):

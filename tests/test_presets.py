@@ -20,6 +20,8 @@ from sso_middleware import ConfigurationError, Principal, Service, services
 from sso_middleware.placements import FormField, PathSegment
 from sso_middleware.testing import StandIn, StandInRefused
 
+IDENTITY_HASHES = {"helpscout_beacon", "front_chat", "crisp", "chatwoot", "intercom_identity", "gleap",
+                   "novu", "pylon", "gainsight_px"}
 HELPSCOUT_KEY = "xU9z43VrMtqIvnAqgbvUPSNkj/e4e/M5Nw+NIz7Dnjs="  # the shape Help Scout issues: 44 chars
 BOARD = "https://feedback.acme.com/b/ideas"
 
@@ -85,12 +87,34 @@ CASES = {
                      "https://bi.acme.com/auth/sso"),
     "gitbook": Case(lambda **kw: services.gitbook(key=KEY, site="https://docs.acme.com", **kw),
                     "location=%2Fguides%2Fsetup", {"sub": "7"}, "https://docs.acme.com/guides/setup"),
+    "readme": Case(lambda **kw: services.readme(key=KEY, site="https://acme.readme.io", **kw),
+                   "redirect=%2Fdocs%2Fintro", {"email": "ada@example.com", "name": "Ada Lovelace"},
+                   "https://acme.readme.io/"),
+    "happyfox": Case(lambda **kw: services.happyfox(key=KEY, account="acme", **kw), "",
+                     {"email": "ada@example.com", "name": "Ada Lovelace"},
+                     "https://acme.happyfox.com/jwt/"),
+    "hellonext": Case(lambda **kw: services.hellonext(key=KEY, hosts=["feedback.acme.com"], **kw),
+                      f"redirect={quote(BOARD, safe='')}&domain=feedback.acme.com",
+                      {"email": "ada@example.com", "name": "Ada Lovelace"},
+                      "https://app.hellonext.co/redirects/sso"),
+    "zentrik": Case(lambda **kw: services.zentrik(key=KEY, portal="https://acme.ideas.zentrik.ai", **kw),
+                    "state=s-123", {"email": "ada@example.com", "user_id": "7", "first_name": "Ada",
+                                    "last_name": "Lovelace"},
+                    "https://acme.ideas.zentrik.ai/api/portal/auth/jwt/callback"),
+    "mojo": Case(lambda **kw: services.mojo(key=KEY, helpdesk="https://acme.mojohelpdesk.com", **kw), "",
+                 {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"},
+                 "https://acme.mojohelpdesk.com/jwt/consume"),
+    "loopedin": Case(lambda **kw: services.loopedin(key=KEY, **kw),
+                     "returnURL=" + quote("https://app.loopedin.io/acme", safe=""),
+                     {"email": "ada@example.com", "name": "Ada Lovelace"}, "https://app.loopedin.io/acme"),
 }
 
 
 def test_every_preset_has_a_case() -> None:
     elsewhere = {"discourse",  # no JWT: test_discourse.py
-                 "freshworks", "grafana", "intercom", "tableau", "mintlify"}  # test_widgets.py
+                 "freshworks", "grafana", "intercom", "tableau", "mintlify",  # test_widgets.py
+                 "zendesk_messaging", "stream", "knock", "helpjuice",  # test_widgets.py (iat in ms)
+                 *IDENTITY_HASHES}  # no JWT: test_identity_hash.py
     assert set(CASES) | elsewhere == set(services.PRESETS)
 
 
@@ -141,6 +165,12 @@ def test_tokens_decode_to_the_vendors_claim_table_and_the_stand_in_accepts_them(
         assert params["brand_id"] == ["360"] and params["locale_id"] == ["1"]
     if name == "userjot":
         assert params["state"] == ["opaque-123"]
+    if name == "zentrik":  # the portal's state goes back unchanged
+        assert params["state"] == ["s-123"]
+    if name == "hellonext":  # the board's redirect and domain go back with the token
+        assert params["domain"] == ["feedback.acme.com"] and params["redirect"] == [BOARD]
+    if name == "readme":
+        assert params["redirect"] == ["/docs/intro"]
 
 
 EXAMPLES = {

@@ -210,7 +210,33 @@ def grafana() -> services.Service:
     return services.grafana(key=RSA, url="https://grafana.acme.com")
 
 
+MESSAGING = "zendesk-messaging-secret-0123456789abcdef"
+HELPJUICE_QUERY = "service=helpjuice"
+LATER: dict[str, Any] = {"verify_exp": False, "verify_iat": False}
+ADA_EMAIL = "ada@example.com"
+
+
+def zendesk_messaging() -> services.Service:
+    return services.zendesk_messaging(key=MESSAGING, key_id="app_64a1")
+
+
+def stream() -> services.Service:
+    return services.stream(key=MESSAGING)
+
+
+def knock() -> services.Service:
+    return services.knock(key=RSA)
+
+
+def helpjuice() -> services.Service:
+    return services.helpjuice(key=MESSAGING, subdomain="acme")
+
+
 NEW = {
+    "zendesk_messaging": (zendesk_messaging, "/sso/zendesk_messaging/token"),
+    "stream": (stream, "/sso/stream/token"),
+    "knock": (knock, "/sso/knock/token"),
+    "helpjuice": (helpjuice, f"/sso/helpjuice?{HELPJUICE_QUERY}"),
     "freshworks": (freshworks, f"/sso/freshworks?{FRESHWORKS_QUERY}"),
     "grafana": (grafana, "/sso/grafana?redirect=/d/abc"),
     "intercom": (intercom, "/sso/intercom/token"),
@@ -242,3 +268,62 @@ def test_from_config_builds_the_new_presets() -> None:
     needs = r"SSO_SERVICES\['freshworks'\]: services.freshworks needs key, org"
     with pytest.raises(ConfigurationError, match=needs):
         services.from_config({"freshworks": {}})
+
+
+# -- the third pass: fetched tokens (Zendesk messaging, Stream, Knock) and Helpjuice's milliseconds
+
+
+def test_fetched_tokens_are_what_their_vendors_document(skin: Skin, clock: Clock) -> None:
+    from joserfc import jwk
+    from joserfc import jwt as jose
+
+    client = skin.issuer(services=[zendesk_messaging(), stream(), knock()], clock=clock)
+    zd = client.get("/sso/zendesk_messaging/token", headers=ADA).json()["token"]
+    assert jwt.get_unverified_header(zd) == {"alg": "HS256", "kid": "app_64a1", "typ": "JWT"}
+    claims = jwt.decode(zd, MESSAGING, algorithms=["HS256"], options=LATER)
+    assert (claims["scope"], claims["external_id"], claims["email"]) == ("user", "7", "ada@example.com")
+    fetched = client.get("/sso/stream/token", headers=ADA).json()["token"]
+    st = jose.decode(fetched, jwk.OctKey.import_key(MESSAGING))
+    assert st.claims["user_id"] == "7" and st.header["alg"] == "HS256"  # joserfc: a stack we did not write
+    kn = client.get("/sso/knock/token", headers=ADA).json()["token"]
+    public = jwk.RSAKey.import_key(RSA.public_pem().decode())
+    decoded = jose.decode(kn, public, algorithms=["RS256"])
+    assert decoded.claims["sub"] == "7" and decoded.claims["exp"] - decoded.claims["iat"] == 3600
+    assert client.get("/sso/.well-known/jwks.json").json()["keys"][0]["kty"] == "RSA"  # Knock's public half
+
+
+def test_streams_own_tokens_without_exp_are_accepted_unless_strict(clock: Clock) -> None:
+    bare = sign({"user_id": "john"}, Key(MESSAGING), typ=None)  # what Stream's SDKs sign by default
+    assert bare == jwt.encode({"user_id": "john"}, MESSAGING, algorithm="HS256", headers={"typ": None})
+    accepted = WerkzeugClient(StandIn(stream(), clock=clock).app).post("/", data={"token": bare})
+    assert accepted.status_code == 303
+    strict = StandIn(stream(), clock=clock, strict=True)
+    refused = WerkzeugClient(strict.app).post("/", data={"token": bare},
+                                              headers={"Accept": "application/json"})
+    assert refused.status_code == 401 and refused.get_json()["error"] == "token_missing_claim"
+
+
+def test_helpjuice_counts_iat_in_milliseconds_and_refuses_tokens_past_three_minutes(
+    skin: Skin, clock: Clock
+) -> None:
+    client = skin.issuer(services=[helpjuice()], clock=clock)
+    response = client.get(f"/sso/helpjuice?{HELPJUICE_QUERY}", headers=ADA)
+    assert response.location.startswith("https://helpjuice.com/jwt/acme?jwt=")
+    token = response.location.split("jwt=", 1)[1]
+    claims = jwt.decode(token, MESSAGING, algorithms=["HS256"], options=LATER)
+    assert claims["iat"] == int(clock.now * 1000) and claims["exp"] == int(clock.now) + 180
+    assert (claims["email"], claims["first_name"], claims["last_name"]) == (ADA_EMAIL, "Ada", "Lovelace")
+    assert StandIn(helpjuice(), clock=clock).follow(response).principal.id == "ada@example.com"
+    old = sign({"jti": "j1", "iat": int((clock.now - 211) * 1000), "email": ADA_EMAIL}, Key(MESSAGING))
+    late = WerkzeugClient(StandIn(helpjuice(), clock=clock).app).get(
+        f"/jwt/acme?jwt={old}", headers={"Accept": "application/json"})
+    assert late.status_code == 401 and late.get_json()["error"] == "token_expired"
+    in_seconds = sign({"jti": "j2", "iat": int(clock.now), "email": "ada@example.com"}, Key(MESSAGING))
+    seconds = WerkzeugClient(StandIn(helpjuice(), clock=clock).app).get(
+        f"/jwt/acme?jwt={in_seconds}", headers={"Accept": "application/json"})
+    assert seconds.status_code == 401  # an iat in seconds is 1970 in milliseconds: expired
+
+
+def test_zendesk_messaging_needs_its_key_id() -> None:
+    with pytest.raises(ConfigurationError, match="key_id"):
+        services.zendesk_messaging(key=MESSAGING, key_id=" ")

@@ -31,6 +31,7 @@ from ..placements import PathSegment as PathSegment
 from ..placements import QueryParameter as QueryParameter
 from ..placements import SignedPayload as SignedPayload
 from ..placements import TokenEndpoint as TokenEndpoint
+from ..placements import UserHash as UserHash
 from ..service import ClaimBuilder as ClaimBuilder
 from ..service import Destination as Destination
 from ..service import ExtraClaims as ExtraClaims
@@ -44,31 +45,54 @@ from ..service import generic as generic
 from ..service import need as need
 from ..service import optional as optional
 from .canny import canny as canny
+from .chatwoot import chatwoot as chatwoot
+from .crisp import crisp as crisp
 from .discourse import discourse as discourse
 from .featurebase import featurebase as featurebase
 from .freshworks import freshworks as freshworks
 from .frill import frill as frill
+from .front_chat import front_chat as front_chat
+from .gainsight_px import gainsight_px as gainsight_px
 from .gitbook import gitbook as gitbook
+from .gleap import gleap as gleap
 from .grafana import grafana as grafana
+from .happyfox import happyfox as happyfox
+from .hellonext import hellonext as hellonext
+from .helpjuice import helpjuice as helpjuice
 from .helpscout import helpscout as helpscout
+from .helpscout_beacon import helpscout_beacon as helpscout_beacon
 from .intercom import intercom as intercom
+from .intercom_identity import intercom_identity as intercom_identity
 from .invoiced import invoiced as invoiced
+from .knock import knock as knock
 from .launchnotes import launchnotes as launchnotes
+from .loopedin import loopedin as loopedin
 from .metabase import metabase as metabase
 from .mintlify import mintlify as mintlify
+from .mojo import mojo as mojo
+from .novu import novu as novu
 from .productlane import productlane as productlane
+from .pylon import pylon as pylon
+from .readme import readme as readme
+from .stream import stream as stream
 from .tableau import tableau as tableau
 from .upvoty import upvoty as upvoty
 from .userback import userback as userback
 from .userjot import userjot as userjot
 from .uservoice import uservoice as uservoice
 from .zendesk import zendesk as zendesk
+from .zendesk_messaging import zendesk_messaging as zendesk_messaging
+from .zentrik import zentrik as zentrik
 
 PRESETS: dict[str, Callable[..., Service]] = {
     preset.__name__: preset
     for preset in (canny, discourse, featurebase, freshworks, frill, gitbook, grafana, helpscout,
                    intercom, invoiced, launchnotes, metabase, mintlify, productlane, tableau, upvoty,
-                   userback, userjot, uservoice, zendesk)
+                   userback, userjot, uservoice, zendesk,
+                   # third pass: tokens the page fetches, redirects, and widgets' user hashes
+                   chatwoot, crisp, front_chat, gainsight_px, gleap, happyfox, hellonext, helpjuice,
+                   helpscout_beacon, intercom_identity, knock, loopedin, mojo, novu, pylon, readme, stream,
+                   zendesk_messaging, zentrik)
 }
 """Every preset by name, as :func:`from_config` finds them."""
 
@@ -163,28 +187,48 @@ __all__ = [
     "TenantKey",
     "TokenEndpoint",
     "TokenRules",
+    "UserHash",
     "canny",
+    "chatwoot",
+    "crisp",
     "discourse",
     "featurebase",
     "freshworks",
     "frill",
     "from_config",
+    "front_chat",
+    "gainsight_px",
     "generic",
     "gitbook",
+    "gleap",
     "grafana",
+    "happyfox",
+    "hellonext",
+    "helpjuice",
     "helpscout",
+    "helpscout_beacon",
     "intercom",
+    "intercom_identity",
     "invoiced",
+    "knock",
     "launchnotes",
+    "loopedin",
     "metabase",
     "mintlify",
+    "mojo",
     "need",
+    "novu",
     "optional",
     "productlane",
+    "pylon",
+    "readme",
+    "stream",
     "tableau",
     "upvoty",
     "userback",
     "userjot",
     "uservoice",
     "zendesk",
+    "zendesk_messaging",
+    "zentrik",
 ]

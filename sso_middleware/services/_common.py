@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ConfigurationError
 from ..keys import KeyInput
+from ..placements import TokenEndpoint, UserHash
 from ..principal import Principal
 from ..redirects import AllowedHosts, host_key
 from ..service import (
@@ -46,6 +47,43 @@ def fields(
         return {k: str(v) if k in as_text else v for k, v in found.items()}
 
     return claims
+
+
+def with_names(claims: ClaimBuilder) -> ClaimBuilder:
+    """``claims`` plus ``first_name``/``last_name`` from ``Principal.name`` (split at its first space)."""
+
+    def named(user: Principal) -> dict[str, Any]:
+        found = dict(claims(user))
+        first, _, last = (user.name or "").strip().partition(" ")
+        parts = (("first_name", first), ("last_name", last.strip()))
+        found.update((claim, part) for claim, part in parts if part)
+        return found
+
+    return named
+
+
+def page_fetches() -> Destination:
+    """The page's own script fetches the token (or hash) at ``{prefix}/{name}/token``."""
+    return Destination(placement=TokenEndpoint(), path="/")
+
+
+def user_hash(
+    *,
+    name: str,
+    key: KeyInput,
+    hashed: tuple[str, str],
+    hash_as: str,
+    also: Iterable[tuple[str, str]] = (),
+    extra_claims: ExtraClaims | None = None,
+) -> Service:
+    """An identity-verification widget: its fields from the principal (``hashed`` is
+    ``(answer key, principal field)``, required) and their HMAC-SHA256 under ``hash_as``."""
+    field = hashed[0]
+    return make_service(
+        name=name, key=key, ttl=300, extra_claims=extra_claims,
+        claims=fields([hashed], also, text=[field]), required=(field,), identity=(field,),
+        destination=Destination(placement=UserHash(hash_as, of=field), path="/"),
+    )
 
 
 def dns_label(value: object, name: str, what: str) -> str:
@@ -98,11 +136,12 @@ def make_service(
     expiry_optional: bool = False,
     min_key_length: int | None = None,
     hint: str | None = None,
+    iat_in_ms: bool = False,
 ) -> Service:
     """The :class:`Service` a preset describes, its token rules built in one call."""
     rules = TokenRules(
         claims=claims, required=required, identity=identity, algorithm=algorithm, ttl=ttl,
         max_age=max_age, extra=extra_claims, expiry_optional=expiry_optional,
-        min_key_length=min_key_length,
+        min_key_length=min_key_length, iat_in_ms=iat_in_ms,
     )
     return Service(name=name, key=key, token=rules, destination=destination, returns=returns, hint=hint)
