@@ -119,16 +119,16 @@ def _issuing(service: object) -> Service:
 
 def issuer_routes(services: Iterable[Service], prefix: str) -> dict[str, Service | Reply]:
     """Each service's login path (``{prefix}/{name}``, ``/token`` after it for a service whose
-    page fetches its token); two services on one path are refused."""
+    page fetches its token, or beside it for a widget's); two services on one path are refused."""
     routes: dict[str, Service | Reply] = {}
     for service in map(_issuing, services):
-        path = f"{prefix}/{service.name}" + ("/token" if service.fetched else "")
-        if path in routes:
-            raise ConfigurationError(
-                f"services: two services are named {service.name!r}; pass name='...' to "
-                "one of them so each has its own login path."
-            )
-        routes[path] = service
+        for path, target in service.login_paths(prefix).items():
+            if path in routes:
+                raise ConfigurationError(
+                    f"services: two services are named {service.name!r}; pass name='...' to "
+                    "one of them so each has its own login path."
+                )
+            routes[path] = target
     return routes
 
 
@@ -214,7 +214,8 @@ class IssuerMiddleware(Generic[App]):
             if request.method not in _SAFE_METHODS:
                 return _refuse(MethodNotAllowed(), request, "jwks", _SAFE_METHODS, self._pages)
             return _for(request, target)
-        service, fetched = target, target.fetched
+        service = target.answering(request.query)  # Metabase's SDK asks for JSON on the login path
+        fetched = service.fetched
         try:
             if request.method not in _SAFE_METHODS:
                 raise MethodNotAllowed()

@@ -194,6 +194,11 @@ def _look_at_service(found: Lint, service: Service) -> None:
     if rules.max_age is not None and rules.ttl > rules.max_age:
         found.add("problem", f"{where}: ttl={rules.ttl} s, but the service refuses tokens issued more than "
                   f"{rules.max_age:g} s ago", f"use ttl={int(rules.max_age)} or less")
+    # the vendor's own lifetime cap (UserJot's 1 h, Tableau's 10 min), met exactly
+    if rules.max_lifetime is not None and rules.ttl > rules.max_lifetime - 60:
+        found.add("warning", f"{where}: ttl={rules.ttl} s is at the service's limit (tokens valid at most "
+                  f"{rules.max_lifetime} s): with its clock a little behind ours it refuses them",
+                  f"use ttl={rules.max_lifetime - 60} or less; short-lived tokens are the point")
     hosts = service.returns.hosts
     carries_token = service.destination.target is None  # the token rides on the return URL itself
     for suffix in getattr(hosts, "suffixes", ()):

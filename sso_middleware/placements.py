@@ -380,6 +380,8 @@ class TokenEndpoint(Placement):
     token POSTed in the form field ``param`` on its path, as a widget's backend would.
     See :func:`sso_middleware.snippets.token_script` for the page's side.
 
+    :param member: the JSON member that carries the token (Metabase's SDK reads ``jwt``).
+
     >>> TokenEndpoint().deliver("", "a.b.c", [], expires=1700000300).body
     b'{"token":"a.b.c","expires_at":1700000300}'
     """
@@ -388,16 +390,30 @@ class TokenEndpoint(Placement):
     body_limit = MAX_FORM
     needs_target = False
     fetched = True
-    __slots__ = ()
+    __slots__ = ("member",)
+
+    def __init__(self, param: str = "token", *, member: str = "token") -> None:
+        super().__init__(param)
+        self.member = check_param(member, "TokenEndpoint: member")
 
     def deliver(self, target: str, token: str, params: Sequence[tuple[str, str]],
                 expires: int | None = None) -> Reply:
-        body = json.dumps({"token": token, "expires_at": expires}, separators=(",", ":")).encode()
+        body = json.dumps({self.member: token, "expires_at": expires}, separators=(",", ":")).encode()
         return Reply(200, (("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                            *NO_STORE), body)
 
     def extract(self, listen: str | None, request: Request) -> str | None:
         return parse_query(request.body.decode("latin-1"), (self.param,)).get(self.param)
+
+    def __eq__(self, other: object) -> bool:
+        return super().__eq__(other) and other.member == self.member  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.param, self.member))
+
+    def __repr__(self) -> str:
+        return f"TokenEndpoint({self.param!r})" if self.member == "token" else (
+            f"TokenEndpoint({self.param!r}, member={self.member!r})")
 
 
 _MAX_FIELDS = 32

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from .errors import BadRequest, ConfigurationError, MissingClaim, RedirectMissing, RedirectNotAllowed
 from .keys import ALGORITHMS, HMAC_ALGORITHMS, Key, KeyInput, KeySet
 from .messages import Reply, parse_query
-from .placements import TOKEN, Placement, QueryParameter, check_param
+from .placements import TOKEN, Placement, QueryParameter, TokenEndpoint, check_param
 from .principal import Principal
 from .redirects import AllowedHosts, check_url, host_key, safe_relative_path
 from .tokens import TokenPolicy, check_seconds, json_value
@@ -86,6 +86,8 @@ class TokenRules:
         a fixed length (default: the hash's output size, RFC 7518 3.2).
     :param header: JWS header members beside ``alg``, ``kid`` and ``typ`` (Tableau's ``iss``).
     :param audience: the ``aud`` a receiver standing in for this service requires.
+    :param issuer: the ``iss`` a receiver standing in for this service requires (UserJot's
+        project id); ``None`` accepts any, as most services do.
     :param session: ``(claim, seconds)``: a claim stamped with now + ``seconds`` (Mintlify's
         ``expiresAt``, when the docs session it opens ends).
     :param max_lifetime: the longest validity the service accepts, in seconds (Tableau: 600). A
@@ -111,6 +113,7 @@ class TokenRules:
     min_key_length: int | None = None
     header: Mapping[str, str] = field(default_factory=dict)
     audience: str | None = None
+    issuer: str | None = None
     session: tuple[str, int] | None = None
     max_lifetime: int | None = None
     iat_in_ms: bool = False
@@ -281,6 +284,8 @@ class ReturnRules:
         (Freshworks' ``nonce``); each is required. Echoed and copied values must be at most 512 (copied: 256)
         printable characters from ``A-Z a-z 0-9 - . _ ~ + / = : , ; @ ! $ *``; anything else
         is a 400 before anyone is asked who the user is.
+    :param choices: the return value is one of these names, not a URL (Invoiced's page ids in
+        ``redirect_to``), forwarded as it is under ``forward_as``; any other value is a 400.
 
     >>> ReturnRules("redirect", hosts=["fb.acme.com"]).resolve("redirect=https://fb.acme.com/b").return_url
     'https://fb.acme.com/b'
@@ -294,6 +299,7 @@ class ReturnRules:
     echo: tuple[str, ...] = ()
     base: str | None = None
     copy: Mapping[str, str] = field(default_factory=dict)
+    choices: frozenset[str] | Iterable[str] = frozenset()
     tenant_hosts: TenantHosts | None = field(init=False, default=None)
     names: tuple[str, ...] = field(init=False, default=())
     """The request parameters read: the return parameter, echoed and copied ones."""
@@ -327,6 +333,7 @@ class ReturnRules:
                 object.__setattr__(self, "default", self.base + "/")
         if self.default is not None and host_key(self.default) is None:
             raise ConfigurationError(f"default {self.default!r} must be an absolute https URL.")
+        object.__setattr__(self, "choices", _choices(self.choices, self.forward_as))
         if self.relative and self.forward_as is None and self.base is None:
             raise ConfigurationError(
                 "relative return values need forward_as (the path is passed on to the service) "
@@ -356,6 +363,11 @@ class ReturnRules:
     def check(self, value: str) -> str:
         """``value`` if the browser may be sent (or it may be forwarded) there. Per-tenant hosts
         are checked once the user is known (:meth:`check_tenant`); here only the URL's form."""
+        if self.choices:
+            if value not in self.choices:
+                raise BadRequest("This service has no page by that name.",
+                                 detail=f"{self.param} is not one of the service's pages")
+            return value
         if self.relative:
             path = safe_relative_path(value)
             if path is None:
@@ -368,6 +380,18 @@ class ReturnRules:
         if self.tenant_hosts is None or url is None or self.relative:
             return
         check_url(url, _tenant_hosts(self.tenant_hosts, principal, where))
+
+
+def _choices(choices: object, forward_as: str | None) -> frozenset[str]:
+    """The names a return value may be (each a plain word), forwarded under ``forward_as``."""
+    if not isinstance(choices, Iterable):
+        raise ConfigurationError("choices: a list of names, e.g. ['invoices', 'payments'].")
+    listed: frozenset[Any] = frozenset([choices] if isinstance(choices, str) else choices)
+    if not all(isinstance(name, str) and _SAFE_VALUE.fullmatch(name) for name in listed):
+        raise ConfigurationError("choices: names such as 'invoices', each a plain word.")
+    if listed and forward_as is None:
+        raise ConfigurationError("choices: a chosen name is passed on to the service; set forward_as.")
+    return listed
 
 
 class _AnyHost(AllowedHosts):
@@ -420,6 +444,36 @@ def _not_json(claims: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class PageFetch:
+    """The same token also handed, in JSON, to the signed-in user's own page scripts (a
+    widget's or an SDK's), beside the redirect login, which keeps working.
+
+    The answer goes to same-origin requests only (no CORS), is never cached, and an anonymous
+    visitor gets a ``401`` in JSON, never a redirect: it is the token endpoint's contract.
+
+    :param placement: the JSON answer: ``TokenEndpoint()`` is ``{"token": …, "expires_at": …}``.
+    :param when: ``None``: answered at ``{prefix}/{name}/token`` (Frill's, Canny's and
+        Featurebase's widgets); a ``(parameter, value)`` pair: answered on the login path itself
+        when the query carries it (Metabase's SDK sends ``?response=json``).
+
+    >>> PageFetch().when is None
+    True
+    """
+
+    placement: Placement = field(default_factory=TokenEndpoint)
+    when: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.placement, Placement) or not self.placement.fetched:
+            raise ConfigurationError("PageFetch: a placement the page fetches, e.g. TokenEndpoint().")
+        if self.when is not None:
+            name, value = self.when
+            check_param(name, "PageFetch: when")
+            if not isinstance(value, str) or not _SAFE_VALUE.fullmatch(value):
+                raise ConfigurationError("PageFetch: when=('response', 'json'), a parameter and its value.")
+
+
+@dataclass(frozen=True, slots=True)
 class Pending:
     """A login request that passed every check but the user's: where to return, what to echo,
     and what the service asked to have copied into the token (Discourse's nonce)."""
@@ -437,6 +491,8 @@ class Service:
     :param token: what the token says (:class:`TokenRules`).
     :param destination: where it goes (:class:`Destination`).
     :param returns: where the browser comes back from and may go (:class:`ReturnRules`).
+    :param page_fetch: the same token also answered in JSON to the user's own pages
+        (:class:`PageFetch`: widgets, SDKs), beside the redirect.
 
     ``key`` may be a ``callable(Principal) -> secret`` and ``ReturnRules.hosts`` a
     ``callable(Principal) -> hosts`` for apps with one board per customer: each is
@@ -451,7 +507,8 @@ class Service:
     '/sso'
     """
 
-    __slots__ = ("_key_source", "_tenant_keys", "destination", "hint", "keys", "name", "returns", "token")
+    __slots__ = ("_key_source", "_tenant_keys", "_twin", "destination", "hint", "keys", "name", "page_fetch",
+                 "returns", "token")
 
     def __init__(
         self,
@@ -462,6 +519,7 @@ class Service:
         destination: Destination,
         returns: ReturnRules | None = None,
         hint: str | None = None,
+        page_fetch: PageFetch | None = None,
     ) -> None:
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise ConfigurationError(
@@ -510,6 +568,13 @@ class Service:
                     f"{where}: set a Destination target, or a ReturnRules param with hosts, so "
                     "the browser has somewhere to go."
                 )
+        self.page_fetch = page_fetch
+        self._twin: Service | None = None
+        if page_fetch is not None:
+            if not isinstance(page_fetch, PageFetch) or self.fetched:
+                raise ConfigurationError(f"{where}: page_fetch is a PageFetch(...) beside a redirect login.")
+            self._twin = Service(name=name, key=self.keys if self.keys is not None else key, token=token,
+                                 destination=Destination(placement=page_fetch.placement, path="/"), hint=hint)
 
     @property
     def issues(self) -> bool:
@@ -526,6 +591,28 @@ class Service:
     def fetched(self) -> bool:
         """Whether the page fetches the token (``{prefix}/{name}/token``) instead of a redirect."""
         return self.destination.placement.fetched
+
+    def login_paths(self, prefix: str) -> dict[str, Service]:
+        """The issuer's paths for this service: ``{prefix}/{name}`` (``/token`` after it for a
+        service whose page fetches its token, and beside it for a :class:`PageFetch`)."""
+        own = f"{prefix}/{self.name}"
+        paths = {own + ("/token" if self.fetched else ""): self}
+        if self._twin is not None and self.page_fetch is not None and self.page_fetch.when is None:
+            paths[own + "/token"] = self._twin
+        return paths
+
+    def answering(self, query: str) -> Service:
+        """The service that answers a login request with this query: this one, or its JSON
+        twin when the page asks for it (:class:`PageFetch` ``when``)."""
+        fetch, twin = self.page_fetch, self._twin
+        if fetch is None or fetch.when is None or twin is None or fetch.when[0] not in query:
+            return self
+        name, value = fetch.when
+        try:
+            asked = parse_query(query, (name,)).get(name)
+        except BadRequest:  # said twice: ambiguous, so the plain login (the token goes to the service)
+            return self
+        return twin if asked == value else self
 
     def prepare(self, query: str) -> Pending:
         """Check a login request's own parameters, before anyone is asked who the user is."""
@@ -637,7 +724,7 @@ class Service:
             max_lifetime=min(max_lifetime, rules.max_lifetime or math.inf),
             max_age=rules.max_age if max_age is None else max_age,
             expiry_optional=rules.expiry_optional and not strict,
-            issuer=(issuer,) if isinstance(issuer, str) else (tuple(issuer) if issuer is not None else None),
+            issuer=_issuers(issuer if issuer is not None else rules.issuer),
             audience=audience if audience is not None else rules.audience,
             typ=typ,
             required=(*rules.required, *required_claims),
@@ -648,6 +735,10 @@ class Service:
     def __repr__(self) -> str:
         target = self.destination.target or self.destination.path or "return URL"
         return f"<Service {self.name!r} {self.destination.placement!r} -> {target}>"
+
+
+def _issuers(issuer: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    return (issuer,) if isinstance(issuer, str) else (tuple(issuer) if issuer is not None else None)
 
 
 def generic(
@@ -673,6 +764,7 @@ __all__ = [
     "ClaimBuilder",
     "Destination",
     "ExtraClaims",
+    "PageFetch",
     "Pending",
     "ReturnRules",
     "Service",

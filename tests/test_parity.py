@@ -58,7 +58,7 @@ def stack(module: Any, clock: Clock) -> Any:
         app, user=user, login_url="/login", clock=clock,
         services=[frill, invoiced, services.zendesk(key=KEY, subdomain="acme"), services.canny(key=KEY),
                   services.helpscout(key=HELPSCOUT_KEY, site="https://docs.acme.com"),
-                  services.upvoty(key=KEY, board="acme"), services.userjot(key=KEY),
+                  services.upvoty(key=KEY, board="acme"), services.userjot(key=KEY, project_id="p-1"),
                   services.metabase(key=KEY, site="https://bi.acme.com", extra_claims={"groups": ["a"]}),
                   services.gitbook(key=KEY, site="https://docs.acme.com"),
                   services.uservoice(key=KEY, subdomain="acme"), services.intercom(key=KEY),

@@ -72,8 +72,9 @@ CASES = {
     "productlane": Case(lambda **kw: services.productlane(key=KEY, portal="https://feedback.acme.com", **kw),
                         "", {"email": "ada@example.com", "name": "Ada Lovelace"},
                         "https://feedback.acme.com/api/portal/sso"),
-    "userjot": Case(lambda **kw: services.userjot(key=KEY, **kw), "state=opaque-123",
-                    {"id": "7", "email": "ada@example.com", "name": "Ada Lovelace"},
+    "userjot": Case(lambda **kw: services.userjot(key=KEY, project_id="p-123", **kw), "state=opaque-123",
+                    {"sub": "7", "iss": "p-123", "aud": "userjot", "email": "ada@example.com",
+                     "firstName": "Ada", "lastName": "Lovelace"},
                     "https://api.userjot.com/auth/sso"),
     "launchnotes": Case(lambda **kw: services.launchnotes(key=KEY, page="https://updates.acme.com", **kw), "",
                         {"email": "ada@example.com", "name": "Ada Lovelace"}, "https://updates.acme.com/"),
@@ -156,7 +157,8 @@ def test_tokens_decode_to_the_vendors_claim_table_and_the_stand_in_accepts_them(
     with warnings.catch_warnings():  # PyJWT warns about Help Scout's own 44-character HS512 keys
         warnings.simplefilter("ignore", InsecureKeyLengthWarning)
         # Invoiced's sub is an integer in its own docs; PyJWT wants strings unless told
-        claims = pyjwt.decode(token, case.key, algorithms=[case.algorithm], options={"verify_sub": False})
+        claims = pyjwt.decode(token, case.key, algorithms=[case.algorithm], options={"verify_sub": False},
+                              audience=svc.token.audience, issuer=svc.token.issuer)
     assert {k: v for k, v in claims.items() if k not in ("iat", "exp", "jti")} == case.claims
     assert claims["exp"] - claims["iat"] == svc.token.ttl
     login = StandIn(svc).follow(r)
@@ -187,8 +189,11 @@ EXAMPLES = {
     "productlane": ({"email": "ada@example.com", "name": "Ada", "imageUrl": "", "tokenValidity": 15,
                      "iat": 0},
                     "https://feedback.acme.com/api/portal/sso?token={t}"),
-    "upvoty": ({"id": 7, "name": "Ada", "email": "ada@example.com"},
+    "upvoty": ({"id": 7, "name": "Ada"},  # the WordPress plugin's "Required: id, name"
                "https://acme.upvoty.com/front/handleSSO/{t}/?redirectUrl=x"),
+    "userjot": ({"sub": "user_123", "iss": "p-123", "aud": "userjot", "iat": 0, "exp": 900,
+                 "email": "ada@example.com", "firstName": "Ada"},  # "Signed identity": exp <= iat + 1 h
+                "https://api.userjot.com/auth/sso?jwt={t}&state=s"),
     "zendesk": ({"iat": 0, "jti": "8883362531196.326", "name": "Ada", "email": "ada@example.com"},
                 None),
     "metabase": ({"email": "ada@example.com", "first_name": "Ada", "last_name": "L", "iat": 0},
@@ -201,7 +206,7 @@ def test_stand_ins_accept_the_vendors_own_example_tokens(name: str, caplog: pyte
     case = CASES[name]
     claims, where = EXAMPLES[name]
     now = int(time.time())
-    claims = {k: now if k == "iat" else v for k, v in claims.items()}
+    claims = {k: now + v if k in ("iat", "exp") else v for k, v in claims.items()}
     token = pyjwt.encode(claims, case.key, algorithm=case.algorithm)
     with caplog.at_level(logging.WARNING, "sso_middleware"):
         stand_in = StandIn(case.build())

@@ -70,6 +70,11 @@ def test_service_configuration_errors(overrides: dict[str, Any], message: str) -
         (lambda: services.frill(key=KEY, hosts="feedback.acme.com"), "list"),
         (lambda: services.zendesk(key=KEY, subdomain="a.b"), "subdomain"),
         (lambda: services.featurebase(key=KEY, organization=""), "organization"),
+        (lambda: services.userjot(key=KEY, project_id=""), "Project ID"),
+        (lambda: services.userjot(key=KEY, project_id="p-1", ttl=3601), "more than 3600 seconds"),
+        (lambda: services.invoiced(key=KEY, company="acme", page="dashboard"), "page must be one of"),
+        (lambda: ReturnRules("p", choices=["a"]), "set forward_as"),
+        (lambda: ReturnRules("p", forward_as="p", choices=["a b"]), "plain word"),
     ],
 )
 def test_preset_configuration_errors(build: Any, message: str) -> None:
@@ -125,6 +130,100 @@ def test_invoiced_customer_id_by_attribute_and_missing(skin: Skin) -> None:
         "error": "missing_claim",
         "message": "Your account has no invoiced_id, which this service requires.",
     }
+
+
+INVOICED_PAGES = ["my_account", "credit_notes", "invoices", "estimates", "payments",
+                  "balance_forward_statement", "open_item_statement", "pay",
+                  "add_payment_method", "update_billing_info"]
+
+
+@pytest.mark.parametrize("page", INVOICED_PAGES)
+def test_invoiced_forwards_one_of_its_ten_pages(skin: Skin, page: str) -> None:
+    client = skin.issuer(services=[services.invoiced(key=KEY, company="acme", customer_id="invoiced_id")])
+    r = client.get(f"/sso/invoiced?redirect_to={page}", headers={"X-User": "ada"})
+    assert r.status == 303 and r.location.startswith("https://acme.invoiced.com/login/eyJ")
+    assert r.location.endswith(f"?redirect_to={page}")
+    plain = client.get("/sso/invoiced", headers={"X-User": "ada"})
+    assert "redirect_to" not in plain.location
+
+
+@pytest.mark.parametrize("value", ["dashboard", "https://evil.example/", "/pay", "pay%26x%3D1", "PAY", ""],
+                         ids=["unknown", "url", "path", "smuggled", "case", "empty"])
+def test_invoiced_refuses_any_other_page_before_asking_who_the_user_is(skin: Skin, value: str) -> None:
+    asked: list[object] = []
+
+    def user(request: Any) -> dict[str, Any]:
+        asked.append(request)
+        return {"id": 7, "email": "ada@example.com", "invoiced_id": 1234}
+
+    client = skin.issuer(services=[services.invoiced(key=KEY, company="acme", customer_id="invoiced_id")],
+                         user=user)
+    r = client.get(f"/sso/invoiced?redirect_to={value}", headers={"Accept": "application/json"})
+    if value == "":  # an empty value is no page: the portal's own landing
+        assert r.status == 303 and "redirect_to" not in r.location
+        return
+    assert r.status == 400 and r.json() == {"error": "bad_request",
+                                            "message": "This service has no page by that name."}
+    assert not asked and "eyJ" not in r.text
+
+
+def test_invoiced_fixed_page_and_string_or_integer_sub(skin: Skin) -> None:
+    import jwt as pyjwt
+
+    svc = services.invoiced(key=KEY, company="acme", page="pay",
+                            customer_id=lambda user: str(user.attributes["invoiced_id"]))
+    r = skin.issuer(services=[svc]).get("/sso/invoiced?redirect_to=invoices", headers={"X-User": "ada"})
+    assert r.status == 303 and r.location.endswith("?redirect_to=pay")  # the fixed page; the request's unread
+    token = r.location.split("/login/")[1].partition("?")[0]
+    assert pyjwt.decode(token, KEY, algorithms=["HS256"])["sub"] == "1234"  # the new doc's string sub
+    from sso_middleware.testing import StandIn
+
+    assert StandIn(svc).follow(r.location).claims["sub"] == "1234"
+
+
+def test_the_userjot_stand_in_refuses_what_userjot_refuses() -> None:
+    import time
+
+    import jwt as pyjwt
+
+    from sso_middleware.testing import StandIn, StandInRefused
+
+    now = int(time.time())
+    good = {"sub": "7", "iss": "p-123", "aud": "userjot", "iat": now, "exp": now + 3600}
+    stand_in = StandIn(services.userjot(key=KEY, project_id="p-123"))
+    url = "https://api.userjot.com/auth/sso?state=s&jwt="
+    assert stand_in.follow(url + pyjwt.encode(good, KEY)).principal.id == "7"
+    for change, code in (({"iss": "p-other"}, "token_invalid_claim"),
+                         ({"aud": "board"}, "token_invalid_claim"), ({"aud": None}, "token_missing_claim"),
+                         ({"exp": now + 3700}, "token_lifetime_too_long"),
+                         ({"exp": None}, "token_missing_claim")):
+        claims = {k: v for k, v in {**good, **change}.items() if v is not None}
+        with pytest.raises(StandInRefused) as refused:
+            StandIn(services.userjot(key=KEY, project_id="p-123")).follow(url + pyjwt.encode(claims, KEY))
+        assert refused.value.code == code, change
+
+
+def test_the_upvoty_stand_in_requires_a_name_not_an_email(skin: Skin) -> None:
+    import jwt as pyjwt
+
+    from sso_middleware.testing import StandIn, StandInRefused
+
+    svc = services.upvoty(key=KEY, board="acme")
+    url = "https://acme.upvoty.com/front/handleSSO/{}/?redirectUrl=x"
+    assert StandIn(svc).follow(url.format(pyjwt.encode({"id": 7, "name": "Ada"}, KEY))).principal.id == 7
+    with pytest.raises(StandInRefused) as refused:
+        StandIn(svc).follow(url.format(pyjwt.encode({"id": 7, "email": "ada@example.com"}, KEY)))
+    assert refused.value.code == "token_missing_claim"
+    # the issuer signs a user without an email, and refuses one without a name
+    client = skin.issuer(services=[svc], user=lambda request: {"id": 8, "name": "Bo", "avatar": "https://a/b.png"})
+    r = client.get("/sso/upvoty?redirectUrl=https%3A%2F%2Facme.upvoty.com%2F")
+    claims = StandIn(svc).follow(r).claims
+    assert (claims["id"], claims["name"], claims["avatar"]) == (8, "Bo", "https://a/b.png")
+    assert "email" not in claims
+    nameless = skin.issuer(services=[svc], user=lambda request: {"id": 8, "email": "bo@example.com"})
+    r = nameless.get("/sso/upvoty?redirectUrl=https%3A%2F%2Facme.upvoty.com%2F",
+                     headers={"Accept": "application/json"})
+    assert r.status == 400 and r.json()["error"] == "missing_claim"
 
 
 HELPSCOUT_KEY = "helpscout-docs-key-" + "0123456789abcdef" * 3  # 67 bytes: HS512 wants >= 64
@@ -184,3 +283,12 @@ def test_readme_service_of_your_own_runs_as_written() -> None:
     r = Skin("wsgi").issuer(services=[docs]).get("/sso/docs?returnTo=/guide", headers={"X-User": "ada"})
     assert r.status == 303 and r.location.startswith("https://docs.example.com/authcallback?")
     assert "returnTo=%2Fguide" in r.location
+
+
+def test_check_warns_about_a_ttl_at_the_vendors_lifetime_limit() -> None:
+    from sso_middleware.lint import lint
+
+    at_limit = lint([services.userjot(key=KEY, project_id="p-1", ttl=3600)]).findings
+    assert [f.level for f in at_limit] == ["warning"] and "at most 3600 s" in at_limit[0].what
+    assert "ttl=3540" in at_limit[0].fix
+    assert lint([services.userjot(key=KEY, project_id="p-1")]).findings == []

@@ -112,6 +112,50 @@ def test_token_script_renders_a_safe_fetch() -> None:
         token_script("/sso/x/token", "alert(1);f")
 
 
+# -- Metabase's SDK: JSON on the login path -------------------------------------------
+
+METABASE_KEY = "metabase-jwt-shared-secret-0123456789abcdef"
+
+
+def metabase() -> services.Service:
+    return services.metabase(key=METABASE_KEY, site="https://bi.acme.com")
+
+
+def test_metabase_sdk_gets_json_and_browsers_the_redirect(skin: Skin, clock: Clock) -> None:
+    client = skin.issuer(services=[metabase()], clock=clock, login_url="/login")
+    response = client.get("/sso/metabase?response=json", headers={**ADA, "Sec-Fetch-Site": "same-origin"})
+    assert response.status == 200 and response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Content-Type"] == "application/json"
+    assert "Access-Control-Allow-Origin" not in response.headers
+    body = response.json()
+    assert set(body) == {"jwt", "expires_at"}  # Metabase's SDK reads {"jwt": ...}
+    claims = jwt.decode(body["jwt"], METABASE_KEY, algorithms=["HS256"], options={"verify_exp": False,
+                                                                                  "verify_iat": False})
+    assert claims["email"] == "ada@example.com" and claims["iat"] == int(clock.now)
+    # Metabase itself takes the token the SDK hands it
+    login = StandIn(metabase(), clock=clock).follow(f"https://bi.acme.com/auth/sso?jwt={body['jwt']}")
+    assert login.principal.id == "ada@example.com"
+    browser = client.get("/sso/metabase?return_to=%2Fquestion%2F1", headers=ADA)
+    assert browser.status == 303 and browser.location.startswith("https://bi.acme.com/auth/sso?")
+    for other in ("response=html", "response=json&response=json"):
+        assert client.get(f"/sso/metabase?{other}", headers=ADA).status in (303, 400)
+
+
+@pytest.mark.parametrize("headers", [{"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.example"}],
+                         ids=["cross-site", "foreign-origin"])
+def test_metabase_json_refuses_other_sites_and_anonymous_visitors(skin: Skin,
+                                                                  headers: dict[str, str]) -> None:
+    client = skin.issuer(services=[metabase()], login_url="/login")
+    response = client.get("/sso/metabase?response=json", headers={**ADA, **headers})
+    assert response.status == 403 and response.json()["error"] == "cross_site_request"
+    assert "eyJ" not in response.text
+    anonymous = client.get("/sso/metabase?response=json")
+    assert anonymous.status == 401 and anonymous.json()["error"] == "not_authenticated"
+    assert anonymous.headers["Cache-Control"] == "no-store"
+    # a browser's plain login still goes to the login page
+    assert client.get("/sso/metabase").location.startswith("/login?next=")
+
+
 # -- the fragment ---------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from ..service import (
     ClaimBuilder,
     Destination,
     ExtraClaims,
+    PageFetch,
     ReturnRules,
     Service,
     TenantHosts,
@@ -137,6 +138,7 @@ def make_service(
     min_key_length: int | None = None,
     hint: str | None = None,
     iat_in_ms: bool = False,
+    page_fetch: PageFetch | None = None,
 ) -> Service:
     """The :class:`Service` a preset describes, its token rules built in one call."""
     rules = TokenRules(
@@ -144,4 +146,5 @@ def make_service(
         max_age=max_age, extra=extra_claims, expiry_optional=expiry_optional,
         min_key_length=min_key_length, iat_in_ms=iat_in_ms,
     )
-    return Service(name=name, key=key, token=rules, destination=destination, returns=returns, hint=hint)
+    return Service(name=name, key=key, token=rules, destination=destination, returns=returns, hint=hint,
+                   page_fetch=page_fetch)

@@ -1,6 +1,7 @@
-"""Metabase JWT SSO.
+"""Metabase JWT SSO, and the JSON answer its embedding SDK asks for.
 
-Follows https://www.metabase.com/docs/latest/people-and-groups/authenticating-with-jwt.
+Follows https://www.metabase.com/docs/latest/people-and-groups/authenticating-with-jwt and
+https://www.metabase.com/docs/latest/embedding/authentication.
 """
 
 from __future__ import annotations
@@ -8,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..keys import KeyInput
-from ..placements import QueryParameter
+from ..placements import QueryParameter, TokenEndpoint
 from ..principal import Principal
-from ..service import Destination, ExtraClaims, ReturnRules, Service, TenantKey, need
+from ..service import Destination, ExtraClaims, PageFetch, ReturnRules, Service, TenantKey, need
 from ._common import https_site, make_service
 
 
@@ -40,6 +41,14 @@ def metabase(
     Metabase sends ``return_to``, a relative path, checked to be one and passed back.
     Metabase refuses tokens issued more than 3 minutes ago, hence a short ``ttl``.
 
+    Metabase's embedding SDK calls the same login path with ``?response=json`` and expects
+    ``{"jwt": "<token>"}`` (here with ``expires_at`` beside it; "Modular embedding - authentication",
+    https://www.metabase.com/docs/latest/embedding/authentication: the endpoint "must return a
+    JSON object with a jwt property"). That answer goes to same-origin requests only, is never
+    cached, and an anonymous visitor gets a ``401`` in JSON, as the token endpoint's does;
+    browsers without the parameter are redirected as before. (The ``token=true`` parameter
+    interactive embedding adds is passed over: its meaning is UNCONFIRMED.)
+
     ===========  =========  ==========================================
     claim        required   from
     ===========  =========  ==========================================
@@ -49,8 +58,9 @@ def metabase(
     groups       no         ``extra_claims`` (group sync)
     ===========  =========  ==========================================
 
-    >>> metabase(key="a-secret-of-at-least-thirty-two-bytes!", site="https://bi.acme.com").destination.target
-    'https://bi.acme.com/auth/sso'
+    >>> svc = metabase(key="a-secret-of-at-least-thirty-two-bytes!", site="https://bi.acme.com")
+    >>> svc.destination.target, svc.answering("response=json").fetched
+    ('https://bi.acme.com/auth/sso', True)
     """
     base = https_site(site, name, "site must be your Metabase's https URL, e.g. 'https://bi.acme.com'")
     return make_service(
@@ -58,6 +68,7 @@ def metabase(
         required=("email", "iat"), identity=("email",), max_age=180,
         destination=Destination(f"{base}/auth/sso", QueryParameter("jwt")),
         returns=ReturnRules("return_to", forward_as="return_to", relative=True),
+        page_fetch=PageFetch(TokenEndpoint(member="jwt"), when=("response", "json")),
     )
 
 
