@@ -5,6 +5,9 @@ widget's user hash (``UserHash``: Help Scout Beacon, Chatwoot, ...).
 ``{prefix}/{service}/token`` (same-origin, with the session's cookies, never cached) and
 hands it to a function of yours, again shortly before it expires. :func:`user_hash` gives a
 server-rendered page the fields and hash an identity-verification widget takes.
+:func:`frill_widget`, :func:`canny_widget`, :func:`featurebase_widget` and
+:func:`featurebase_messenger` fetch a widget-mode token once (``widget=True`` on those presets)
+and make the vendor's own page-side call with it (load the vendor's script first).
 
 >>> print(token_script("/sso/intercom/token", "bootIntercom"))  # doctest: +ELLIPSIS
 <script>(function(){...window["bootIntercom"]...})();</script>
@@ -29,6 +32,32 @@ def _js_string(value: str) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
+def _checked_url(url: str) -> str:
+    from .redirects import safe_relative_path
+
+    if safe_relative_path(url) is None:
+        raise ValueError("url must be a path on this site, such as '/sso/intercom/token'.")
+    return url
+
+
+def _fetching(url: str, then: str, nonce: str | None, *, again: bool) -> str:
+    """The ``<script>``: fetch ``url``, run ``then`` (JavaScript reading ``b.token``), and, when
+    ``again``, fetch again a minute before the token expires."""
+    code = (
+        "(function(){"
+        f"var url={_js_string(_checked_url(url))};"
+        "function load(){fetch(url,{credentials:\"same-origin\",cache:\"no-store\","
+        "headers:{Accept:\"application/json\"}}).then(function(r){return r.json().then(function(b){"
+        "if(!r.ok){console.warn(\"sso token: \"+(b.error||r.status));return;}"
+        f"{then}"
+        + ("var wait=b.expires_at*1000-Date.now()-60000;if(wait>0){setTimeout(load,wait);}" if again else "")
+        + "});});}"
+        "load();})();"
+    )
+    attribute = f' nonce="{escape(nonce)}"' if nonce else ""
+    return f"<script{attribute}>{code}</script>"
+
+
 def token_script(url: str, callback: str, *, nonce: str | None = None) -> str:
     """A ``<script>`` that calls ``window[callback](token, expiresAt)`` with the user's token.
 
@@ -45,25 +74,78 @@ def token_script(url: str, callback: str, *, nonce: str | None = None) -> str:
     ...
     ValueError: url must be a path on this site, such as '/sso/intercom/token'.
     """
-    from .redirects import safe_relative_path
-
-    if safe_relative_path(url) is None:
-        raise ValueError("url must be a path on this site, such as '/sso/intercom/token'.")
     if not _CALLBACK.fullmatch(callback):
         raise ValueError("callback must be the name of a global function, such as 'bootIntercom'.")
-    code = (
-        "(function(){"
-        f"var url={_js_string(url)};"
-        "function load(){fetch(url,{credentials:\"same-origin\",cache:\"no-store\","
-        "headers:{Accept:\"application/json\"}}).then(function(r){return r.json().then(function(b){"
-        "if(!r.ok){console.warn(\"sso token: \"+(b.error||r.status));return;}"
-        f"window[{_js_string(callback)}](b.token,b.expires_at);"
-        "var wait=b.expires_at*1000-Date.now()-60000;if(wait>0){setTimeout(load,wait);}"
-        "});});}"
-        "load();})();"
-    )
-    attribute = f' nonce="{escape(nonce)}"' if nonce else ""
-    return f"<script{attribute}>{code}</script>"
+    return _fetching(url, f"window[{_js_string(callback)}](b.token,b.expires_at);", nonce, again=True)
+
+
+def _vendor_call(function: str, command: str, options: dict[str, str], token_as: str) -> str:
+    """``window.<function>("<command>", {<options>, <token_as>: b.token})``, every value a safe literal."""
+    members = "".join(f"{_js_string(name)}:{_js_string(value)}," for name, value in options.items())
+    return f"window.{function}({_js_string(command)},{{{members}{_js_string(token_as)}:b.token}});"
+
+
+def frill_widget(url: str, key: str, *, command: str = "container", nonce: str | None = None) -> str:
+    """A ``<script>`` that signs the user in to the Frill Script with the token at ``url``:
+    ``Frill('container', {key, ssoToken})`` ("Identifying users",
+    https://developers.frill.co/frill-script/identifying-users; ``command="widget"`` for the
+    older per-widget call ``Frill('widget', {key, ssoToken})``).
+
+    :param url: the widget token path, e.g. ``/sso/frill/token`` (``services.frill(..., widget=True)``).
+    :param key: your Frill Script key (public).
+
+    >>> print(frill_widget("/sso/frill/token", "abc-123"))  # doctest: +ELLIPSIS
+    <script>...window.Frill("container",{"key":"abc-123","ssoToken":b.token});...</script>
+    """
+    if command not in ("container", "widget"):
+        raise ValueError("command is 'container' (the Frill Script) or 'widget'.")
+    return _fetching(url, _vendor_call("Frill", command, {"key": key}, "ssoToken"), nonce, again=False)
+
+
+def canny_widget(url: str, app_id: str, *, nonce: str | None = None) -> str:
+    """A ``<script>`` that passes the token at ``url`` to Canny's widget:
+    ``Canny('identify', {appID, ssoToken})`` ("Single Sign-On",
+    https://developers.canny.io/install/widget/sso: "Pass the token back to your app and into
+    our widget"; the call's exact shape is UNCONFIRMED from that page's text).
+
+    :param url: the widget token path, e.g. ``/sso/canny/token`` (``services.canny(..., widget=True)``).
+    :param app_id: your Canny app ID (public).
+
+    >>> print(canny_widget("/sso/canny/token", "app-1"))  # doctest: +ELLIPSIS
+    <script>...window.Canny("identify",{"appID":"app-1","ssoToken":b.token});...</script>
+    """
+    return _fetching(url, _vendor_call("Canny", "identify", {"appID": app_id}, "ssoToken"), nonce,
+                     again=False)
+
+
+def featurebase_widget(url: str, organization: str, *, nonce: str | None = None) -> str:
+    """A ``<script>`` that opens Featurebase's feedback widget signed in with the token at ``url``:
+    ``Featurebase('initialize_feedback_widget', {organization, jwtToken})`` ("Single Sign-On
+    (SSO) authentication",
+    https://help.featurebase.app/articles/0874531-single-sign-on-sso-authentication-and-data-sync-setup).
+
+    :param url: the widget token path, e.g. ``/sso/featurebase/token``
+        (``services.featurebase(..., widget=True)``).
+    :param organization: your Featurebase organization (public).
+
+    >>> "jwtToken" in featurebase_widget("/sso/featurebase/token", "acme")
+    True
+    """
+    return _fetching(url, _vendor_call("Featurebase", "initialize_feedback_widget",
+                                       {"organization": organization}, "jwtToken"), nonce, again=False)
+
+
+def featurebase_messenger(url: str, app_id: str, *, nonce: str | None = None) -> str:
+    """A ``<script>`` that boots Featurebase's Messenger (the SDK) with the token at ``url``:
+    ``Featurebase('boot', {appId, featurebaseJwt})`` ("Secure your installation",
+    https://help.featurebase.app/help/articles/5402549-secure-your-installation-required-by-default).
+
+    >>> "featurebaseJwt" in featurebase_messenger("/sso/featurebase/token", "app-1")
+    True
+    """
+    return _fetching(url, _vendor_call("Featurebase", "boot", {"appId": app_id}, "featurebaseJwt"), nonce,
+                     again=False)
+
 
 
 def user_hash(service: Service, user: object) -> dict[str, str]:
@@ -95,4 +177,5 @@ def user_hash(service: Service, user: object) -> dict[str, str]:
     return answer
 
 
-__all__ = ["token_script", "user_hash"]
+__all__ = ["canny_widget", "featurebase_messenger", "featurebase_widget", "frill_widget", "token_script",
+           "user_hash"]

@@ -73,6 +73,7 @@ def test_service_configuration_errors(overrides: dict[str, Any], message: str) -
         (lambda: services.userjot(key=KEY, project_id=""), "Project ID"),
         (lambda: services.userjot(key=KEY, project_id="p-1", ttl=3601), "more than 3600 seconds"),
         (lambda: services.invoiced(key=KEY, company="acme", page="dashboard"), "page must be one of"),
+        (lambda: services.frill(key=KEY, hosts=["a.com"], widget="yes"), "widget is True or False"),
         (lambda: ReturnRules("p", choices=["a"]), "set forward_as"),
         (lambda: ReturnRules("p", forward_as="p", choices=["a b"]), "plain word"),
     ],

@@ -112,7 +112,95 @@ def test_token_script_renders_a_safe_fetch() -> None:
         token_script("/sso/x/token", "alert(1);f")
 
 
-# -- Metabase's SDK: JSON on the login path -------------------------------------------
+# -- widget mode: Frill, Canny, Featurebase; Metabase's SDK ----------------------------
+
+WIDGETS = {  # name: (build, redirect login query, token parameter, claims, where the vendor takes a token)
+    "frill": (lambda **kw: services.frill(key=SECRET, hosts=["feedback.acme.com"], **kw),
+              "redirect=https%3A%2F%2Ffeedback.acme.com%2Fb", "ssoToken", ("email", "id", "name"),
+              "https://feedback.acme.com/b?ssoToken={}"),
+    "canny": (lambda **kw: services.canny(key=SECRET, **kw),
+              "companyID=c1&redirect=https%3A%2F%2Facme.canny.io%2Fb", "ssoToken", ("email", "id", "name"),
+              "https://canny.io/api/redirects/sso?ssoToken={}"),
+    "featurebase": (lambda **kw: services.featurebase(key=SECRET, organization="acme", **kw),
+                    "return_to=https%3A%2F%2Facme.featurebase.app%2F", "jwt", ("userId", "email", "name"),
+                    "https://acme.featurebase.app/api/v1/auth/access/jwt?jwt={}"),
+}
+
+
+@pytest.mark.parametrize("name", WIDGETS)
+def test_widget_mode_answers_the_token_beside_the_redirect(skin: Skin, clock: Clock, name: str) -> None:
+    build, query, param, claimed, takes = WIDGETS[name]
+    svc = build(widget=True)
+    client = skin.issuer(services=[svc], clock=clock, login_url="/login")
+    response = client.get(f"/sso/{name}/token", headers={**ADA, "Sec-Fetch-Site": "same-origin"})
+    assert response.status == 200 and response.headers["Cache-Control"] == "no-store"
+    assert "Access-Control-Allow-Origin" not in response.headers
+    body = response.json()
+    assert set(body) == {"token", "expires_at"}  # the token endpoint's own shape
+    claims = jwt.decode(body["token"], SECRET, algorithms=["HS256"], options={"verify_exp": False,
+                                                                              "verify_iat": False})
+    assert body["expires_at"] == claims["exp"] == int(clock.now) + 300 and set(claimed) <= set(claims)
+    # the vendor's stand-in takes the fetched token
+    taken = StandIn(build(), clock=clock).follow(takes.format(body["token"]))
+    assert taken.claims["email"] == "ada@example.com"
+    # ... and the redirect login works beside it
+    redirected = client.get(f"/sso/{name}?{query}", headers=ADA)
+    assert redirected.status == 303 and f"{param}=eyJ" in redirected.location
+    assert StandIn(build(), clock=clock).follow(redirected).claims["email"] == "ada@example.com"
+    # without widget=True there is no token path: the app's own
+    plain = skin.issuer(services=[build()]).get(f"/sso/{name}/token", headers=ADA)
+    assert plain.json()["path"] == f"/sso/{name}/token"
+
+
+@pytest.mark.parametrize("name", WIDGETS)
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}, {"Origin": "https://evil.example"},
+], ids=["cross-site", "same-site", "foreign-origin"])
+def test_widget_tokens_refuse_other_sites_and_anonymous_visitors(skin: Skin, name: str,
+                                                                 headers: dict[str, str]) -> None:
+    client = skin.issuer(services=[WIDGETS[name][0](widget=True)], login_url="/login")
+    response = client.get(f"/sso/{name}/token", headers={**ADA, **headers})
+    assert response.status == 403 and response.json()["error"] == "cross_site_request"
+    assert "eyJ" not in response.text
+    anonymous = client.get(f"/sso/{name}/token", headers={"Accept": "text/html"})
+    assert anonymous.status == 401 and anonymous.json()["error"] == "not_authenticated"
+    assert anonymous.headers["Cache-Control"] == "no-store"
+    assert client.request("POST", f"/sso/{name}/token", headers=ADA).status == 405
+
+
+def test_widget_mode_from_settings() -> None:
+    built = services.from_config({
+        "frill": {"key": SECRET, "hosts": "feedback.acme.com", "widget": "true"},
+        "canny": {"key": SECRET, "widget": True},
+        "featurebase": {"key": SECRET, "organization": "acme", "widget": "0"},
+    })
+    assert [sorted(s.login_paths("/sso")) for s in built] == [
+        ["/sso/frill", "/sso/frill/token"], ["/sso/canny", "/sso/canny/token"], ["/sso/featurebase"]]
+    with pytest.raises(ConfigurationError, match=r"SSO_SERVICES\['canny'\]\['widget'\]: .*True or False"):
+        services.from_config({"canny": {"key": SECRET, "widget": "maybe"}})
+
+
+def test_widget_snippets_make_each_vendors_call() -> None:
+    from sso_middleware.snippets import canny_widget, featurebase_messenger, featurebase_widget, frill_widget
+
+    frill = frill_widget("/sso/frill/token", "k-1")
+    assert 'window.Frill("container",{"key":"k-1","ssoToken":b.token});' in frill
+    assert 'window.Frill("widget",' in frill_widget("/sso/frill/token", "k-1", command="widget")
+    assert '{"appID":"a-1","ssoToken":b.token}' in canny_widget("/sso/canny/token", "a-1")
+    assert ('window.Featurebase("initialize_feedback_widget",{"organization":"acme","jwtToken":b.token})'
+            in featurebase_widget("/sso/featurebase/token", "acme"))
+    messenger = featurebase_messenger("/sso/featurebase/token", "a-1")
+    assert '{"appId":"a-1","featurebaseJwt":b.token}' in messenger
+    html = frill_widget("/sso/frill/token", "</script><script>alert(1)", nonce="n1")
+    assert html.startswith('<script nonce="n1">') and "</script><script>" not in html
+    assert 'credentials:"same-origin"' in html
+    assert "setTimeout" not in html  # fetched once: the widget keeps its own session
+    for bad in ("https://evil.example/token", "//evil.example/t"):
+        with pytest.raises(ValueError):
+            canny_widget(bad, "a-1")
+    with pytest.raises(ValueError):
+        frill_widget("/sso/frill/token", "k-1", command="survey")
+
 
 METABASE_KEY = "metabase-jwt-shared-secret-0123456789abcdef"
 

@@ -103,7 +103,13 @@ def _setting_value(option: str, value: Any) -> Any:
         return [part.strip() for part in value.split(",") if part.strip()]
     if option == "ttl" and isinstance(value, str) and value.strip().isdigit():
         return int(value)
+    if option == "widget" and isinstance(value, str):  # "true"/"false" from the environment
+        return _FLAGS.get(value.strip().lower(), value)
     return value
+
+
+_FLAGS = {"true": True, "1": True, "yes": True, "on": True,
+          "false": False, "0": False, "no": False, "off": False}
 
 
 def from_config(config: Mapping[str, Any], *, setting: str = "SSO_SERVICES") -> list[Service]:
@@ -112,7 +118,8 @@ def from_config(config: Mapping[str, Any], *, setting: str = "SSO_SERVICES") -> 
 
     The entry's name picks the preset (``preset=`` picks another, so two Frill boards can be
     ``frill-eu`` and ``frill-us``); the other keys are that preset's options. ``hosts`` may be
-    a comma-separated string and ``ttl`` a string of digits. Every mistake is a
+    a comma-separated string, ``ttl`` a string of digits and ``widget`` ``"true"`` or
+    ``"false"``. Every mistake is a
     ``ConfigurationError`` naming the setting, e.g. ``SSO_SERVICES['frill']['hosts']``.
 
     >>> [s.name for s in from_config({"frill": {"key": "a-secret-of-at-least-thirty-two-bytes!",

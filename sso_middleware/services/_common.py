@@ -121,6 +121,13 @@ def vendor_hosts(
     return AllowedHosts([*vendor, *listed], field=field)
 
 
+def widget_fetch(widget: object, name: str) -> PageFetch | None:
+    """``widget=True``: the token is also answered at ``{prefix}/{name}/token``, beside the redirect."""
+    if not isinstance(widget, bool):
+        raise ConfigurationError(f"service {name!r}: widget is True or False.")
+    return PageFetch() if widget else None
+
+
 def make_service(
     *,
     name: str,

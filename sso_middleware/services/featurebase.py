@@ -1,6 +1,7 @@
 """Featurebase feedback boards.
 
-Follows Featurebase's "Single Sign-On (SSO)" guide (https://help.featurebase.app).
+Follows https://help.featurebase.app/help/articles/5257986-creating-and-signing-a-jwt and
+https://help.featurebase.app/articles/0874531-single-sign-on-sso-authentication-and-data-sync-setup.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Iterable
 from ..keys import KeyInput
 from ..placements import QueryParameter
 from ..service import Destination, ExtraClaims, ReturnRules, Service, TenantHosts, TenantKey
-from ._common import dns_label, fields, make_service, vendor_hosts
+from ._common import dns_label, fields, make_service, vendor_hosts, widget_fetch
 
 
 def featurebase(
@@ -18,15 +19,29 @@ def featurebase(
     key: KeyInput | TenantKey,
     organization: str,
     hosts: Iterable[str] | TenantHosts = (),
+    widget: bool = False,
     name: str = "featurebase",
     ttl: int = 300,
     extra_claims: ExtraClaims | None = None,
 ) -> Service:
     """Featurebase: ``…/api/v1/auth/access/jwt?jwt=&return_to=``.
 
-    Follows Featurebase's "Single Sign-On (SSO)" guide (https://help.featurebase.app, "SSO"):
-    one of ``email`` or ``userId`` identifies the user; ``return_to`` must be on
-    ``{organization}.featurebase.app`` or ``hosts`` (your board's custom domain).
+    Follows Featurebase's "Creating and signing a JWT"
+    (https://help.featurebase.app/help/articles/5257986-creating-and-signing-a-jwt): HS256, "at
+    minimum, either email or userId must be present"; and "Single Sign-On (SSO)
+    authentication" (https://help.featurebase.app/articles/0874531-single-sign-on-sso-authentication-and-data-sync-setup):
+    ``return_to`` must be on ``{organization}.featurebase.app`` or ``hosts`` (your board's custom
+    domain). ``companies`` entries carry ``id`` on the first page and ``companyId`` on the newer
+    "Identifying users & syncing data": pass what your account accepts in ``extra_claims``.
+
+    ``widget=True`` also answers the signed-in user's own pages at ``/sso/featurebase/token``
+    (``{"token": …, "expires_at": …}``, same-origin only): the widgets take it as ``jwtToken``
+    ("input this JWT value to any Featurebase widget as jwtToken", the SSO page above), the
+    Messenger and SDK as ``featurebaseJwt`` ("Secure your installation",
+    https://help.featurebase.app/help/articles/5402549-secure-your-installation-required-by-default:
+    secure installation is on by default, so plain ``email``/``userId`` from the browser are
+    refused). Render the call with :func:`sso_middleware.snippets.featurebase_widget`. The
+    redirect login keeps working beside it.
 
     ===============  =========  ===================================
     claim            required   from
@@ -50,6 +65,7 @@ def featurebase(
         identity=("userId", "email"), expiry_optional=True,
         destination=Destination(f"https://{host}/api/v1/auth/access/jwt", QueryParameter("jwt")),
         returns=ReturnRules("return_to", hosts=vendor_hosts(name, [host], hosts), forward_as="return_to"),
+        page_fetch=widget_fetch(widget, name),
     )
 
 
