@@ -532,6 +532,9 @@ class SignedPayload(Placement):
 
     :param provider: where a receiver sends the browser to start (the identity provider's
         DiscourseConnect URL); ``None`` for a service that only issues.
+    :param entry: another path where a receiver starts a round trip, and only starts one
+        (Discourse's ``/session/sso``, with an optional same-site ``return_path``); answers
+        are taken on the receiver's own path alone.
 
     >>> from sso_middleware.keys import Key, KeySet
     >>> secret = "d836444a9e4084d5b224a60c208dce14"
@@ -544,11 +547,17 @@ class SignedPayload(Placement):
     needs_target = False
     starts = True
     stamps = False
-    __slots__ = ("provider",)
+    __slots__ = ("entry", "provider")
 
-    def __init__(self, provider: str | None = None) -> None:
+    def __init__(self, provider: str | None = None, *, entry: str | None = None) -> None:
         super().__init__("sso")
         self.provider = provider
+        if entry is not None and (safe_relative_path(entry) is None or "?" in entry or "#" in entry):
+            raise ConfigurationError(f"SignedPayload: entry {entry!r} must be a path such as '/session/sso'.")
+        self.entry = entry
+
+    def matches(self, listen: str | None, path: str, query: str) -> bool:
+        return path == listen or (self.entry is not None and path == self.entry)
 
     def encode(self, claims: Mapping[str, Any], key: Key, typ: str | None,
                header: Mapping[str, str] | None = None) -> str:
@@ -594,6 +603,8 @@ class SignedPayload(Placement):
 
     def extract(self, listen: str | None, request: Request) -> str | None:
         query = request.query
+        if request.path != listen:  # the entry path only starts round trips
+            return None
         return query if "sso=" in query and "sig=" in query else None
 
     def new_nonce(self, key: bytes, now: float) -> str:
@@ -635,13 +646,15 @@ class SignedPayload(Placement):
 
     def start(self, request: Request, trip: Trip, now: float) -> Reply | None:
         """Begin a round trip: a fresh nonce, bound to this browser by a cookie, signed with
-        ``return_sso_url`` (this address, with a same-site ``next``), sent to the provider."""
+        ``return_sso_url`` (the receiver's path, with a same-site ``next``, or Discourse's
+        ``return_path`` on the entry path), sent to the provider."""
         host = request.header("host")
         if self.provider is None or not host:  # (the provider was checked when built)
             raise BadRequest()
         nonce = self.new_nonce(trip.derive(_NONCE_PURPOSE), now)
         back = f"{'https' if request.secure else 'http'}://{host}{request.root}{trip.listen}"
-        after = safe_relative_path(parse_query(request.query, ("next",)).get("next"))
+        asked = parse_query(request.query, ("next", "return_path"))
+        after = safe_relative_path(asked.get("return_path") or asked.get("next"))
         if after is not None:
             back = with_params(back, [("next", after)])
         signed = self.encode({"nonce": nonce, "return_sso_url": back}, trip.keys.signing, None)
@@ -661,13 +674,16 @@ class SignedPayload(Placement):
         return verified._replace(expires=expires)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, SignedPayload) and other.provider == self.provider
+        if not isinstance(other, SignedPayload):
+            return False
+        return (other.provider, other.entry) == (self.provider, self.entry)
 
     def __hash__(self) -> int:
-        return hash((type(self), self.provider))
+        return hash((type(self), self.provider, self.entry))
 
     def __repr__(self) -> str:
-        return f"SignedPayload(provider={self.provider!r})"
+        entry = "" if self.entry is None else f", entry={self.entry!r}"
+        return f"SignedPayload(provider={self.provider!r}{entry})"
 
 
 def _field(value: object) -> str:

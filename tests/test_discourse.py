@@ -172,6 +172,39 @@ def test_the_stand_in_forum_round_trip_with_pydiscourse_as_the_provider(skin: Sk
     assert thief.get(answer, headers=json).json()["error"] == "token_replayed"
 
 
+@pytest.mark.parametrize(("start_at", "lands"), [
+    ("/session/sso?return_path=/top", "/top"),  # where Discourse itself starts (meta.discourse.org/t/109290)
+    ("/session/sso", "/"),
+    ("/session/sso?return_path=https://evil.example/", "/"),  # a same-site path only
+    ("/session/sso_login?next=/t/welcome", "/t/welcome"),  # the stand-in's older start keeps working
+], ids=["session-sso-return-path", "session-sso", "session-sso-foreign-return-path", "sso-login-next"])
+def test_the_stand_in_forum_starts_where_discourse_does(skin: Skin, start_at: str, lands: str) -> None:
+    forum, browser = skin.verifier(service=discourse(provider="https://app.acme.com/sso/discourse"))
+    start = browser.get(start_at)
+    assert start.status == 303 and start.location.startswith("https://app.acme.com/sso/discourse?sso=")
+    back = urlsplit(provider_answer(start.location))
+    assert back.path == "/session/sso_login"  # the answer comes back where Discourse takes it
+    r = browser.get(f"{back.path}?{back.query}")
+    assert r.status == 303 and r.location == lands
+    assert browser.get("/latest").json()["user"] == "7" and forum.logins[-1].principal.id == "7"
+
+
+def test_the_entry_path_only_starts_round_trips(skin: Skin) -> None:
+    _, browser = skin.verifier(service=discourse(provider="https://app.acme.com/sso/discourse"))
+    start = browser.get("/session/sso")
+    back = urlsplit(provider_answer(start.location))
+    # an answer presented at /session/sso is not taken there: it starts another round trip
+    again = browser.get(f"/session/sso?{back.query}")
+    assert again.status == 303 and again.location.startswith("https://app.acme.com/sso/discourse?sso=")
+    assert browser.get("/latest").json()["user"] is None
+    assert browser.request("POST", "/session/sso").status == 405
+    assert browser.get("/session/ssox").json()["path"] == "/session/ssox"  # not ours: the app's
+    with pytest.raises(ConfigurationError, match="entry"):
+        from sso_middleware.placements import SignedPayload
+
+        SignedPayload("https://app.acme.com/sso/discourse", entry="https://evil.example/x")
+
+
 @pytest.mark.parametrize("cookie", ["\u00e9t\u00e9-nonce-1234", "\udcff", "1.2.3", "x" * 300])
 def test_a_nonce_cookie_of_any_text_is_refused_cleanly(skin: Skin, cookie: str) -> None:
     """Issue 22 (4): a non-ASCII nonce cookie with a validly signed answer made

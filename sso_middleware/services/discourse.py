@@ -61,14 +61,17 @@ def discourse(
     ==================  =========  ==================================================
 
     As a receiver (``VerifierMiddleware(app, service=discourse(...))``) it plays Discourse: a
-    visit to ``/session/sso_login`` starts the round trip at ``provider`` (default
+    visit to ``/session/sso`` (where Discourse itself starts, optionally with
+    ``?return_path=/top``, the page to land on: "Create an SSO login link",
+    https://meta.discourse.org/t/109290) or to ``/session/sso_login`` without an answer (the
+    stand-in's older start, with ``?next=``) starts the round trip at ``provider`` (default
     ``{url}/session/sso_provider``, Discourse as the identity provider; your app's
     ``/sso/discourse`` for a stand-in forum) with a nonce bound to the browser and good for
-    10 minutes, and accepts the answer once.
+    10 minutes, and accepts the answer once, at ``/session/sso_login`` only.
 
     >>> svc = discourse(secret="d836444a9e4084d5b224a60c208dce14", url="https://forum.acme.com")
-    >>> svc.destination.listen, svc.destination.placement.provider
-    ('/session/sso_login', 'https://forum.acme.com/session/sso_provider')
+    >>> svc.destination.listen, svc.destination.placement.provider, svc.destination.placement.entry
+    ('/session/sso_login', 'https://forum.acme.com/session/sso_provider', '/session/sso')
     """
     forum = https_site(url, name, "url must be your forum's https URL, e.g. 'https://forum.acme.com'")
     host = urlsplit(forum).netloc
@@ -76,7 +79,8 @@ def discourse(
         name=name, key=secret, ttl=300, extra_claims=extra_claims, claims=_discourse_claims,
         required=("external_id", "email"), identity=("external_id",), min_key_length=10,
         destination=Destination(path="/session/sso_login",
-                                placement=SignedPayload(provider or f"{forum}/session/sso_provider")),
+                                placement=SignedPayload(provider or f"{forum}/session/sso_provider",
+                                                        entry="/session/sso")),
         returns=ReturnRules(hosts=vendor_hosts(name, [host], hosts)),
     )
 
