@@ -33,6 +33,10 @@ def test_demo_click_through() -> None:
             assert "<tr><th>iss</th><td>&quot;Acme App&quot;</td></tr>" in page.text
             assert re.search(r"<th>exp</th><td>\d\d:\d\d:\d\d <small>\(in 5 min\)", page.text)
             home = browser.get("/")
+            # Frill in widget mode: the page's script fetches the token beside the redirect login
+            assert 'token_script' not in home.text and '"/sso/frill/token"' in home.text
+            widget = browser.get("/sso/frill/token", headers={"Sec-Fetch-Site": "same-origin"})
+            assert widget.status_code == 200 and widget.json()["token"].count(".") == 2
             link = re.search(r"href='(/sso/frill\?redirect=[^']+)'", home.text)
             assert link
             board = browser.get(link.group(1).replace("&amp;", "&"))

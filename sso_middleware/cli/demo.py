@@ -204,7 +204,8 @@ def _build(base_url: str) -> WSGIApplication:
                 "<form method='post' action='/logout'><button type='submit'>Sign out</button></form>"
                 "</div>"
                 "<div class='card'><p><strong>Support chat</strong> (an Intercom-style widget): "
-                "<span id='chat'>starting…</span></p></div>"
+                "<span id='chat'>starting…</span></p><p><strong>Feedback widget</strong> (Frill in "
+                "widget mode, beside the button above): <span id='frill-widget'>starting…</span></p></div>"
                 "<p class='intro'>Each button sends you through <code>/sso/frill</code>, "
                 "<code>/sso/invoiced</code>, <code>/sso/grafana</code> or (after the forum's signed "
                 "request) <code>/sso/discourse</code>: the issuer signs a short-lived, one-time answer "
@@ -217,13 +218,18 @@ def _build(base_url: str) -> WSGIApplication:
                 "'booted for user_id ' + c.user_id + ' with a token from /sso/intercom/token, good until ' "
                 "+ new Date(expiresAt * 1000).toLocaleTimeString();}</script>"
                 + token_script("/sso/intercom/token", "bootChat")
+                + "<script>function bootFrill(token) {var c = JSON.parse(atob(token.split('.')[1]"
+                ".replace(/-/g, '+').replace(/_/g, '/'))); document.getElementById('frill-widget')"
+                ".textContent = 'a token for ' + c.email + ' from /sso/frill/token, what "
+                "Frill(\\'container\\', {key, ssoToken}) takes';}</script>"
+                + token_script("/sso/frill/token", "bootFrill")
             )
         return _page("Acme App", body)(environ, start_response)
 
     issuer = IssuerMiddleware(
         app,
         services=[
-            services.frill(key=frill_key, hosts=[host], default_redirect=f"{base_url}/frill/"),
+            services.frill(key=frill_key, hosts=[host], default_redirect=f"{base_url}/frill/", widget=True),
             services.invoiced(
                 key=invoiced_key,
                 base_url=f"{base_url}/invoiced",
