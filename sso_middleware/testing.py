@@ -9,6 +9,10 @@ Fixtures (override ``sso_clock`` to control time):
   receives the way ``service`` does, in-process.
 - ``sso_live_stand_in(service, **options)`` → :class:`LiveStandIn`: the same
   on a real server on 127.0.0.1 (ephemeral port), stopped after the test.
+- ``sso_relying_party(app, client, issuer=...)`` → :class:`RelyingParty`: an
+  OpenID Connect relying party (Grafana's side) for your app's provider, in
+  process (the app object) or live (a URL); ``.sign_in(headers=...)`` runs the
+  code flow with PKCE and returns the verified ID token claims and userinfo.
 
 Example: "my Flask app sends Ada to Frill with the right claims"::
 
@@ -31,6 +35,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from .messages import FormReader
+from .relying_party import OpenIDLogin, RelyingParty, RelyingPartyRefused
 
 if TYPE_CHECKING:
     from .flows import Login
@@ -296,4 +301,18 @@ def sso_live_stand_in(sso_clock: Callable[[], float] | None) -> Iterator[Callabl
         stand_in.stop()
 
 
-__all__ = ["LiveStandIn", "StandIn", "StandInRefused"]
+@pytest.fixture
+def sso_relying_party(sso_clock: Callable[[], float] | None) -> Callable[..., RelyingParty]:
+    """Build a stand-in OpenID Connect relying party for your app's provider:
+    ``sso_relying_party(app, GRAFANA, issuer="https://app.acme.com/sso").sign_in(headers=...)``
+    (``app`` a WSGI or ASGI app, or a running server's URL; see :class:`RelyingParty`)."""
+
+    def build(app: Any, client: Any, **options: Any) -> RelyingParty:
+        if sso_clock is not None:
+            options.setdefault("clock", sso_clock)
+        return RelyingParty(app, client, **options)
+
+    return build
+
+
+__all__ = ["LiveStandIn", "OpenIDLogin", "RelyingParty", "RelyingPartyRefused", "StandIn", "StandInRefused"]

@@ -67,6 +67,15 @@ def test_the_test_block_passes_under_pytest(tmp_path: Path) -> None:
     assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr
 
 
+@pytest.mark.slow
+def test_the_relying_party_block_passes_under_pytest(tmp_path: Path) -> None:
+    """The README's stand-in relying party test, in a fresh directory, by the installed plugin."""
+    (tmp_path / "test_grafana_login.py").write_text(BLOCKS["test_grafana_login.py"])
+    result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_grafana_login.py"],
+                 tmp_path)
+    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr
+
+
 # -- each recipe, end to end -------------------------------------------------------------
 
 
