@@ -193,6 +193,7 @@ class IssuerMiddleware(Generic[App]):
             self._routes[prefix + JWKS_PATH] = jwks
         self._login_url: str | None = check_login_url(login_url)
         self._clock = clock or wall_clock
+        self.openid = openid  # (sso-middleware check reads the provider's configuration)
         if openid is not None:  # OpenID Connect provider mode: its endpoints join the login paths
             self._routes.update(openid.routes(prefix, login_url=self._login_url, error_page=error_page,
                                               clock=self._clock))

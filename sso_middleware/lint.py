@@ -5,7 +5,9 @@ stacks, Flask's ``wsgi_app``, Quart's ``asgi_app``, anything that keeps an ``app
 looks at what the constructors could not refuse on their own: a key shared by two services or by
 both directions, short keys, a wildcard on a vendor's shared domain where the token rides on the
 return URL, an in-memory replay store under several workers,
-clashing cookie names, a token lifetime past the vendor's own age limit.
+clashing cookie names, a token lifetime past the vendor's own age limit; and an OpenID Connect
+provider's issuer (https), redirect URIs (exact, https), key strength (RSA of 2048 bits or more)
+and replay store (Redis when several workers redeem codes).
 
 >>> from sso_middleware import services
 >>> frill = services.frill(key="a-secret-of-at-least-thirty-two-bytes!", hosts=["*.frill.co"])
@@ -15,16 +17,21 @@ clashing cookie names, a token lifetime past the vendor's own age limit.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard
+from urllib.parse import urlsplit
 
 from .flows import IssuerMiddleware, VerifierMiddleware
-from .keys import KeySet
+from .keys import MIN_RSA_BITS, KeySet
 from .redirects import split_netloc
 from .replay import MemoryReplayStore, several_workers
 from .service import Service
 from .services import from_config
+
+if TYPE_CHECKING:
+    from .oidc import OpenIDProvider
 
 # Vendors' shared domains: one customer's board per subdomain, so a wildcard reaches them all.
 SHARED_DOMAINS = frozenset({
@@ -135,6 +142,23 @@ def _services(target: object) -> tuple[list[tuple[str, Service]], list[VerifierM
     return issued, verifiers
 
 
+def _is_provider(value: object) -> TypeGuard[OpenIDProvider]:
+    module = sys.modules.get("sso_middleware.oidc.configuration")  # loaded if any provider was built
+    return module is not None and isinstance(value, module.OpenIDProvider)
+
+
+def _providers(target: object) -> list[OpenIDProvider]:
+    """The OpenID Connect providers in ``target`` (one given directly, or an issuer's ``openid=``)."""
+    if _is_provider(target):
+        return [target]
+    found: list[OpenIDProvider] = []
+    for layer in layers(target):
+        provider = getattr(layer, "openid", None) if isinstance(layer, IssuerMiddleware) else None
+        if _is_provider(provider) and all(provider is not p for p in found):
+            found.append(provider)
+    return found
+
+
 def _keys(label: str, keys: KeySet | None) -> Iterable[tuple[str, bytes]]:
     """Each key's identity: a secret's bytes, a key pair's public key."""
     return [] if keys is None else [(label, key.secret or key.public_pem()) for key in keys.keys]
@@ -144,7 +168,8 @@ def lint(target: object, *, workers: int | None = None) -> Lint:
     """Look at ``target`` (an app, a ``Service``, a list of them, or a ``from_config`` mapping)."""
     found = Lint()
     issued, verifiers = _services(target)
-    if not issued and not verifiers:
+    providers = _providers(target)
+    if not issued and not verifiers and not providers:
         found.add("problem", "no IssuerMiddleware or VerifierMiddleware was found in it",
                   "point check at the object your server runs (MODULE:APP), after the middleware is added")
         return found
@@ -154,6 +179,8 @@ def lint(target: object, *, workers: int | None = None) -> Lint:
         _look_at_service(found, service)
         keys.extend(_keys(f"service {service.name!r} (issuing)", service.keys))
     reason = f"--workers {workers}" if workers and workers > 1 else several_workers()
+    for provider in providers:
+        _look_at_provider(found, provider, reason)
     cookies: dict[str, str] = {}
     for verifier in verifiers:
         receiver = verifier.receiver
@@ -210,6 +237,55 @@ def _look_at_service(found: Lint, service: Service) -> None:
         if split is not None and split[1] is not None and split[0] not in _LOOPBACK:
             found.add("warning", f"{where}: the host {host!r} names a port",
                       "list the host as the browser sees it (https on 443 needs no port)")
+
+
+def _look_at_provider(found: Lint, provider: OpenIDProvider, reason: str | None) -> None:
+    """An OpenID Connect provider: its issuer, each client's redirect URIs, its keys, its store."""
+    where = f"OpenID provider {provider.issuer!r}"
+    found.seen.append(f"provides OpenID Connect at {provider.issuer} for "
+                      f"{', '.join(sorted(provider.clients))}")
+    if urlsplit(provider.issuer).scheme != "https":
+        found.add("warning", f"{where}: the issuer is plain http, which relying parties refuse outside "
+                  "development (and codes and tokens would cross the network in the clear)",
+                  "serve the app over https and write issuer='https://<your site><prefix>'")
+    for client in provider.clients.values():
+        for uri in sorted(client.redirect_uris):
+            _look_at_redirect_uri(found, f"{where}: client {client.client_id!r}", uri)
+    for key in provider.keys.keys:
+        bits = _rsa_bits(key.public_pem()) if key.pair else None
+        if bits is not None and bits < MIN_RSA_BITS:
+            found.add("problem", f"{where}: its RSA key {key.kid!r} has {bits} bits, under {MIN_RSA_BITS}",
+                      "make a new one (sso-middleware keygen --algorithm RS256) and rotate: key=[new, old]")
+    if reason and isinstance(provider.replay_store, MemoryReplayStore):
+        found.add("problem", f"{where} keeps used codes in memory and the server runs several workers "
+                  f"({reason}): a code could be redeemed once per worker",
+                  "pass replay_store=RedisReplayStore(redis.Redis(...)) to OpenIDProvider, shared by every "
+                  "worker")
+
+
+def _look_at_redirect_uri(found: Lint, where: str, uri: str) -> None:
+    """A registered redirect URI: https, exact (no wildcard), no fragment."""
+    parts = urlsplit(uri)
+    if "*" in uri:
+        found.add("problem", f"{where}: the redirect URI {uri!r} has a '*', but redirect URIs are matched "
+                  "exactly, character for character: it matches no callback (and no pattern is ever allowed)",
+                  "list each callback URL exactly as the service's admin form shows it")
+    if parts.fragment or "#" in uri:
+        found.add("problem", f"{where}: the redirect URI {uri!r} has a fragment (RFC 6749 3.1.2)",
+                  "drop the '#...' part")
+    if parts.scheme != "https":
+        found.add("warning", f"{where}: the redirect URI {uri!r} is plain http (a service on this machine "
+                  "only): codes would cross the network in the clear", "use the service's https URL in "
+                  "production")
+
+
+def _rsa_bits(public_pem: bytes) -> int | None:
+    """An RSA public key's size in bits (``None`` for other key types)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = serialization.load_pem_public_key(public_pem)
+    return key.key_size if isinstance(key, rsa.RSAPublicKey) else None
 
 
 __all__ = ["SHARED_DOMAINS", "Finding", "Lint", "layers", "lint"]
