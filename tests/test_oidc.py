@@ -966,6 +966,59 @@ def test_wrong_pkce_verifier_on_a_real_server(skin: Skin) -> None:
         context.__exit__(None, None, None)
 
 
+@pytest.fixture(scope="module")
+def node_oauth4webapi(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A directory where ``node oidc_rp.mjs`` finds ``oauth4webapi`` (in ``$SSO_NODE_MODULES``, as
+    tests/test_interop.py finds ``jose``; skipped without it unless ``SSO_REQUIRE_NODE`` is set)."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    modules = os.environ.get("SSO_NODE_MODULES")
+    if not (shutil.which("node") and modules and (Path(modules) / "oauth4webapi" / "package.json").exists()):
+        if os.environ.get("SSO_REQUIRE_NODE"):
+            pytest.fail("node and oauth4webapi (npm) are not installed; set SSO_NODE_MODULES")
+        pytest.skip("node's oauth4webapi is not installed (set SSO_NODE_MODULES to its node_modules)")
+    here = tmp_path_factory.mktemp("oidc_rp")
+    (here / "node_modules").symlink_to(Path(modules).resolve())
+    shutil.copy(Path(__file__).parent / "interop" / "oidc_rp.mjs", here / "oidc_rp.mjs")
+    return here
+
+
+def _node_rp(where: Any, issuer: str, client_id: str, secret: str | None, user: str | None) -> tuple[
+        int, Any]:
+    import subprocess
+
+    headers = json.dumps({"X-User": user} if user else {})
+    argv = ["node", str(where / "oidc_rp.mjs"), issuer, client_id, secret or "-", LOCAL_CB, headers]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=where, check=False)
+    return done.returncode, json.loads(done.stdout or "null")
+
+
+@pytest.mark.slow
+def test_oauth4webapi_relying_party_on_a_real_server(skin: Skin, node_oauth4webapi: Any) -> None:
+    """A strict node client (panva/oauth4webapi): discovery, the code flow with PKCE S256, the callback's
+    state and iss, the ID token's claims and its signature against the JWKS, userinfo; a confidential
+    client (client_secret_basic) and a public one (none), on werkzeug and uvicorn."""
+    context, base, _ = _serve_provider(skin)
+    try:
+        for client_id, secret in (("grafana", SECRET), ("spa", None)):
+            code, answer = _node_rp(node_oauth4webapi, base + "/sso", client_id, secret, "ada")
+            assert code == 0, answer
+            claims, info = answer["claims"], answer["userinfo"]
+            assert (claims["iss"], claims["aud"], claims["sub"], answer["alg"]) == (
+                base + "/sso", client_id, "7", "RS256")
+            assert claims["email"] == "ada@example.com" and claims["groups"] == ["admins"]
+            assert info["sub"] == "7" and info["preferred_username"] == "ada"
+            assert info["name"] == "Ada Lovelace"
+        code, answer = _node_rp(node_oauth4webapi, base + "/sso", "grafana", "not-the-secret-012345", "ada")
+        assert code == 1 and "WWW_AUTHENTICATE_CHALLENGE" in answer["error"]  # 401 invalid_client, Basic
+        code, answer = _node_rp(node_oauth4webapi, base + "/sso", "grafana", SECRET, None)  # nobody signed in
+        assert code == 1 and "/login?next=" in answer["error"]
+    finally:
+        context.__exit__(None, None, None)
+
+
 _REDEEM = """
 import json, sys, time
 from urllib.parse import urlencode
