@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar
 from urllib.parse import quote
 
+from .confirm import Confirm
 from .errors import (
     BadRequest,
     ConfigurationError,
@@ -283,6 +284,10 @@ class VerifierMiddleware(Generic[App]):
     :param on_login: called with each accepted :class:`Login`.
     :param clock: the time source (default: ``time.time``, looked up on every call, so
         ``freezegun`` and ``time-machine`` move it; tests may pass a controllable one).
+    :param confirm: ``True`` (or a :class:`~sso_middleware.confirm.Confirm` with your own page):
+        emailed sign-in links that survive mail scanners. A link's ``GET`` checks the token
+        without consuming it and answers a page whose button POSTs it back (same-origin only);
+        only that POST signs in. Needs the token in a query parameter on a path of its own.
     """
 
     _awaits: ClassVar[bool] = True
@@ -315,6 +320,7 @@ class VerifierMiddleware(Generic[App]):
         error_page: ErrorPageHook | None = None,
         on_login: Callable[[Login], object] | None = None,
         clock: Clock | None = None,
+        confirm: bool | Confirm = False,
     ) -> None:
         owner = type(self).__name__
         check_app(app, asgi=self._awaits, owner=owner)
@@ -325,7 +331,7 @@ class VerifierMiddleware(Generic[App]):
             max_lifetime=max_lifetime, max_age=max_age, strict=strict, replay_store=replay_store,
             session_key=session_key, cookie_name=cookie_name, session_max_age=session_max_age,
             default_return=default_return, login_url=login_url, error_page=error_page,
-            on_login=on_login, clock=clock,
+            on_login=on_login, clock=clock, confirm=confirm,
         )
         """The configuration, checked and precomputed (:class:`~sso_middleware.receiving.Receiver`)."""
         self.app = app
@@ -413,7 +419,11 @@ class VerifierMiddleware(Generic[App]):
         verified = placement.check(placement.verify(token, policy, now), request, trip, now)
         once = self._once(verified)
         source = digest(once).hex()[:22]
+        held = placement.hold(verified, request, trip, now)  # a confirm page: nothing consumed yet
         try:
+            if held is not None:
+                yield from self._unused(once, now)
+                return _for(request, held)
             yield from self._consume(once, verified.expires, now)
         except TokenReplayed:
             # the browser went back to, or reloaded, the very login that opened its session
@@ -455,6 +465,12 @@ class VerifierMiddleware(Generic[App]):
         """The token's one-time name: keyed on the claims, never on its spelling (SECURITY.md)."""
         iss = verified.claims.get("iss")
         return f"{self._service}\x1f{iss if isinstance(iss, str) else ''}\x1f{verified.once}"
+
+    def _unused(self, once: str, now: float) -> Steps[StoreCall, None]:
+        """Refuse a held token already used, when the store can tell without writing (its
+        optional ``used`` method); a store without one lets the consuming request refuse it."""
+        if hasattr(self._replay_store, "used") and (yield from _store(StoreCall("used", (once, now)))):
+            raise TokenReplayed()
 
     def _consume(self, once: str, expires: float, now: float) -> Steps[StoreCall, None]:
         first = yield from _store(StoreCall("claim", (once, expires + self._policy.leeway, now)))

@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 
 from .errors import ConfigurationError, SSOError
@@ -37,6 +37,23 @@ _STYLE = (
 )
 _STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
 _CSP = f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; frame-ancestors 'none'; base-uri 'none'"
+_CONFIRM_STYLE = _STYLE + (
+    "button.button{display:inline-block;font:inherit;padding:.4rem 1rem;border-radius:6px;"
+    "border:1px solid #456;background:#f4f7fb;color:#123;cursor:pointer}"
+)
+_SUBMIT = "document.forms[0].submit();"
+
+
+def _hash(source: str) -> str:
+    return base64.b64encode(hashlib.sha256(source.encode()).digest()).decode()
+
+
+_CONFIRM_CSP = (
+    f"default-src 'none'; style-src 'sha256-{_hash(_CONFIRM_STYLE)}'; script-src 'sha256-{_hash(_SUBMIT)}';"
+    " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+_OWN_CONFIRM_CSP = "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+_MAX_WHO = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,4 +148,93 @@ class ErrorPages:
         return default_page(page).encode("utf-8"), _CSP
 
 
-__all__ = ["ErrorPage", "ErrorPageHook", "ErrorPages", "default_page"]
+# -- the confirm page of an emailed sign-in link ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmView:
+    """What a confirm-page hook gets: whom the link signs in, and the form that does it.
+
+    The page is answered to a link's ``GET`` (see :class:`sso_middleware.confirm.Confirm`);
+    its one button POSTs ``fields`` (the token among them) to ``action``, a same-site path
+    that never carries the token. Insert :meth:`form` as it is (it is escaped); anything
+    else you insert, escape yourself (``who`` comes from the token's claims).
+
+    :param who: whom the link signs in (the token's ``email``, else ``name``, else its
+        subject), not escaped.
+    :param action: where the form posts (a same-site path, without the token).
+    :param fields: the form's hidden fields (the token).
+    :param auto: whether the page may submit itself (a person's own click opened it).
+    :param title: the page's heading.
+
+    >>> view = ConfirmView("ada@example.com", "/sso", (("token", "a.b.c"),))
+    >>> view.label
+    'Continue as ada@example.com'
+    >>> 'action="/sso"' in view.form() and "<script>" not in view.form()
+    True
+    """
+
+    who: str
+    action: str
+    fields: tuple[tuple[str, str], ...]
+    auto: bool = False
+    title: str = "Continue signing in"
+
+    @property
+    def label(self) -> str:
+        """The button's words: ``Continue as ada@example.com`` (not escaped)."""
+        return f"Continue as {self.who}"
+
+    def form(self, button_class: str = "button") -> str:
+        """The form, escaped: hidden fields, one submit button, and the one-line script that
+        submits it when :attr:`auto` (allowed by the page's content security policy)."""
+        inputs = "".join(f'<input type="hidden" name="{escape(n)}" value="{escape(v)}">'
+                         for n, v in self.fields)
+        script = f"<script>{_SUBMIT}</script>" if self.auto else ""
+        return (f'<form method="post" action="{escape(self.action)}">{inputs}'
+                f'<button type="submit" class="{escape(button_class)}" id="continue">'
+                f"{escape(self.label)}</button></form>{script}")
+
+
+ConfirmPageHook = Callable[[ConfirmView], "str | None"]
+
+
+def default_confirm_page(view: ConfirmView) -> str:
+    """The built-in confirm page: a heading, one sentence, and the button."""
+    title = escape(view.title)
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f'<meta name="referrer" content="no-referrer"><style>{_CONFIRM_STYLE}</style></head><body>'
+        f"<div class='card'><h1>{title}</h1><p>You opened a sign-in link. Nothing happens until "
+        f"you press the button.</p>{view.form()}</div></body></html>"
+    )
+
+
+def confirm_reply(view: ConfirmView, hook: ConfirmPageHook | None = None) -> Reply:
+    """The confirm page as a 200: the app's ``hook`` (``None`` from it, or a hook that fails,
+    gives the built-in page), never cached, no referrer, forms only to this origin."""
+    html, csp = None, _CONFIRM_CSP
+    if hook is not None:
+        try:
+            html = hook(replace(view, who=view.who[:_MAX_WHO]))
+        except Exception:  # the app's template failed: the person still gets a page
+            logger.exception("confirm page hook failed; the built-in page was sent")
+        csp = _CONFIRM_CSP if html is None else _OWN_CONFIRM_CSP
+    if html is None:
+        html = default_confirm_page(replace(view, who=view.who[:_MAX_WHO]))
+    body = html.encode("utf-8", "replace")
+    return Reply(200, (("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))),
+                       ("Content-Security-Policy", csp), *NO_STORE), body)
+
+
+__all__ = [
+    "ConfirmPageHook",
+    "ConfirmView",
+    "ErrorPage",
+    "ErrorPageHook",
+    "ErrorPages",
+    "confirm_reply",
+    "default_confirm_page",
+    "default_page",
+]

@@ -141,8 +141,9 @@ class Receiving:
 class RoundTrip:
     """A receiving placement's own round trip, for the flows that begin at the receiver.
 
-    The verifier reads every login the same way: extract, verify, :meth:`check`, consume the
-    one-time id, open the session. A visit that carries no token is handed to :meth:`start`.
+    The verifier reads every login the same way: extract, verify, :meth:`check`, :meth:`hold`
+    (a confirm page answers here, consuming nothing), consume the one-time id, open the session.
+    A visit that carries no token is handed to :meth:`start`.
     The defaults are a placement without a round trip (a visit without a token is refused;
     a verified token is the answer). A stateful placement (Discourse's nonce; next, an OpenID
     Connect authorization code or a confirm page for emailed links) overrides both, keeping
@@ -166,6 +167,12 @@ class RoundTrip:
         """Check that a verified answer belongs to a round trip this browser started (its
         ``expires`` may shorten); refuse with an ``SSOError`` otherwise."""
         return verified
+
+    def hold(self, verified: Verified, request: Request, trip: Trip, now: float) -> Reply | None:
+        """A checked token this request must not consume yet: the reply instead (a confirm
+        page, see :class:`sso_middleware.confirm.Confirm`), or ``None`` to sign in now. The
+        verifier refuses a held token that its replay store already knows as used."""
+        return None
 
     def ready(self, where: str, *, remote: bool) -> None:
         """Refuse (a ``ConfigurationError``) a receiver this placement cannot serve: ``remote``

@@ -11,7 +11,8 @@ precomputes, ``__call__`` only dispatches):
 4. :func:`token_policy`: what a token must be to be accepted;
 5. :func:`session_signing_key`: the session cookie's own key, never a login key;
 6. :func:`session_cookie_name`: one cookie per receiver, refused when a stacked verifier has it;
-7. the placement's own readiness (a round trip needs somewhere to start).
+7. the placement's own readiness (a round trip needs somewhere to start), and with ``confirm=``
+   the confirm step (:func:`~sso_middleware.confirm.confirming`).
 
 A receiver is readable (``verifier.receiver``): ``sso-middleware check`` and the
 stacked-verifier check read it, not the middleware's insides.
@@ -30,6 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .confirm import Confirm, confirming
 from .errors import ConfigurationError
 from .jwks import RemoteKeys
 from .keys import Key, KeyInput, KeySet, is_pair
@@ -313,6 +315,7 @@ class Receiver:
         error_page: ErrorPageHook | None = None,
         on_login: Callable[[Login], object] | None = None,
         clock: Clock | None = None,
+        confirm: bool | Confirm = False,
     ) -> Receiver:
         """The receiver the ``VerifierMiddleware`` options describe (``app``: the app it wraps,
         for the stacked-verifier check; ``owner``/``awaits``: the skin's class and whether it
@@ -328,10 +331,10 @@ class Receiver:
         sessions = Sessions(session_signing_key(session_key, policy.keys),
                             cookie_name=session_cookie_name(cookie_name, found.name, path, app),
                             max_age=session_max_age)
-        where = found.destination.placement
+        listen = found.destination.listen
+        where = confirmed_placement(found, listen, confirm)
         where.ready(f"service {found.name!r}", remote=remote is not None)
         clock = clock or wall_clock
-        listen = found.destination.listen
         return cls(
             service=found.name, placement=where, listen=listen, logout_path=f"{path}/logout",
             paths=frozenset({f"{path}/logout", listen or ""}) if where.exact(listen) else None,
@@ -343,6 +346,18 @@ class Receiver:
             default_return=default_return, return_params=_return_params(found),
             on_login=on_login, clock=clock,
         )
+
+
+def confirmed_placement(service: Service, listen: str | None, confirm: bool | Confirm) -> Placement:
+    """Step 7, the placement: the service's own, or with ``confirm=`` its confirm step, which
+    needs a path of its own (the page posts back to it, not to any page of the app)."""
+    where = confirming(service.destination.placement, confirm)
+    if isinstance(where, Confirm) and listen is None:
+        raise ConfigurationError(
+            f"confirm: {service.name!r} accepts its token on any page, and a confirm page needs one "
+            "path to post back to; use the generic receiver (key=..., path=...) for emailed links."
+        )
+    return where
 
 
 def _return_params(service: Service) -> tuple[str, ...]:
@@ -361,6 +376,7 @@ __all__ = [
     "check_login_url",
     "check_prefix",
     "checked_store",
+    "confirmed_placement",
     "default_cookie_name",
     "error_pages",
     "generic_receiver",

@@ -192,6 +192,13 @@ class RedisReplayStore:
     async def arevoked(self, user: str, session: str, now: float) -> float:
         return await self._async(self._revoked(user, session))
 
+    def used(self, key: str, now: float) -> bool:
+        """Whether ``key`` is claimed (read only: a confirm page asks before the person confirms)."""
+        return self._sync(self._used(key, now))
+
+    async def aused(self, key: str, now: float) -> bool:
+        return await self._async(self._used(key, now))
+
     # -- what each call does, however it is run -------------------------------------
 
     def _attempt(self, key: str, expires_at: float, now: float) -> _Attempt:
@@ -237,6 +244,14 @@ class RedisReplayStore:
                 self._unreleased.discard(oldest)
             self._abandoned[entry] = attempt.expires_at
             self._unreleased.add(entry)
+
+    def _used(self, key: str, now: float) -> Calls[bool]:
+        name = f"{self.prefix}jti:{digest(key).hex()}"
+        values = yield _Call(None, (name,))
+        value = values[0].decode() if isinstance(values[0], bytes) else values[0]
+        with self._lock:  # a claim of ours whose login got a 503 is not a use: it is taken over
+            mine = {v for (n, v), expires_at in self._abandoned.items() if n == name and expires_at > now}
+        return value is not None and value not in mine
 
     def _revoke(self, user: str, session: str | None, before: float, expires_at: float,
                 now: float) -> Calls[None]:

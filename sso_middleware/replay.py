@@ -64,6 +64,9 @@ class ReplayStore(Protocol):
 
     async def arevoked(self, user: str, session: str, now: float) -> float: ...
 
+    # Optional, read-only: ``used(key, now) -> bool`` and ``aused``, whether ``key`` is claimed
+    # and unexpired (a confirm page refuses a used link before the person presses its button).
+
 
 class SharedStateWarning(RuntimeWarning):
     """A per-process store is used where several processes answer the same users."""
@@ -209,8 +212,18 @@ class MemoryReplayStore:
                 latest = max(latest, found[0])
         return latest
 
+    def used(self, key: str, now: float) -> bool:
+        """Whether ``key`` was claimed and has not expired, without writing (a confirm page
+        asks before the person confirms)."""
+        name = hash(key)
+        held = self._expiry[name & _SHARD_MASK].get(name)
+        return held is not None and held >= now
+
     async def aclaim(self, key: str, expires_at: float, now: float) -> bool:
         return self.claim(key, expires_at, now)
+
+    async def aused(self, key: str, now: float) -> bool:
+        return self.used(key, now)
 
     async def arevoke(
         self, user: str, session: str | None, before: float, expires_at: float, now: float

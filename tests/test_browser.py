@@ -248,3 +248,74 @@ def test_logout_works_from_pages_with_any_referrer_policy(browser: Any, skin: st
             browser.get(f"{url}/page?policy={policy}")
             _wait_for(browser, "user: None")  # ... and still signed out on the next page
             _shot(browser, f"logout-{skin}-{policy or 'default'}")
+
+
+def _mail_app(inner: Any, skin: str) -> Any:
+    """``inner``, plus ``/mail?link=...``: a webmail's page with the emailed link to click."""
+    def page(query: str) -> bytes:
+        from html import escape
+        from urllib.parse import parse_qs
+
+        link = parse_qs(query).get("link", [""])[0]
+        return f"<!doctype html><title>mail</title><a id=open href='{escape(link)}'>Sign in</a>".encode()
+
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["PATH_INFO"] != "/mail":
+            return inner(environ, start_response)
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return [page(environ.get("QUERY_STRING", ""))]
+
+    async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != "/mail":
+            return await inner(scope, receive, send)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/html")]})
+        await send({"type": "http.response.body", "body": page(scope["query_string"].decode())})
+        return None
+
+    return wsgi_app if skin == "wsgi" else asgi_app
+
+
+@pytest.mark.parametrize("skin", ["wsgi", "asgi"])
+@pytest.mark.slow
+def test_an_emailed_link_survives_the_scanners_and_is_confirmed_in_a_browser(browser: Any,
+                                                                             skin: str) -> None:
+    """Issue 27: scanners fetch the link first (HEAD, GET, redirects followed or not); the person
+    opens it in Chromium, presses "Continue as ...", and is signed in once; the link is dead after."""
+    import time
+    from urllib.parse import quote
+
+    from servers import serve
+
+    from sso_middleware import asgi, wsgi
+    from sso_middleware.confirm import Confirm
+    from sso_middleware.keys import Key
+    from sso_middleware.tokens import sign
+
+    module, inner = (wsgi, _wsgi_logout_app) if skin == "wsgi" else (asgi, _asgi_logout_app)
+    for auto in (False, True):
+        app = module.VerifierMiddleware(_mail_app(inner, skin), key=KEY,
+                                        confirm=Confirm(auto_submit=True) if auto else True)
+        with serve(skin, app) as url:
+            now = int(time.time())
+            claims = {"sub": "ada", "email": "ada@example.com", "iat": now, "exp": now + 900,
+                      "jti": f"mail-{auto}"}
+            link = f"{url}/sso?token={sign(claims, Key(KEY))}&next=/page"
+            for follow in (False, True):
+                for method in ("HEAD", "GET"):
+                    seen = httpx.request(method, link, follow_redirects=follow,
+                                         headers={"User-Agent": "Slackbot-LinkExpanding 1.0"})
+                    assert seen.status_code == 200 and "set-cookie" not in seen.headers
+            browser.delete_all_cookies()
+            browser.get(f"{url}/mail?link={quote(link, safe='')}")
+            browser.find_element("id", "open").click()  # the person's own click: Sec-Fetch-User ?1
+            if not auto:
+                _wait_for(browser, "Continue as ada@example.com")
+                _shot(browser, f"confirm-{skin}")
+                browser.find_element("id", "continue").click()
+            _wait_for(browser, "user: ada")
+            assert browser.current_url == f"{url}/page"
+            assert httpx.get(link).status_code == 401  # another browser: already used
+            browser.delete_all_cookies()
+            browser.get(link)
+            _wait_for(browser, "already been used")

@@ -933,6 +933,28 @@ class InvoicedStandIn(Verifier):
         )
 
 
+class ConfirmReceiver(Verifier):
+    """Emailed links with ``confirm=True``: the link's GET answers a page, the page's POST (token
+    in the body, cross-site or not) signs in."""
+
+    name = "confirm"
+
+    def options(self) -> dict[str, Any]:
+        return {"key": KEY, "confirm": True}
+
+    def login(self, token: str) -> st.SearchStrategy[Hostile]:
+        site = st.sampled_from([(), (("Sec-Fetch-Site", "same-origin"),), (("Sec-Fetch-Site", "cross-site"),),
+                                (("Origin", "null"),),
+                                (("Sec-Fetch-Mode", "navigate"), ("Sec-Fetch-User", "?1"))])
+        return st.builds(
+            lambda m, q, body, h: Hostile(m, b"/sso", q, h, body if m == "POST" else b""),
+            st.sampled_from(["POST"] * 4 + ["GET", "GET", "HEAD", "PUT"]),
+            queries(st.just([("token", token)]) | st.just([("next", "/x")])),
+            form_body("token", token),
+            site,
+        )
+
+
 class ZendeskStandIn(Verifier):
     """The token POSTed in the form field ``jwt`` (Zendesk's ``/access/jwt``)."""
 
@@ -1223,6 +1245,7 @@ TARGETS: list[Target] = [
     FrillStandIn(),
     InvoicedStandIn(),
     ZendeskStandIn(),
+    ConfirmReceiver(),
     DiscourseStandIn(),
     MintlifyStandIn(),
     IntercomStandIn(),

@@ -17,6 +17,7 @@ import pytest
 
 import sso_middleware
 from sso_middleware import services
+from sso_middleware.confirm import Confirm
 from sso_middleware.errors import InvalidClaim
 from sso_middleware.keys import Key, KeySet, same_secret
 from sso_middleware.messages import Reply, Request, parse_query, post_form
@@ -67,6 +68,7 @@ CASES = [
     pytest.param(Case(Fragment("jwt")), id="Fragment-named"),
     pytest.param(Case(TokenEndpoint()), id="TokenEndpoint"),
     pytest.param(Case(UserHash("signature", of="sub")), id="UserHash"),
+    pytest.param(Case(Confirm(), target="http://localhost/sso?next=/after", next="/after"), id="Confirm"),
     pytest.param(Case(SignedPayload("https://app.acme.com/sso/discourse"), next="/t/1"), id="SignedPayload"),
 ]
 
@@ -90,8 +92,8 @@ def follow(client: Any, reply: Reply, placement: Placement, target: str) -> Any:
     if reply.status == 303:
         where = urlsplit(headers["Location"])
         page = client.get(_path(headers["Location"]))
-        if not where.fragment:
-            return page
+        if not where.fragment:  # (a confirm page's button is pressed, as the person would)
+            return _submit(client, page.text) if page.status == 200 and "<form" in page.text else page
         # the fragment never reaches the server: the receiver's bridge page posts it back
         assert page.status == 200 and "history.replaceState" in page.text
         token = parse_qs(where.fragment)["jwt"][0] if placement.param else unquote(where.fragment)
@@ -100,10 +102,14 @@ def follow(client: Any, reply: Reply, placement: Placement, target: str) -> Any:
     if headers.get("Content-Type") == "application/json":  # the page's script fetched it
         answer = {name: str(value) for name, value in json.loads(reply.body).items()}
         return client.request("POST", _path(target), data=placement.handed(answer))
-    body = reply.body.decode()  # an auto-submitting form
+    return _submit(client, reply.body.decode())  # an auto-submitting form
+
+
+def _submit(client: Any, body: str) -> Any:
+    """A page's form, posted as the browser posts it."""
     action = unescape(re.search(r'<form method="post" action="([^"]*)"', body).group(1))  # type: ignore[union-attr]
     fields = {unescape(n): unescape(v) for n, v in re.findall(r'name="([^"]*)" value="([^"]*)"', body)}
-    return client.request("POST", _path(action), data=fields)
+    return client.request("POST", _path(action), data=fields, headers={"Sec-Fetch-Site": "same-origin"})
 
 
 def deliver(case: Case, client: Any, middleware: Any) -> Reply:
