@@ -128,7 +128,7 @@ def _services(target: object) -> tuple[list[tuple[str, Service]], list[VerifierM
     """The issuing services (with their login paths) and the verifiers in ``target``."""
     if isinstance(target, Service):
         return [(f"/sso/{target.name}", target)], []
-    if isinstance(target, Mapping):
+    if isinstance(target, Mapping) and not callable(target):  # (aiohttp's web.Application is a mapping)
         return [(f"/sso/{s.name}", s) for s in from_config(target)], []
     if isinstance(target, (list, tuple)) and all(isinstance(s, Service) for s in target):
         return [(f"/sso/{s.name}", s) for s in target], []
