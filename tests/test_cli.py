@@ -411,6 +411,7 @@ def test_check_explains_what_it_cannot_load() -> None:
     assert "no IssuerMiddleware" in cli("check", "lint_app:app", cwd=APPS, code=1).stdout
 
 
+@pytest.mark.network
 def test_verify_through_the_keys_an_app_publishes() -> None:
     """The app's own JWKS on a real server: the command verifies as a JWKS receiver would."""
     from sso_middleware import services, wsgi
@@ -437,6 +438,7 @@ def test_verify_through_the_keys_an_app_publishes() -> None:
     assert "--jwks-url URL" in cli("verify", good, code=2).stderr
 
 
+@pytest.mark.network
 def test_verify_notes_the_keys_a_jwks_holds_but_cannot_use() -> None:
     key = Key.generate("EdDSA")
     document = {"keys": [{"kty": "oct", "k": "c2VjcmV0"}, key.public_jwk()]}
@@ -465,7 +467,9 @@ def test_verify_notes_the_keys_a_jwks_holds_but_cannot_use() -> None:
         pytest.param("falcon_app", ["issues  /sso/frill"], id="falcon-wsgi"),
         pytest.param("falcon_asgi_app", ["issues  /sso/frill", "receives /sso"], id="falcon-asgi"),
         pytest.param("pyramid_app", ["issues  /sso/frill"], id="pyramid",  # WebOb before 1.9 imports cgi
-                     marks=pytest.mark.filterwarnings("ignore:'cgi' is deprecated:DeprecationWarning")),
+                     marks=[pytest.mark.filterwarnings("ignore:'cgi' is deprecated:DeprecationWarning"),
+                            # Pyramid imports pkg_resources, which setuptools >= 81 warns about
+                            pytest.mark.filterwarnings("ignore:pkg_resources is deprecated:UserWarning")]),
         pytest.param("bottle_app", ["issues  /sso/frill"], id="bottle"),
         pytest.param("nested", ["issues  /sso/frill", "receives /sso"], id="proxyfix-whitenoise-verifier"),
     ],
@@ -484,6 +488,7 @@ def test_check_finds_the_middleware_wherever_a_framework_keeps_it(factory: str, 
     assert len(seen) == len(found), seen
 
 
+@pytest.mark.slow
 def test_check_on_the_command_line_finds_quarts_and_djangos_issuer() -> None:
     assert "issues  /sso/frill" in cli("check", "framework_apps:quart_app", "--factory", cwd=APPS).stdout
     env = {**ENV, "DJANGO_SETTINGS_MODULE": "djangosite.settings"}
@@ -512,6 +517,7 @@ def test_a_preset_option_that_is_needed_names_its_flag() -> None:
     assert "--option hosts=..." in missing
     assert '"name"' in cli("mint", "frill", "--key-env", "APPS_KEY", "--option", "hosts=f.acme.com",
                            code=2).stderr
+
 
 # -- check, an OpenID Connect provider's configuration -----------------------------------------
 
@@ -546,7 +552,7 @@ def test_check_finds_each_mistake_of_an_openid_provider_with_its_fix(monkeypatch
 def test_check_weighs_an_openid_providers_rsa_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """Key refuses RSA under 2048 bits when it is built; check says so for a key that slipped by (here:
     the floor raised above the test key's 3072 bits)."""
-    import sso_middleware.lint as lint_module
+    import sso_middleware.cli.lint as lint_module
 
     provider = _oidc_apps().good.openid
     assert lint_module.lint(provider).findings == []

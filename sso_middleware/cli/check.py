@@ -1,5 +1,5 @@
 """``sso-middleware check MODULE:APP``: import an app and list what is wrong with its SSO
-configuration (the findings come from :mod:`sso_middleware.lint`)."""
+configuration (the findings come from :mod:`sso_middleware.cli.lint`)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def add_arguments(check: argparse.ArgumentParser) -> None:
 
 
 def execute(args: argparse.Namespace, out: Out) -> int:
-    from ..lint import lint
+    from .lint import lint
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
