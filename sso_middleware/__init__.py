@@ -15,21 +15,24 @@ The public names, and where they live::
 Adapters are imported by their full path; this module only re-exports and imports no web framework.
 
 The library in its layers, bottom first (a module imports from its own layer and those below; a
-leading underscore marks a private module)::
+leading underscore marks a private module; docs/architecture.md says where a new preset,
+placement, token check, command or framework goes)::
 
     errors, dates, steps         the exception tree; dates as people read them; sync-or-async logic
-    principal, keys, redirects,  the user; secrets and key pairs; safe URLs; the neutral request
-      messages                     and the Reply the skins send
-    tokens, session, replay,     sign and verify; the verifier's cookie; one-time ids (memory,
-      redis_store, jwks, pages     Redis); key sets; error pages
-    placements, service          how a token travels; a service as value objects
-    services/                    the presets, one module per vendor (services/_common.py: shared)
-    wiring, flows                where the middleware sits; every decision, framework-free
-    wsgi, asgi                   the skins: translate environ/scope to flows and back, nothing else
-    extractors/, testing,        ready user extractors, one per framework; the pytest plugin;
-      snippets, serving            a page's token script; the demo's local server
-    lint, cli/                   the command line (``python -m sso_middleware``) and its back-ends:
-                                   cli/explain.py, cli/demo.py, lint.py (``check``)
+    principal, keys, redirects,  the user; secrets and key pairs; safe URLs; the neutral request,
+      messages                     the Reply the skins send, the same-origin rule
+    tokens, session, replay,     sign and verify; the verifier's cookie and a round trip's Trip;
+      redis_store, jwks, pages     one-time ids (memory, Redis); key sets; error and confirm pages
+    placements, confirm, service how a token travels; the emailed-link confirm step; value objects
+    services/, oidc/             the presets, one module per vendor; the OpenID Connect provider
+    links, receiving, wiring,    links for email; the verifier's configuration (Receiver); where
+      flows                        the middleware sits; every decision, framework-free
+    wsgi, asgi, aiohttp          the skins: translate environ/scope/request to flows and back
+    extractors/, testing,        ready user extractors, one per framework; the pytest plugin and
+      relying_party, snippets,     its OpenID relying party; a page's token script; the demo's
+      serving                      local server
+    cli/                         the command line (``python -m sso_middleware``), one module per
+                                   command, and its back-ends: explain, lint (``check``), demo
 
 The middleware options are documented on ``sso_middleware.flows.IssuerMiddleware``
 and ``sso_middleware.flows.VerifierMiddleware``, the framework-free halves both skins share.
