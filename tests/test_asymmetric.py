@@ -301,6 +301,7 @@ def token_path(key: Key, clock: Clock, **extra: Any) -> str:
     return f"/d?auth_token={sign(body, key)}"
 
 
+@pytest.mark.network
 def test_a_verifier_fetches_the_jwks_once_and_caches_it(skin: Skin, clock: Clock,
                                                          jwks_server: JWKSServer) -> None:
     client = remote_verifier(skin, clock, jwks_server.url)
@@ -312,6 +313,7 @@ def test_a_verifier_fetches_the_jwks_once_and_caches_it(skin: Skin, clock: Clock
     assert jwks_server.fetches == 2
 
 
+@pytest.mark.network
 def test_an_unknown_kid_fetches_again_at_most_once_per_interval(skin: Skin, clock: Clock,
                                                                  jwks_server: JWKSServer) -> None:
     client = remote_verifier(skin, clock, jwks_server.url)
@@ -333,6 +335,7 @@ def test_an_unknown_kid_fetches_again_at_most_once_per_interval(skin: Skin, cloc
     assert jwks_server.fetches == 3
 
 
+@pytest.mark.network
 def test_no_keys_and_no_jwks_is_a_503_and_cached_keys_outlive_an_outage(skin: Skin, clock: Clock,
                                                                         jwks_server: JWKSServer) -> None:
     jwks_server.status = 500
@@ -357,6 +360,7 @@ def test_no_keys_and_no_jwks_is_a_503_and_cached_keys_outlive_an_outage(skin: Sk
     {"keys": [{**pair("ES256").public_jwk(), "use": "enc"}]},
     b'{"keys": [' + b'{"kty": "RSA"},' * 5000 + b'{}]}',  # over 64 KiB
 ], ids=["not-json", "empty", "keys-not-list", "no-keys", "oct", "enc", "huge"])
+@pytest.mark.network
 def test_an_unusable_jwks_fails_closed(skin: Skin, clock: Clock, jwks_server: JWKSServer,
                                        document: Any) -> None:
     jwks_server.document = document
@@ -373,6 +377,7 @@ def test_a_private_key_in_a_jwks_is_never_used(caplog: pytest.LogCaptureFixture)
     assert [k.algorithm for k in keys.keys] == ["RS256"] and "PRIVATE" in skipped[0]
 
 
+@pytest.mark.network
 def test_a_hanging_jwks_server_costs_a_bounded_wait(skin: Skin, clock: Clock,
                                                      jwks_server: JWKSServer) -> None:
     jwks_server.hang.set()
@@ -381,6 +386,7 @@ def test_a_hanging_jwks_server_costs_a_bounded_wait(skin: Skin, clock: Clock,
     assert (response.status, response.json()["error"]) == (503, "keys_unavailable")
 
 
+@pytest.mark.network
 def test_a_silent_socket_costs_a_bounded_wait(skin: Skin, clock: Clock) -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -432,6 +438,7 @@ _DRIPS = {
 
 
 @pytest.mark.parametrize("phase", list(_DRIPS))
+@pytest.mark.network
 def test_a_dripping_jwks_server_is_cut_off_at_the_total_deadline(phase: str) -> None:
     """Issue 22 (2): the deadline held only while reading the body; a server dripping the status
     line, headers or chunk sizes held the sign-in (and every request needing keys) for as long
@@ -450,6 +457,7 @@ def test_a_dripping_jwks_server_is_cut_off_at_the_total_deadline(phase: str) -> 
         dripper.close()
 
 
+@pytest.mark.network
 def test_a_dripping_jwks_server_costs_the_verifier_a_bounded_wait(skin: Skin, clock: Clock) -> None:
     import time
 
@@ -488,6 +496,7 @@ def test_requests_arriving_during_a_fetch_wait_at_most_the_timeout_and_never_fet
     assert calls == ["https://app.acme.com/jwks.json"] and remote.keys is not None
 
 
+@pytest.mark.network
 def test_a_redirecting_jwks_url_is_not_followed(skin: Skin, clock: Clock, jwks_server: JWKSServer) -> None:
     jwks_server.status = 302
     client = remote_verifier(skin, clock, jwks_server.url)
@@ -508,6 +517,7 @@ def test_jwks_verifier_configuration_mistakes(skin: Skin) -> None:
         RemoteKeys("https://app.acme.com/jwks.json", timeout=0)
 
 
+@pytest.mark.network
 def test_a_grafana_stand_in_verifies_through_the_jwks_the_app_serves(skin: Skin,
                                                                      sso_live_stand_in: Any) -> None:
     """The app under test on a real server; the stand-in fetches its JWKS over HTTP."""

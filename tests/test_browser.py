@@ -26,6 +26,8 @@ from sso_middleware.services import Destination, FormField, TokenRules
 from sso_middleware.testing import LiveStandIn
 from sso_middleware.wsgi import IssuerMiddleware
 
+pytestmark = [pytest.mark.browser, pytest.mark.network]
+
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
@@ -78,6 +80,7 @@ def _shot(driver: Any, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["127.0.0.1", "localhost"])
+@pytest.mark.slow
 def test_demo_click_through_in_a_browser(browser: Any, name: str) -> None:
     server = DemoServer(port=0)
     server.start()
@@ -155,6 +158,7 @@ def test_auto_submitting_form_runs_under_its_csp(browser: Any) -> None:
         stand_in.stop()
 
 
+@pytest.mark.slow
 def test_a_token_in_the_fragment_reaches_the_receiver_through_its_bridge_page(browser: Any) -> None:
     """Mintlify's shape: the token after '#', which only the page's own script can read."""
     from sso_middleware.keys import Key
@@ -174,6 +178,7 @@ def test_a_token_in_the_fragment_reaches_the_receiver_through_its_bridge_page(br
         stand_in.stop()
 
 
+@pytest.mark.slow
 def test_token_script_fetches_the_token_in_a_browser(browser: Any) -> None:
     """Intercom's shape: the page's script fetches /sso/intercom/token and boots the widget."""
     from sso_middleware.snippets import token_script
@@ -223,6 +228,7 @@ async def _asgi_logout_app(scope: dict[str, Any], receive: Any, send: Any) -> No
 
 
 @pytest.mark.parametrize("skin", ["wsgi", "asgi"])
+@pytest.mark.slow
 def test_logout_works_from_pages_with_any_referrer_policy(browser: Any, skin: str) -> None:
     """Issue 29: from a page sent with `Referrer-Policy: no-referrer`, Chromium posts the logout
     form with `Origin: null` beside `Sec-Fetch-Site: same-origin`; the user stayed signed in."""

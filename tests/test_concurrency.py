@@ -240,6 +240,7 @@ def run_threads(base: tuple[str, int], calls: list[Call]) -> dict[int, tuple[Any
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.network
 def test_wsgi_verifier_on_a_threaded_server(kind: str) -> None:
     calls = corpus(*keys(kind))
     one_by_one = build("wsgi", kind)

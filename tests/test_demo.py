@@ -14,6 +14,8 @@ import pytest
 
 from sso_middleware.demo import DemoServer
 
+pytestmark = pytest.mark.network
+
 
 def test_demo_click_through() -> None:
     server = DemoServer(port=0)

@@ -276,6 +276,7 @@ def test_our_issuer_and_our_stand_in_forum_in_one_round_trip(skin: Skin) -> None
                              headers={"X-User": "ada"}))
 
 
+@pytest.mark.network
 def test_round_trip_over_real_servers(skin: Skin) -> None:
     import httpx
 

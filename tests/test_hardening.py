@@ -230,6 +230,7 @@ def _alg_not_a_string(alg: Any, signature: str = "AAAA") -> str:
 
 
 @pytest.mark.parametrize("alg", [[], {}, 5, None], ids=["list", "object", "number", "null"])
+@pytest.mark.network
 def test_a_non_string_alg_is_a_clean_refusal_in_every_placement_on_a_real_server(skin: Skin,
                                                                                  alg: Any) -> None:
     """``{"alg": []}`` with a signature fitting no key raised TypeError in every verifier: a 500

@@ -51,6 +51,7 @@ def minted(base: str, alg: str) -> str:
     return str(location.split("token=", 1)[1])
 
 
+@pytest.mark.network
 def test_joserfc_verifies_every_algorithm_through_our_jwks(issuer_url: str) -> None:
     from joserfc import jwk, jwt
 
@@ -66,6 +67,7 @@ def test_joserfc_verifies_every_algorithm_through_our_jwks(issuer_url: str) -> N
         assert decoded.header["kid"] == KEYS[alg].kid and decoded.claims["email"] == "ada@example.com"
 
 
+@pytest.mark.network
 def test_joserfc_refuses_a_token_of_ours_with_another_payload(issuer_url: str) -> None:
     from joserfc import jwk, jwt
     from joserfc.errors import BadSignatureError
@@ -118,6 +120,8 @@ def node(where: Path, *args: str) -> tuple[int, Any]:
     return done.returncode, json.loads(done.stdout or "null")
 
 
+@pytest.mark.network
+@pytest.mark.slow
 def test_node_jose_verifies_every_algorithm_through_our_jwks(issuer_url: str, node_jose: Path) -> None:
     url = f"{issuer_url}/sso/.well-known/jwks.json"
     for alg in (a for a in ALGORITHMS if a != "Ed448"):  # node's jose has no Ed448
@@ -130,6 +134,7 @@ def test_node_jose_verifies_every_algorithm_through_our_jwks(issuer_url: str, no
 
 
 @pytest.mark.parametrize("alg", ["RS256", "PS256", "ES256", "ES384", "EdDSA", "Ed25519"])
+@pytest.mark.slow
 def test_we_verify_what_node_jose_signs_and_agree_on_its_thumbprint(skin: Skin, node_jose: Path,
                                                                     alg: str) -> None:
     code, answer = node(node_jose, "sign", alg)
@@ -141,6 +146,7 @@ def test_we_verify_what_node_jose_signs_and_agree_on_its_thumbprint(skin: Skin, 
     assert response.status == 303, response.text
 
 
+@pytest.mark.slow
 def test_we_verify_node_jose_ed25519_through_a_jwk_that_names_no_alg(skin: Skin, node_jose: Path) -> None:
     """node's ``jose`` exports an Ed25519 JWK without ``alg``; its tokens say ``Ed25519``."""
     code, answer = node(node_jose, "sign", "Ed25519")

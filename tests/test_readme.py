@@ -60,6 +60,7 @@ def test_the_block_runs_as_written_in_a_fresh_directory(name: str, tmp_path: Pat
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 def test_the_test_block_passes_under_pytest(tmp_path: Path) -> None:
     (tmp_path / "test_feedback.py").write_text(BLOCKS["test_feedback.py"])
     pytest_command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_feedback.py"]
@@ -193,6 +194,7 @@ def test_two_verifiers_in_one_app(recipe: Any) -> None:
         assert page.get_data(as_text=True) == "Hello, ada" and "Set-Cookie" not in page.headers
 
 
+@pytest.mark.slow
 def test_django_settings_and_wsgi_in_a_startproject(tmp_path: Path) -> None:
     pytest.importorskip("django")
     assert run([sys.executable, "-m", "django", "startproject", "mysite", "."], tmp_path).returncode == 0

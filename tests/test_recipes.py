@@ -19,7 +19,7 @@ from servers import command_server
 from sso_middleware import services
 from sso_middleware.testing import StandIn
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.network]
 BOARD = "https://feedback.acme.com/b/ideas"
 Login = Callable[[httpx.Client], None]
 

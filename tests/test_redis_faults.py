@@ -43,6 +43,8 @@ def json_get(client: Any, url: str) -> Any:
     return client.get(url, headers={"Accept": "application/json"})
 
 
+@pytest.mark.redis
+@pytest.mark.network
 def test_hung_redis_answers_503_within_the_timeout_and_burns_nothing(
     skin: Skin, clock: Clock, server: RedisServer
 ) -> None:
@@ -63,6 +65,8 @@ def test_hung_redis_answers_503_within_the_timeout_and_burns_nothing(
     assert json_get(web.stranger(), f"/sso?token={tok}").json()["error"] == "token_replayed"
 
 
+@pytest.mark.redis
+@pytest.mark.network
 def test_killed_redis_answers_503_fast_and_recovers(skin: Skin, clock: Clock, server: RedisServer) -> None:
     store = RedisReplayStore(server.client(), timeout=0.3)
     _, web = skin.verifier(key=KEY, clock=clock, replay_store=store)
@@ -92,6 +96,8 @@ class _Retry:
         return Hooked(NoBackoff(), 20)
 
 
+@pytest.mark.redis
+@pytest.mark.network
 def test_the_clients_own_retry_is_never_a_false_replay(clock: Clock, server: RedisServer) -> None:
     failed = threading.Event()
     client = server.client(socket_timeout=0.1, retry=_Retry(failed))
@@ -107,6 +113,8 @@ def test_the_clients_own_retry_is_never_a_false_replay(clock: Clock, server: Red
     assert not store.claim("svc|jti", clock.now + 60, clock.now)
 
 
+@pytest.mark.redis
+@pytest.mark.network
 def test_pause_and_resume_under_load_no_false_replay_no_burnt_token(
     clock: Clock, server: RedisServer
 ) -> None:
@@ -146,6 +154,8 @@ def test_pause_and_resume_under_load_no_false_replay_no_burnt_token(
     assert all(Client(web).get(f"/sso?token={tok}").status_code == 401 for tok in tokens[:20])
 
 
+@pytest.mark.redis
+@pytest.mark.network
 def test_asyncio_client_hung_and_resumed(clock: Clock, server: RedisServer) -> None:
     import redis.asyncio
 
@@ -174,6 +184,8 @@ async def _asgi_ok(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"ok"})
 
 
+@pytest.mark.redis
+@pytest.mark.network
 def test_asyncio_client_on_wsgi_is_refused_at_construction(server: RedisServer) -> None:
     import redis.asyncio
 
@@ -185,6 +197,8 @@ def test_asyncio_client_on_wsgi_is_refused_at_construction(server: RedisServer) 
                            replay_store=RedisReplayStore(redis.asyncio.Redis(port=server.port)))
 
 
+@pytest.mark.redis
+@pytest.mark.network
 def test_logout_revokes_on_every_host_sharing_redis(skin: Skin, clock: Clock, server: RedisServer) -> None:
     _, web = skin.verifier(key=KEY, clock=clock, replay_store=RedisReplayStore(server.client()))
     there, _ = skin.verifier(key=KEY, clock=clock, replay_store=RedisReplayStore(server.client()))
@@ -196,6 +210,9 @@ def test_logout_revokes_on_every_host_sharing_redis(skin: Skin, clock: Clock, se
     assert copy.get("/page").json()["user"] is None
 
 
+@pytest.mark.redis
+@pytest.mark.network
+@pytest.mark.slow
 def test_wait_for_a_replica_and_a_failover_resurrects_nothing(clock: Clock, tmp_path: Path) -> None:
     from redis.sentinel import Sentinel
 
@@ -249,6 +266,9 @@ def _master_port(watcher: Any) -> int | None:
         return None
 
 
+@pytest.mark.redis
+@pytest.mark.network
+@pytest.mark.slow
 def test_cluster_claims_exactly_once_and_revokes(clock: Clock, tmp_path: Path) -> None:
     from redis.cluster import RedisCluster
 

@@ -156,6 +156,7 @@ def redis_client(tmp_path: Path) -> Iterator[Any]:
         proc.wait(timeout=10)
 
 
+@pytest.mark.redis
 def test_redis_store_claims_once_with_expiry(redis_client: Any) -> None:
     store = RedisReplayStore(redis_client)
     assert store.claim("frill|jti", expires_at=1060.0, now=1000.0)
@@ -165,6 +166,7 @@ def test_redis_store_claims_once_with_expiry(redis_client: Any) -> None:
     assert b"frill" not in name  # ids are digested, never stored as sent
 
 
+@pytest.mark.redis
 def test_redis_store_atomic_under_threads(redis_client: Any) -> None:
     # atomicity is under test, not latency: 64 claims queue on the store's 8 workers, and on a
     # loaded machine the default 0.5 s deadline would (rightly) fail some closed with a 503
@@ -172,6 +174,7 @@ def test_redis_store_atomic_under_threads(redis_client: Any) -> None:
     assert sorted(_race(store)) == [False] * 63 + [True]
 
 
+@pytest.mark.redis
 def test_verifier_with_redis_on_both_skins(skin: Skin, clock: Clock, redis_client: Any) -> None:
     store = RedisReplayStore(redis_client)
     _middleware, client = skin.verifier(key=KEY, clock=clock, replay_store=store)

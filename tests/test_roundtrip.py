@@ -77,6 +77,7 @@ def test_invoiced_and_zendesk_round_trips(skin: Skin) -> None:
 # -- over real sockets -------------------------------------------------------------------
 
 
+@pytest.mark.network
 def test_live_round_trip_replay_and_logout(
     skin: Skin, sso_live_stand_in: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -107,6 +108,7 @@ def test_live_round_trip_replay_and_logout(
     assert "eyJ" not in logged and location.split("ssoToken=")[1] not in logged  # ... without the token
 
 
+@pytest.mark.network
 def test_live_stand_in_follow_helper(skin: Skin, sso_live_stand_in: Any) -> None:
     invoiced = services.invoiced(key=OTHER_KEY, company="acme")
     stand_in = sso_live_stand_in(invoiced)
@@ -119,6 +121,7 @@ def test_live_stand_in_follow_helper(skin: Skin, sso_live_stand_in: Any) -> None
         assert stand_in.follow(response).claims["sub"] == 99
 
 
+@pytest.mark.slow
 def test_plugin_in_a_fresh_project(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         f"""

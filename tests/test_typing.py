@@ -13,6 +13,7 @@ import pytest
 HERE = Path(__file__).parent / "typing"
 
 
+@pytest.mark.slow
 def test_mypy_strict_passes_on_every_entry_point_and_catches_a_misspelled_option(tmp_path: Path) -> None:
     pytest.importorskip("mypy")
     for name in ("uses_everything.py", "misspelled.py"):

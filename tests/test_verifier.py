@@ -441,6 +441,7 @@ def test_asgi_user_objects_are_immutable_and_outer_user_kept(clock: Clock) -> No
     assert seen[2][0] is user  # one immutable user object per cached session
 
 
+@pytest.mark.network
 def test_exactly_one_of_64_concurrent_presentations_wins_over_sockets(skin: Skin, clock: Clock) -> None:
     from servers import serve
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from redis_servers import free_port, redis_server, wait_until
 
 from sso_middleware.keys import Key
@@ -20,6 +21,8 @@ from sso_middleware.tokens import sign
 
 APPS = Path(__file__).parent / "apps"
 KEY = "workers-test-key-0123456789-abcdefghijklmn"
+
+pytestmark = [pytest.mark.slow, pytest.mark.network]  # uvicorn worker processes
 
 
 @contextmanager
@@ -69,6 +72,7 @@ def tokens(n: int) -> list[str]:
     return [sign({"sub": f"u{i}", "iat": now, "exp": now + 300, "jti": f"w{i}"}, Key(KEY)) for i in range(n)]
 
 
+@pytest.mark.redis
 def test_redis_store_exactly_once_across_four_processes(tmp_path: Path) -> None:
     with redis_server(tmp_path / "redis") as server, \
             workers(4, tmp_path / "uvicorn.log", SSO_TEST_REDIS_PORT=str(server.port)) as url:
