@@ -239,6 +239,7 @@ def test_the_code_is_one_time() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.network
 def test_live_on_a_real_server(skin: Skin, sso_relying_party: Any) -> None:
     """Against a URL: every request over the network to a real server (werkzeug or uvicorn),
     the issuer the app's public name (https), the server on 127.0.0.1."""
