@@ -38,6 +38,7 @@ TenantHosts = Callable[[Principal], Iterable[str]]
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _TYP = re.compile(r"[A-Za-z0-9_.~+-]{1,64}")
 _RESERVED = frozenset({"iat", "exp", "jti"})
+_SIGNER_HEADER = ("alg", "kid", "typ", "crit", "b64")  # header members `header` may not set
 _MAX_COPY = 256
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9\-._~+/=:,;@!$*]{1,512}")  # echoed or copied request values
 _TENANT_CACHE = 1024  # resolved per-tenant keys and host lists kept, each validated once
@@ -121,10 +122,18 @@ class TokenRules:
     def __post_init__(self) -> None:
         if self.claims is not None and not callable(self.claims):
             raise ConfigurationError("claims must be a callable(Principal) -> dict.")
-        if self.algorithm not in ALGORITHMS:
-            raise ConfigurationError(
-                f"algorithm {self.algorithm!r} is not supported; use one of {', '.join(sorted(ALGORITHMS))}."
-            )
+        _check_algorithm(self.algorithm)
+        self._check_lifetime()
+        _check_typ(self.typ)
+        if self.max_age is not None:
+            check_seconds(self.max_age, "max_age")
+        self._freeze_names()
+        object.__setattr__(self, "header", _checked_header(self.header))
+        self._check_session()
+        self._freeze_extra()
+
+    def _check_lifetime(self) -> None:
+        """``ttl`` in whole seconds, no longer than the service's ``max_lifetime``."""
         if isinstance(self.ttl, bool) or not isinstance(self.ttl, int) or not 0 < self.ttl <= 86400:
             raise ConfigurationError("ttl must be whole seconds between 1 and 86400.")
         if self.max_lifetime is not None:
@@ -132,27 +141,27 @@ class TokenRules:
             if self.ttl > self.max_lifetime:
                 raise ConfigurationError(f"ttl {self.ttl}: the service refuses tokens valid for more than "
                                          f"{self.max_lifetime} seconds.")
-        if self.typ is not None and not (isinstance(self.typ, str) and _TYP.fullmatch(self.typ)):
-            raise ConfigurationError(f"typ {self.typ!r} is not a media type name.")
-        if self.max_age is not None:
-            check_seconds(self.max_age, "max_age")
+
+    def _freeze_names(self) -> None:
+        """``required`` and ``identity`` as tuples, naming at least one identity claim."""
         object.__setattr__(self, "required", tuple(self.required))
         object.__setattr__(self, "identity", tuple(self.identity))
         if not self.identity:
             raise ConfigurationError("identity: name at least one claim, e.g. ('sub', 'id').")
-        if not isinstance(self.header, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) and k not in ("alg", "kid", "typ", "crit", "b64")
-            for k, v in self.header.items()
+
+    def _check_session(self) -> None:
+        """``session`` names a claim of the service's own (not iat, exp, jti or an identity claim)
+        and a positive whole number of seconds."""
+        if self.session is None:
+            return
+        claim, seconds = self.session
+        if not isinstance(claim, str) or claim in self.reserved or isinstance(seconds, bool) or not (
+            isinstance(seconds, int) and seconds > 0
         ):
-            raise ConfigurationError("header: a mapping of extra header names to strings (not alg, kid, "
-                                     "typ, crit or b64).")
-        object.__setattr__(self, "header", MappingProxyType(dict(self.header)))
-        if self.session is not None:
-            claim, seconds = self.session
-            if not isinstance(claim, str) or claim in self.reserved or isinstance(seconds, bool) or not (
-                isinstance(seconds, int) and seconds > 0
-            ):
-                raise ConfigurationError("session: (claim name, whole seconds), e.g. ('expiresAt', 1209600).")
+            raise ConfigurationError("session: (claim name, whole seconds), e.g. ('expiresAt', 1209600).")
+
+    def _freeze_extra(self) -> None:
+        """A mapping ``extra`` checked and frozen now; a callable one is checked on each use."""
         if isinstance(self.extra, Mapping):
             object.__setattr__(self, "extra", MappingProxyType(dict(self._checked_extra(self.extra))))
         elif self.extra is not None and not callable(self.extra):
@@ -213,6 +222,29 @@ class TokenRules:
             return found
 
         return cls(claims=claims, required=fields, **options)
+
+
+def _check_algorithm(algorithm: str) -> None:
+    if algorithm not in ALGORITHMS:
+        raise ConfigurationError(
+            f"algorithm {algorithm!r} is not supported; use one of {', '.join(sorted(ALGORITHMS))}."
+        )
+
+
+def _check_typ(typ: str | None) -> None:
+    if typ is not None and not (isinstance(typ, str) and _TYP.fullmatch(typ)):
+        raise ConfigurationError(f"typ {typ!r} is not a media type name.")
+
+
+def _checked_header(header: Mapping[str, str]) -> Mapping[str, str]:
+    """Extra JWS header members, frozen: strings, none of them one the signer sets or one that
+    changes how the signature is read."""
+    if not isinstance(header, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) and k not in _SIGNER_HEADER for k, v in header.items()
+    ):
+        raise ConfigurationError("header: a mapping of extra header names to strings (not alg, kid, "
+                                 "typ, crit or b64).")
+    return MappingProxyType(dict(header))
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,32 +337,9 @@ class ReturnRules:
     """The request parameters read: the return parameter, echoed and copied ones."""
 
     def __post_init__(self) -> None:
-        for label, name in (("return param", self.param), ("forward_as", self.forward_as)):
-            if name is not None:
-                check_param(name, label)
-        echo = tuple(check_param(name, "echo") for name in self.echo)
-        object.__setattr__(self, "echo", echo)
-        if not isinstance(self.copy, Mapping):
-            raise ConfigurationError(
-                "copy: a mapping of request parameters to claims, e.g. {'nonce': 'nonce'}."
-            )
-        copy = {check_param(name, "copy"): check_param(claim, "copy: claim")
-                for name, claim in self.copy.items()}
-        if _RESERVED.intersection(copy.values()):
-            raise ConfigurationError("copy: iat, exp and jti are the issuer's own claims.")
-        object.__setattr__(self, "copy", MappingProxyType(copy))
-        object.__setattr__(self, "names", tuple(n for n in (self.param, *echo, *copy) if n))
-        if callable(self.hosts) and not isinstance(self.hosts, AllowedHosts):
-            object.__setattr__(self, "tenant_hosts", self.hosts)
-            object.__setattr__(self, "hosts", AllowedHosts(()))
-        elif not isinstance(self.hosts, AllowedHosts):
-            object.__setattr__(self, "hosts", AllowedHosts(self.hosts))
-        if self.base is not None:
-            if not isinstance(self.base, str) or host_key(self.base) is None or "?" in self.base:
-                raise ConfigurationError(f"base {self.base!r} must be a site's https URL, e.g. 'https://docs.acme.com'.")
-            object.__setattr__(self, "base", self.base.rstrip("/"))
-            if self.default is None:
-                object.__setattr__(self, "default", self.base + "/")
+        self._freeze_parameters()
+        self._split_hosts()
+        self._check_base()
         if self.default is not None and host_key(self.default) is None:
             raise ConfigurationError(f"default {self.default!r} must be an absolute https URL.")
         object.__setattr__(self, "choices", _choices(self.choices, self.forward_as))
@@ -339,6 +348,35 @@ class ReturnRules:
                 "relative return values need forward_as (the path is passed on to the service) "
                 "or base (the path is a page of that site)."
             )
+
+    def _freeze_parameters(self) -> None:
+        """The request parameters read (return, echoed, copied), each checked, and ``names``."""
+        for label, name in (("return param", self.param), ("forward_as", self.forward_as)):
+            if name is not None:
+                check_param(name, label)
+        echo = tuple(check_param(name, "echo") for name in self.echo)
+        object.__setattr__(self, "echo", echo)
+        copy = _checked_copy(self.copy)
+        object.__setattr__(self, "copy", MappingProxyType(copy))
+        object.__setattr__(self, "names", tuple(n for n in (self.param, *echo, *copy) if n))
+
+    def _split_hosts(self) -> None:
+        """``hosts`` as matchers, or a callable kept apart as ``tenant_hosts`` (no host listed)."""
+        if callable(self.hosts) and not isinstance(self.hosts, AllowedHosts):
+            object.__setattr__(self, "tenant_hosts", self.hosts)
+            object.__setattr__(self, "hosts", AllowedHosts(()))
+        elif not isinstance(self.hosts, AllowedHosts):
+            object.__setattr__(self, "hosts", AllowedHosts(self.hosts))
+
+    def _check_base(self) -> None:
+        """``base`` a site's https URL without its last slash, and ``default`` its home page."""
+        if self.base is None:
+            return
+        if not isinstance(self.base, str) or host_key(self.base) is None or "?" in self.base:
+            raise ConfigurationError(f"base {self.base!r} must be a site's https URL, e.g. 'https://docs.acme.com'.")
+        object.__setattr__(self, "base", self.base.rstrip("/"))
+        if self.default is None:
+            object.__setattr__(self, "default", self.base + "/")
 
     def resolve(self, query: str) -> Pending:
         """The checked return value, echoed parameters and copied values of a login request."""
@@ -380,6 +418,18 @@ class ReturnRules:
         if self.tenant_hosts is None or url is None or self.relative:
             return
         check_url(url, _tenant_hosts(self.tenant_hosts, principal, where))
+
+
+def _checked_copy(copy: object) -> dict[str, str]:
+    """``{parameter: claim}``, each a plain name, no claim one the issuer sets."""
+    if not isinstance(copy, Mapping):
+        raise ConfigurationError(
+            "copy: a mapping of request parameters to claims, e.g. {'nonce': 'nonce'}."
+        )
+    checked = {check_param(name, "copy"): check_param(claim, "copy: claim") for name, claim in copy.items()}
+    if _RESERVED.intersection(checked.values()):
+        raise ConfigurationError("copy: iat, exp and jti are the issuer's own claims.")
+    return checked
 
 
 def _choices(choices: object, forward_as: str | None) -> frozenset[str]:
@@ -483,6 +533,59 @@ class Pending:
     copied: tuple[tuple[str, str], ...] = ()
 
 
+def _check_name(name: str) -> str:
+    """``name`` as a URL path segment; how messages about the service begin."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ConfigurationError(
+            f"service name {name!r}: use lower-case letters, digits, '-' or '_' "
+            "(it becomes a URL path segment)."
+        )
+    return f"service {name!r}"
+
+
+def _check_parts(where: str, token: TokenRules, destination: Destination,
+                 returns: ReturnRules | None) -> None:
+    """Each of the three value objects is one, so a dict or a keyword mix-up fails here."""
+    for label, value, kind in (("token", token, TokenRules), ("destination", destination, Destination),
+                               ("returns", returns or ReturnRules(), ReturnRules)):
+        if not isinstance(value, kind):
+            raise ConfigurationError(
+                f"{where}: {label} must be a {kind.__name__}(...) from sso_middleware.services."
+            )
+
+
+def _check_per_user_key(where: str, token: TokenRules) -> None:
+    """A key chosen per user is a shared secret: a key pair's public half is published up front."""
+    if token.algorithm not in HMAC_ALGORITHMS:
+        raise ConfigurationError(
+            f"{where}: a key chosen per user cannot be published in the JWKS; {token.algorithm} "
+            "services take their key pair (or a list, newest first) up front."
+        )
+
+
+def _check_way_back(where: str, destination: Destination, returns: ReturnRules) -> None:
+    """Somewhere for the browser to go: a target, or a return value it can be sent to."""
+    if returns.relative and destination.target is None and returns.base is None:
+        raise ConfigurationError(f"{where}: a relative return value is forwarded to a target; set one.")
+    if destination.target is None and destination.path is None:
+        _check_return_only(where, returns)
+
+
+def _check_return_only(where: str, returns: ReturnRules) -> None:
+    """With no target, the browser goes where the return value (or the default) says."""
+    if (returns.param is not None and not returns.hosts and not returns.relative
+            and returns.tenant_hosts is None):
+        raise ConfigurationError(
+            f"{where}: hosts is empty, so no return URL could ever be accepted. List the "
+            "service's hosts, e.g. ReturnRules('redirect', hosts=['feedback.acme.com'])."
+        )
+    if returns.param is None and returns.default is None:
+        raise ConfigurationError(
+            f"{where}: set a Destination target, or a ReturnRules param with hosts, so "
+            "the browser has somewhere to go."
+        )
+
+
 class Service:
     """How to sign a user in to one service, and how that service receives them.
 
@@ -521,18 +624,8 @@ class Service:
         hint: str | None = None,
         page_fetch: PageFetch | None = None,
     ) -> None:
-        if not isinstance(name, str) or not _NAME.fullmatch(name):
-            raise ConfigurationError(
-                f"service name {name!r}: use lower-case letters, digits, '-' or '_' "
-                "(it becomes a URL path segment)."
-            )
-        where = f"service {name!r}"
-        for label, value, kind in (("token", token, TokenRules), ("destination", destination, Destination),
-                                   ("returns", returns or ReturnRules(), ReturnRules)):
-            if not isinstance(value, kind):
-                raise ConfigurationError(
-                    f"{where}: {label} must be a {kind.__name__}(...) from sso_middleware.services."
-                )
+        where = _check_name(name)
+        _check_parts(where, token, destination, returns)
         returns = returns or ReturnRules()
         self.name = name
         self.hint = hint
@@ -542,11 +635,7 @@ class Service:
         self.keys: KeySet | None = None
         """The service's keys; ``None`` when they are chosen per user (``key=callable``)."""
         if callable(key) and not isinstance(key, (Key, KeySet)):
-            if token.algorithm not in HMAC_ALGORITHMS:
-                raise ConfigurationError(
-                    f"{where}: a key chosen per user cannot be published in the JWKS; {token.algorithm} "
-                    "services take their key pair (or a list, newest first) up front."
-                )
+            _check_per_user_key(where, token)
             self._key_source = key
         else:
             self.keys = KeySet.build(key, algorithm=token.algorithm, field=f"{where}: key",
@@ -554,27 +643,19 @@ class Service:
         self.token = token
         self.destination = destination
         self.returns = returns
-        if returns.relative and destination.target is None and returns.base is None:
-            raise ConfigurationError(f"{where}: a relative return value is forwarded to a target; set one.")
-        if destination.target is None and destination.path is None:
-            if (returns.param is not None and not returns.hosts and not returns.relative
-                    and returns.tenant_hosts is None):
-                raise ConfigurationError(
-                    f"{where}: hosts is empty, so no return URL could ever be accepted. List the "
-                    "service's hosts, e.g. ReturnRules('redirect', hosts=['feedback.acme.com'])."
-                )
-            if returns.param is None and returns.default is None:
-                raise ConfigurationError(
-                    f"{where}: set a Destination target, or a ReturnRules param with hosts, so "
-                    "the browser has somewhere to go."
-                )
+        _check_way_back(where, destination, returns)
         self.page_fetch = page_fetch
-        self._twin: Service | None = None
-        if page_fetch is not None:
-            if not isinstance(page_fetch, PageFetch) or self.fetched:
-                raise ConfigurationError(f"{where}: page_fetch is a PageFetch(...) beside a redirect login.")
-            self._twin = Service(name=name, key=self.keys if self.keys is not None else key, token=token,
-                                 destination=Destination(placement=page_fetch.placement, path="/"), hint=hint)
+        self._twin: Service | None = self._fetch_twin(where, key, page_fetch)
+
+    def _fetch_twin(self, where: str, key: KeyInput | KeySet | TenantKey,
+                    page_fetch: PageFetch | None) -> Service | None:
+        """The service answering ``page_fetch`` in JSON beside this redirect login, if any."""
+        if page_fetch is None:
+            return None
+        if not isinstance(page_fetch, PageFetch) or self.fetched:
+            raise ConfigurationError(f"{where}: page_fetch is a PageFetch(...) beside a redirect login.")
+        return Service(name=self.name, key=self.keys if self.keys is not None else key, token=self.token,
+                       destination=Destination(placement=page_fetch.placement, path="/"), hint=self.hint)
 
     @property
     def issues(self) -> bool:
