@@ -122,6 +122,11 @@ _EXTRACTORS = {  # the ready extractors that read each framework's user
     "aiohttp": "aiohttp_session('user') or aiohttp_user",
 }
 _RECIPES = "docs/recipes.md"
+_READS = {"wsgi": "WSGI", "asgi": "Starlette"}  # the request a skin's ready extractors read
+_HIDE_USER = {  # frameworks that keep their user inside the app, out of these extractors' sight
+    "scope_user": ("Django", "Quart", "Litestar"),
+    "session_user": ("Django", "Quart"),
+}
 
 
 def framework(app: object) -> str | None:
@@ -194,39 +199,52 @@ def check_extractor(user: Callable[..., Any], *, asgi: bool, owner: str, app: ob
     (``scope_user`` cannot see Django's, Quart's or Litestar's), and an async extractor under WSGI."""
     skin = getattr(user, _SKIN, None)
     name = getattr(user, "__name__", type(user).__name__)
+    protocol = "ASGI" if asgi else "WSGI"
     if isinstance(app, AiohttpHandler):
-        if skin in ("wsgi", "asgi"):
-            raise ConfigurationError(
-                f"user: {name} reads a {'WSGI' if skin == 'wsgi' else 'Starlette'} request, and "
-                f"sso_middleware.aiohttp.{owner} hands the extractor aiohttp's web.Request; use "
-                f"sso_middleware.extractors.{_EXTRACTORS['aiohttp']} ({_RECIPES}, aiohttp)."
-            )
+        _check_aiohttp_extractor(skin, name, owner)
         return  # aiohttp awaits an async extractor
     if skin == "aiohttp":
         raise ConfigurationError(
-            f"user: {name} reads an aiohttp request, and this {owner} is {'ASGI' if asgi else 'WSGI'}; "
+            f"user: {name} reads an aiohttp request, and this {owner} is {protocol}; "
             f"in an aiohttp app use sso_middleware.aiohttp.{owner} ({_RECIPES}, aiohttp)."
         )
     found = framework(app) if app is not None else None
-    ready = _EXTRACTORS.get(found or "")
-    instead = (f"for {found}, use sso_middleware.extractors.{ready}" if ready
-               else "use " + ("scope_user or session_key(...)" if asgi else "remote_user")
-               + f" from sso_middleware.extractors, or your own extractor ({_RECIPES})")
-    if skin == "wsgi" and asgi:
-        raise ConfigurationError(f"user: {name} reads a WSGI request, and {owner} is ASGI; {instead}.")
-    if skin == "asgi" and not asgi:
-        raise ConfigurationError(f"user: {name} reads a Starlette request, and {owner} is WSGI; {instead}.")
-    if (name == "scope_user" and found in ("Django", "Quart", "Litestar")) or (
-            name == "session_user" and found in ("Django", "Quart")):
+    instead = _instead(found, asgi)
+    if skin in _READS and (skin == "asgi") != asgi:
+        raise ConfigurationError(f"user: {name} reads a {_READS[skin]} request, and {owner} is {protocol}; "
+                                 f"{instead}.")
+    if found in _HIDE_USER.get(name, ()):
         raise ConfigurationError(
             f"user: {name} reads Starlette's request.user / request.session, which {found} does not "
             f"set (it keeps its user inside the app); {instead}."
         )
-    if not asgi and (inspect.iscoroutinefunction(user) or inspect.iscoroutinefunction(type(user).__call__)):
+    if not asgi and _is_async(user):
         raise ConfigurationError(
             f"user: {owner} is WSGI and cannot await an async extractor; pass a plain "
             "function, or use sso_middleware.asgi with an ASGI app."
         )
+
+
+def _check_aiohttp_extractor(skin: object, name: str, owner: str) -> None:
+    """aiohttp's middleware hands the extractor a ``web.Request``: no WSGI or Starlette reader."""
+    if skin in _READS:
+        raise ConfigurationError(
+            f"user: {name} reads a {_READS[skin]} request, and "
+            f"sso_middleware.aiohttp.{owner} hands the extractor aiohttp's web.Request; use "
+            f"sso_middleware.extractors.{_EXTRACTORS['aiohttp']} ({_RECIPES}, aiohttp)."
+        )
+
+
+def _instead(found: str | None, asgi: bool) -> str:
+    """What to use in place of a wrong extractor: ``found``'s ready one, or the skin's."""
+    ready = _EXTRACTORS.get(found or "")
+    return (f"for {found}, use sso_middleware.extractors.{ready}" if ready
+            else "use " + ("scope_user or session_key(...)" if asgi else "remote_user")
+            + f" from sso_middleware.extractors, or your own extractor ({_RECIPES})")
+
+
+def _is_async(user: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(user) or inspect.iscoroutinefunction(type(user).__call__)
 
 
 def wrapped(app: object, depth: int = 64) -> Iterator[object]:
