@@ -27,7 +27,7 @@ from ..flows import IssuerMiddleware, VerifierMiddleware
 from ..keys import MIN_RSA_BITS, KeySet
 from ..redirects import split_netloc
 from ..replay import MemoryReplayStore, several_workers
-from ..service import Service
+from ..service import Service, TokenRules
 from ..services import from_config
 
 if TYPE_CHECKING:
@@ -181,6 +181,15 @@ def lint(target: object, *, workers: int | None = None) -> Lint:
     reason = f"--workers {workers}" if workers and workers > 1 else several_workers()
     for provider in providers:
         _look_at_provider(found, provider, reason)
+    keys.extend(_look_at_verifiers(found, verifiers, reason))
+    _look_at_shared_keys(found, keys)
+    return found
+
+
+def _look_at_verifiers(found: Lint, verifiers: list[VerifierMiddleware[Any]],
+                       reason: str | None) -> list[tuple[str, bytes]]:
+    """Each verifier's replay store and cookie (no two alike); their keys, labelled."""
+    keys: list[tuple[str, bytes]] = []
     cookies: dict[str, str] = {}
     for verifier in verifiers:
         receiver = verifier.receiver
@@ -197,17 +206,31 @@ def lint(target: object, *, workers: int | None = None) -> Lint:
         if other != label:
             found.add("problem", f"{label} and {other} share the cookie {cookie!r}: "
                       "each clears the other's session", "give each VerifierMiddleware its own cookie_name=")
+    return keys
+
+
+def _look_at_shared_keys(found: Lint, keys: list[tuple[str, bytes]]) -> None:
+    """One key per service and direction: a shared one lets a token meant for one pass at another."""
     by_secret: dict[bytes, str] = {}
     for label, secret in keys:
         first = by_secret.setdefault(secret, label)
         if first != label:
             found.add("problem", f"{first} and {label} use the same key: a token minted for one is "
                       "accepted by the other", "give each service and each direction its own key")
-    return found
 
 
 def _look_at_service(found: Lint, service: Service) -> None:
     where = f"service {service.name!r}"
+    _look_at_key_lengths(found, where, service)
+    if service.fetched and not service.destination.placement.stamps:  # a widget's user hash
+        found.add("warning", f"{where}: its user hash never expires and is the same on every page",
+                  "it proves who the user is, not a fresh session: rotate the key to revoke every hash")
+    _look_at_lifetime(found, where, service.token)
+    _look_at_hosts(found, where, service)
+
+
+def _look_at_key_lengths(found: Lint, where: str, service: Service) -> None:
+    """Each secret at least as long as the service's keys (or the hash's output)."""
     rules = service.token
     for key in service.keys.keys if service.keys is not None else ():
         floor = rules.min_key_length or key.digest_size
@@ -215,9 +238,10 @@ def _look_at_service(found: Lint, service: Service) -> None:
             found.add("warning", f"{where}: its {key.algorithm} key is {len(key.secret)} bytes, under "
                       f"{floor}", "ask the service for a longer key (or generate one: sso-middleware keygen)"
                       " and rotate: key=[new, old] until the old tokens expire")
-    if service.fetched and not service.destination.placement.stamps:  # a widget's user hash
-        found.add("warning", f"{where}: its user hash never expires and is the same on every page",
-                  "it proves who the user is, not a fresh session: rotate the key to revoke every hash")
+
+
+def _look_at_lifetime(found: Lint, where: str, rules: TokenRules) -> None:
+    """A ``ttl`` the service accepts, with room for its clock."""
     if rules.max_age is not None and rules.ttl > rules.max_age:
         found.add("problem", f"{where}: ttl={rules.ttl} s, but the service refuses tokens issued more than "
                   f"{rules.max_age:g} s ago", f"use ttl={int(rules.max_age)} or less")
@@ -226,6 +250,10 @@ def _look_at_service(found: Lint, service: Service) -> None:
         found.add("warning", f"{where}: ttl={rules.ttl} s is at the service's limit (tokens valid at most "
                   f"{rules.max_lifetime} s): with its clock a little behind ours it refuses them",
                   f"use ttl={rules.max_lifetime - 60} or less; short-lived tokens are the point")
+
+
+def _look_at_hosts(found: Lint, where: str, service: Service) -> None:
+    """Return hosts: no shared-domain wildcard where the token rides on the URL, no port."""
     hosts = service.returns.hosts
     carries_token = service.destination.target is None  # the token rides on the return URL itself
     for suffix in getattr(hosts, "suffixes", ()):
