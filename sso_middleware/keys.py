@@ -139,6 +139,96 @@ def _crypto(field: str) -> Any:
     return algorithms
 
 
+def _check_options(algorithm: str | None, kid: str | None, field: str) -> None:
+    """An algorithm given is one this library takes; a ``kid`` given is a non-empty printable string."""
+    if algorithm is not None and algorithm not in ALGORITHMS:
+        raise ConfigurationError(
+            f"{field}: algorithm {algorithm!r} is not supported; use one of "
+            f"{', '.join(sorted(ALGORITHMS))}."
+        )
+    if kid is not None and (not isinstance(kid, str) or not kid or not kid.isprintable()):
+        raise ConfigurationError(f"{field}: kid must be a non-empty printable string.")
+
+
+def _secret_algorithm(algorithm: str | None, field: str) -> str:
+    """The HMAC algorithm a shared secret signs with (HS256 unless named); a key pair's is refused."""
+    if algorithm is not None and algorithm not in _HASHES:
+        raise ConfigurationError(
+            f"{field}: {algorithm} signs with a key pair: pass its private key as PEM or a "
+            "JWK (sso-middleware keygen --algorithm ... makes one), not a shared secret."
+        )
+    return algorithm or "HS256"
+
+
+def _pair_options(
+    material: Any, kid: str | None, algorithm: str | None, field: str
+) -> tuple[str | None, str | None]:
+    """A key pair's ``kid`` and algorithm: as given, else as its JWK names them; an HMAC one is refused."""
+    if algorithm in _HASHES:
+        raise ConfigurationError(
+            f"{field}: this looks like a PEM, SSH or JWK key, not a shared secret. HMAC "
+            "algorithms (HS256/384/512) take the secret string the service gave you."
+        )
+    if isinstance(material, Mapping):  # a JWK names its own kid and alg, when it does
+        kid = kid if kid is not None else material.get("kid")
+        algorithm = algorithm if algorithm is not None else material.get("alg")
+        if algorithm is not None and algorithm not in _PAIRS:
+            raise ConfigurationError(f"{field}: this JWK's alg {algorithm!r} is not one of "
+                                     f"{', '.join(sorted(_PAIRS))}.")
+        if kid is not None and (not isinstance(kid, str) or not kid.isprintable()):
+            raise ConfigurationError(f"{field}: this JWK's kid must be a printable string.")
+    return kid, algorithm
+
+
+def _pair_shape(key: Any, field: str) -> tuple[str, str, int]:
+    """A key object's JWK type, curve (``RSA`` for RSA) and signature size in bytes; RSA keys
+    under :data:`MIN_RSA_BITS` are refused."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
+        if key.key_size < MIN_RSA_BITS:
+            raise ConfigurationError(
+                f"{field}: this RSA key has {key.key_size} bits; at least {MIN_RSA_BITS} are "
+                "required (NIST SP 800-131A). Make a new one: sso-middleware keygen --algorithm RS256."
+            )
+        return "RSA", "RSA", key.key_size // 8
+    if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
+        curve = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}.get(
+            key.curve.name, key.curve.name)
+        return "EC", curve, 2 * ((key.curve.key_size + 7) // 8)
+    if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
+        return "OKP", "Ed25519", 64
+    if isinstance(key, (ed448.Ed448PrivateKey, ed448.Ed448PublicKey)):
+        return "OKP", "Ed448", 114
+    raise ConfigurationError(f"{field}: a {type(key).__name__} cannot sign JWTs here.")
+
+
+def _pair_algorithm(algorithm: str | None, kind: str, curve: str, field: str) -> tuple[str, int]:
+    """The algorithm a key of this type and curve signs (the one named, else its default) and
+    its hash's bits; an algorithm the key cannot sign is refused."""
+    algorithm = algorithm or _DEFAULT_FOR.get(curve)
+    expected = _PAIRS.get(algorithm or "")
+    if algorithm is None or expected is None or expected[0] != kind or (
+        expected[2] is not None and expected[2] != curve
+    ):
+        raise ConfigurationError(
+            f"{field}: a {curve} key cannot sign {algorithm}"
+            + (f" ({algorithm} needs {expected[2] or expected[0]})" if expected else "")
+            + f"; it signs {_DEFAULT_FOR.get(curve, 'nothing this library takes')}."
+        )
+    return algorithm, expected[1]
+
+
+def _pair_verifier(algorithms: Any, kind: str, algorithm: str, bits: int) -> Any:
+    """PyJWT's algorithm object that signs and verifies ``algorithm`` with a key of type ``kind``."""
+    if kind == "RSA":
+        cls = algorithms.RSAPSSAlgorithm if algorithm.startswith("PS") else algorithms.RSAAlgorithm
+        return cls(getattr(cls, f"SHA{bits}"))
+    if kind == "EC":
+        return algorithms.ECAlgorithm(getattr(algorithms.ECAlgorithm, f"SHA{bits}"))
+    return algorithms.OKPAlgorithm()
+
+
 class Key:
     """One key bound to one algorithm: an HMAC secret, or a key pair's private or public half.
 
@@ -182,37 +272,14 @@ class Key:
         field: str = "key",
         min_length: int | None = None,
     ) -> None:
-        if algorithm is not None and algorithm not in ALGORITHMS:
-            raise ConfigurationError(
-                f"{field}: algorithm {algorithm!r} is not supported; use one of "
-                f"{', '.join(sorted(ALGORITHMS))}."
-            )
-        if kid is not None and (not isinstance(kid, str) or not kid or not kid.isprintable()):
-            raise ConfigurationError(f"{field}: kid must be a non-empty printable string.")
+        _check_options(algorithm, kid, field)
         self.secret: bytes | None = None
         """The HMAC secret (``None`` for a key pair)."""
         self._public: Any = None
         if isinstance(secret, (str, bytes)) and not is_pair(secret):
-            if algorithm is not None and algorithm not in _HASHES:
-                raise ConfigurationError(
-                    f"{field}: {algorithm} signs with a key pair: pass its private key as PEM or a "
-                    "JWK (sso-middleware keygen --algorithm ... makes one), not a shared secret."
-                )
-            self._init_secret(secret, algorithm or "HS256", field, min_length)
+            self._init_secret(secret, _secret_algorithm(algorithm, field), field, min_length)
         else:
-            if algorithm in _HASHES:
-                raise ConfigurationError(
-                    f"{field}: this looks like a PEM, SSH or JWK key, not a shared secret. HMAC "
-                    "algorithms (HS256/384/512) take the secret string the service gave you."
-                )
-            if isinstance(secret, Mapping):  # a JWK names its own kid and alg, when it does
-                kid = kid if kid is not None else secret.get("kid")
-                algorithm = algorithm if algorithm is not None else secret.get("alg")
-                if algorithm is not None and algorithm not in _PAIRS:
-                    raise ConfigurationError(f"{field}: this JWK's alg {algorithm!r} is not one of "
-                                             f"{', '.join(sorted(_PAIRS))}.")
-                if kid is not None and (not isinstance(kid, str) or not kid.isprintable()):
-                    raise ConfigurationError(f"{field}: this JWK's kid must be a printable string.")
+            kid, algorithm = _pair_options(secret, kid, algorithm, field)
             self._init_pair(secret, algorithm, field, kid)
             kid = kid if kid is not None else self._kid_from_jwk()
         self.kid = kid
@@ -260,48 +327,15 @@ class Key:
         from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
         key = _load_pair(material, field)
-        if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
-            kind, curve = "RSA", "RSA"
-            if key.key_size < MIN_RSA_BITS:
-                raise ConfigurationError(
-                    f"{field}: this RSA key has {key.key_size} bits; at least {MIN_RSA_BITS} are "
-                    "required (NIST SP 800-131A). Make a new one: sso-middleware keygen --algorithm RS256."
-                )
-            size = key.key_size // 8
-        elif isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
-            kind, curve = "EC", {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}.get(
-                key.curve.name, key.curve.name)
-            size = 2 * ((key.curve.key_size + 7) // 8)
-        elif isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
-            kind, curve, size = "OKP", "Ed25519", 64
-        elif isinstance(key, (ed448.Ed448PrivateKey, ed448.Ed448PublicKey)):
-            kind, curve, size = "OKP", "Ed448", 114
-        else:
-            raise ConfigurationError(f"{field}: a {type(key).__name__} cannot sign JWTs here.")
-        algorithm = algorithm or _DEFAULT_FOR.get(curve)
-        expected = _PAIRS.get(algorithm or "")
-        if algorithm is None or expected is None or expected[0] != kind or (
-            expected[2] is not None and expected[2] != curve
-        ):
-            raise ConfigurationError(
-                f"{field}: a {curve} key cannot sign {algorithm}"
-                + (f" ({algorithm} needs {expected[2] or expected[0]})" if expected else "")
-                + f"; it signs {_DEFAULT_FOR.get(curve, 'nothing this library takes')}."
-            )
+        kind, curve, size = _pair_shape(key, field)
+        algorithm, bits = _pair_algorithm(algorithm, kind, curve, field)
         self.algorithm = algorithm
         self.accepts = _ALSO_ACCEPTS.get(curve, frozenset({algorithm}))
         self.private = not isinstance(
             key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)
         )
         self.signature_size = size
-        bits = expected[1]
-        if kind == "RSA":
-            cls = algorithms.RSAPSSAlgorithm if algorithm.startswith("PS") else algorithms.RSAAlgorithm
-            self._alg = cls(getattr(cls, f"SHA{bits}"))
-        elif kind == "EC":
-            self._alg = algorithms.ECAlgorithm(getattr(algorithms.ECAlgorithm, f"SHA{bits}"))
-        else:
-            self._alg = algorithms.OKPAlgorithm()
+        self._alg = _pair_verifier(algorithms, kind, algorithm, bits)
         self._prepared = key
         self._public = key.public_key() if self.private else key
         self._material = key.private_bytes(
