@@ -99,16 +99,25 @@ def several_workers(argv: list[str] | None = None, environ: dict[str, str] | Non
     if not argv or not any(server in argv[0] for server in _SERVERS):
         return None
     args = [*argv[1:], *environ.get("GUNICORN_CMD_ARGS", "").split()]
-    for i, arg in enumerate(args):
-        name, _, value = arg.partition("=")
-        if name in ("--workers", "-w") and not value and i + 1 < len(args):
-            value = args[i + 1]
-        elif name.startswith("-w") and name[2:].isdigit():
-            value = name[2:]
-        elif name not in ("--workers", "-w"):
-            continue
-        if value.isdigit() and int(value) > 1:
-            return f"the server runs {value} workers ({name} {value})"
+    for i in range(len(args)):
+        found = _workers_at(args, i)
+        if found is not None:
+            return found
+    return None
+
+
+def _workers_at(args: list[str], i: int) -> str | None:
+    """Why ``args[i]`` asks for several workers, or ``None``: ``--workers 4``, ``--workers=4``,
+    ``-w 4``, ``-w4``."""
+    name, _, value = args[i].partition("=")
+    if name in ("--workers", "-w") and not value and i + 1 < len(args):
+        value = args[i + 1]
+    elif name.startswith("-w") and name[2:].isdigit():
+        value = name[2:]
+    elif name not in ("--workers", "-w"):
+        return None
+    if value.isdigit() and int(value) > 1:
+        return f"the server runs {value} workers ({name} {value})"
     return None
 
 
