@@ -93,6 +93,17 @@ def _request(scope: Scope, body: bytes = b"") -> Request:
     )
 
 
+def _clearing(send: Send, cookie: bytes) -> Send:
+    """``send``, adding ``Set-Cookie: cookie`` (which clears a refused session) to the response's start."""
+
+    async def clearing(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), (b"set-cookie", cookie)]}
+        await send(message)
+
+    return clearing
+
+
 class SSOUser(BaseUser):
     """Starlette's ``request.user`` for a verified session (``@requires("authenticated")`` works).
 
@@ -222,7 +233,7 @@ class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if kind != "http" and kind != "websocket":
+        if kind not in ("http", "websocket"):  # lifespan and the rest are not ours
             await self.app(scope, receive, send)
             return
         if kind == "http":
@@ -231,11 +242,7 @@ class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):
             route = self._route(scope["method"], path, scope["query_string"]) if (
                 self._paths is None or path in self._paths) else None
             if route is not None:
-                body = await _body(receive, route.body_limit) if route.body_limit else b""
-                if body is None:
-                    return  # the client is gone: nobody to answer
-                reply = await self._arun(self._answer(route, _request(scope, body)))
-                await _response(reply)(scope, receive, send)
+                await self._respond(route, scope, receive, send)
                 return
 
         header = _cookie(scope)
@@ -255,11 +262,13 @@ class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):
         if clear is None or kind != "http":
             await self.app(scope, receive, send)
             return
-        cookie = clear.encode("latin-1")
+        await self.app(scope, receive, _clearing(send, clear.encode("latin-1")))
 
-        async def clearing(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", ()), (b"set-cookie", cookie)]}
-            await send(message)
+    async def _respond(self, route: flows.Route, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a request to one of our paths (a sign-in, a logout): read its body, run the flow."""
+        body = await _body(receive, route.body_limit) if route.body_limit else b""
+        if body is None:
+            return  # the client is gone: nobody to answer
+        reply = await self._arun(self._answer(route, _request(scope, body)))
+        await _response(reply)(scope, receive, send)
 
-        await self.app(scope, receive, clearing)
