@@ -95,33 +95,51 @@ def _what_was_sent(response: Any) -> tuple[str, str, dict[str, str] | None]:
     headers = response.headers
     status = getattr(response, "status_code", None) or getattr(response, "status", 0)
     if status == 200 and "json" in (headers.get("content-type") or ""):  # a token endpoint's answer
-        import json
-
-        answer = json.loads(_body_text(response) or "{}")  # a token, or a user hash and its fields
-        if isinstance(answer, dict) and answer and "error" not in answer:
-            return "TOKEN", "", {name: str(value) for name, value in answer.items() if value is not None}
+        fetched = _fetched(response)
+        if fetched is not None:
+            return "TOKEN", "", fetched
     location = headers.get("location")
     if location:
-        if not urlsplit(location).netloc:
-            raise AssertionError(
-                f"the app redirected to its own page {location} (status {status}), not to the service"
-                " — is the test client signed in?"
-            )
-        return "GET", location, None
+        return "GET", _off_site(location, status), None
     text = _body_text(response)
     form = FormReader()
     form.feed(text)
     if status == 200 and form.action:
         return "POST", form.action, dict(form.fields)
+    raise _nowhere(status, text)
+
+
+def _fetched(response: Any) -> dict[str, str] | None:
+    """What a token endpoint's JSON answer hands the page's script, if it is not a refusal."""
+    import json
+
+    answer = json.loads(_body_text(response) or "{}")  # a token, or a user hash and its fields
+    if isinstance(answer, dict) and answer and "error" not in answer:
+        return {name: str(value) for name, value in answer.items() if value is not None}
+    return None
+
+
+def _off_site(location: str, status: object) -> str:
+    """``location``, unless it is the app's own page (an AssertionError: not signed in?)."""
+    if not urlsplit(location).netloc:
+        raise AssertionError(
+            f"the app redirected to its own page {location} (status {status}), not to the service"
+            " — is the test client signed in?"
+        )
+    return location
+
+
+def _nowhere(status: object, text: str) -> AssertionError:
+    """Why the app sent the browser nowhere: nobody signed in, its refusal's code, or no reason."""
     code = _error_code(text)
     if code == "not_authenticated":
-        raise AssertionError(
+        return AssertionError(
             f"the app answered {status} not_authenticated: nobody is signed in — is the test client"
             " signed in?"
         )
     if code is not None:
-        raise AssertionError(f"the app refused to send the browser on: {status} {code}")
-    raise AssertionError(f"the app did not send the browser anywhere (status {status})")
+        return AssertionError(f"the app refused to send the browser on: {status} {code}")
+    return AssertionError(f"the app did not send the browser anywhere (status {status})")
 
 
 class StandIn:
