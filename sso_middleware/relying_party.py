@@ -22,7 +22,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
 if TYPE_CHECKING:
@@ -456,24 +456,31 @@ class RelyingParty:
             raise RelyingPartyRefused("jwks", "unusable_key", type(e).__name__) from e
 
     def _check_claims(self, claims: Mapping[str, Any], nonce: str | None) -> None:
-        import time
-
-        now = self.clock() if self.clock is not None else time.time()
-        exp, iat = claims.get("exp"), claims.get("iat")
-        if not isinstance(exp, (int, float)) or isinstance(exp, bool) or now >= exp + self.leeway:
-            raise RelyingPartyRefused("id_token", "expired", "exp is not after the relying party's clock")
-        if not isinstance(iat, (int, float)) or isinstance(iat, bool) or iat > now + self.leeway:
-            raise RelyingPartyRefused("id_token", "issued_in_the_future", "iat is after the clock")
-        audience = claims.get("aud")
-        if isinstance(audience, list) and len(audience) > 1 and claims.get("azp") != self.client_id:
-            raise RelyingPartyRefused("id_token", "azp_mismatch")
-        if "azp" in claims and claims["azp"] != self.client_id:
-            raise RelyingPartyRefused("id_token", "azp_mismatch")
+        """The ID token's claims as a strict relying party reads them, one check a step."""
+        self._check_times(claims)
+        self._check_azp(claims)
         if claims.get("nonce") != nonce or ("nonce" in claims) != (nonce is not None):
             raise RelyingPartyRefused("id_token", "nonce_mismatch", "the nonce is not the one sent"
                                       if nonce is not None else "a nonce came back that was never sent")
         if not isinstance(claims.get("sub"), str) or not claims["sub"]:
             raise RelyingPartyRefused("id_token", "invalid_sub", "sub must be a non-empty string")
+
+    def _check_times(self, claims: Mapping[str, Any]) -> None:
+        import time
+
+        now = self.clock() if self.clock is not None else time.time()
+        exp, iat = claims.get("exp"), claims.get("iat")
+        if not _is_number(exp) or now >= exp + self.leeway:
+            raise RelyingPartyRefused("id_token", "expired", "exp is not after the relying party's clock")
+        if not _is_number(iat) or iat > now + self.leeway:
+            raise RelyingPartyRefused("id_token", "issued_in_the_future", "iat is after the clock")
+
+    def _check_azp(self, claims: Mapping[str, Any]) -> None:
+        """``azp`` names this client when present, and is required when ``aud`` names several."""
+        audience = claims.get("aud")
+        several = isinstance(audience, list) and len(audience) > 1
+        if (several or "azp" in claims) and claims.get("azp") != self.client_id:
+            raise RelyingPartyRefused("id_token", "azp_mismatch")
 
     # -- the front channel: the browser at the authorization endpoint ------------------------
 
@@ -573,5 +580,9 @@ class RelyingParty:
     def __repr__(self) -> str:
         return f"RelyingParty({self.client_id!r}, issuer={self.issuer!r})"
 
+
+
+def _is_number(value: object) -> TypeGuard[float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 __all__ = ["Answer", "OpenIDLogin", "RelyingParty", "RelyingPartyRefused", "half_hash"]
