@@ -9,8 +9,9 @@ Every answer must be a 2xx, 3xx, 4xx or 503, never an exception, and a refusal c
 code. The CLI gets the same tokens: ``decode``, ``verify --key-env``, ``verify --explain``,
 ``mint generic --claim``.
 
-The default run (``-m "not slow"``) makes a couple of hundred examples per target and skin with a
-fixed seed. Before a release, run the long one::
+The default run (the inner loop, ``-m "not slow"``) makes 60 examples per target and skin with a
+fixed seed: a smoke test that keeps the loop fast. The long run (``slow``: CI's default Python,
+8,000 inputs) is the one that searches. Before a release, run it at full size::
 
     SSO_FUZZ_EXAMPLES=60000 pytest -m slow tests/test_fuzz.py -p no:cacheprovider
 
@@ -58,7 +59,7 @@ SESSION_KEY = "fuzz-session-key-for-the-jwks-receiver-0123"
 CLI_KEY = "fuzz-key-for-the-command-line-" + "0123456789abcdef" * 3  # 78 bytes: long enough for HS512
 PAIRS = {alg: Key.generate(alg, kid=f"{alg.lower()}-1") for alg in ("RS256", "ES256", "EdDSA")}
 
-DEFAULT_EXAMPLES = 200
+DEFAULT_EXAMPLES = 60
 """Examples per target and skin in the default run."""
 LONG_TOTAL = int(os.environ.get("SSO_FUZZ_EXAMPLES", "52000"))
 """Examples in the long run, across every target and both skins."""
