@@ -24,7 +24,7 @@ from typing import Any
 
 from .errors import ConfigurationError
 from .keys import Key, KeySet
-from .messages import Reply
+from .messages import Reply, public_json
 from .redirects import host_key
 
 logger = logging.getLogger("sso_middleware")
@@ -58,14 +58,7 @@ def published(keysets: Iterable[KeySet]) -> Reply | None:
             found[kid] = jwk
     if not found:
         return None
-    body = json.dumps({"keys": list(found.values())}, separators=(",", ":")).encode()
-    return Reply(200, (
-        ("Content-Type", "application/json"),
-        ("Content-Length", str(len(body))),
-        ("Cache-Control", f"public, max-age={JWKS_MAX_AGE}"),
-        ("Access-Control-Allow-Origin", "*"),  # public keys: any page may read them
-        ("X-Content-Type-Options", "nosniff"),
-    ), body)
+    return public_json({"keys": list(found.values())}, JWKS_MAX_AGE)
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -124,6 +125,23 @@ def redirect(location: str, *extra: tuple[str, str]) -> Reply:
         303,
         (("Location", location), *NO_STORE, ("Content-Length", "0"), *extra),
     )
+
+
+def public_json(document: object, max_age: int) -> Reply:
+    """A public JSON document any page may read and cache for ``max_age`` seconds (a published
+    JWKS, OpenID Connect discovery): compact, ``nosniff``, CORS open.
+
+    >>> public_json({"keys": []}, 300).headers[2]
+    ('Cache-Control', 'public, max-age=300')
+    """
+    body = json.dumps(document, separators=(",", ":")).encode()
+    return Reply(200, (
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(body))),
+        ("Cache-Control", f"public, max-age={max_age}"),
+        ("Access-Control-Allow-Origin", "*"),  # public by nature: any page may read it
+        ("X-Content-Type-Options", "nosniff"),
+    ), body)
 
 
 def post_form(action: str, fields: Sequence[tuple[str, str]]) -> Reply:

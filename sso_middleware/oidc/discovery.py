@@ -4,14 +4,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from authlib.oidc.discovery import OpenIDProviderMetadata
 
 from ..errors import ConfigurationError
-from ..messages import Reply, Request
+from ..messages import Reply, Request, public_json
 from ..steps import Steps
 from .claims import CLAIMS
 from .clients import SCOPES
@@ -65,14 +65,8 @@ class Discovery(Endpoint):
     methods: ClassVar[tuple[str, ...]] = ("GET", "HEAD")
 
     def _answer(self, request: Request) -> Steps[Ask, Reply]:
-        body = json.dumps(self.context.metadata, separators=(",", ":")).encode()
-        return Reply(200, (
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            ("Cache-Control", f"public, max-age={MAX_AGE}"),
-            ("Access-Control-Allow-Origin", "*"),  # public metadata: any page may read it
-            ("X-Content-Type-Options", "nosniff"),
-        ), b"" if request.method == "HEAD" else body)
+        reply = public_json(self.context.metadata, MAX_AGE)
+        return reply if request.method != "HEAD" else replace(reply, body=b"")
         yield  # pragma: no cover
 
 
