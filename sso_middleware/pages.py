@@ -84,14 +84,21 @@ class ErrorPage:
 ErrorPageHook = Callable[[ErrorPage], "str | None"]
 
 
-def default_page(page: ErrorPage) -> str:
-    """The built-in page: the message, the code, and a button on."""
-    title = escape(page.title)
+def _shell(title: str, style: str) -> str:
+    """The start of every built-in page, up to its card's heading (``title`` is escaped here)."""
+    title = escape(title)
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f'<meta name="referrer" content="no-referrer"><style>{_STYLE}</style></head><body>'
-        f"<div class='card'><h1>{title}</h1><p>{escape(page.message)}</p>"
+        f'<meta name="referrer" content="no-referrer"><style>{style}</style></head><body>'
+        f"<div class='card'><h1>{title}</h1>"
+    )
+
+
+def default_page(page: ErrorPage) -> str:
+    """The built-in page: the message, the code, and a button on."""
+    return (
+        _shell(page.title, _STYLE) + f"<p>{escape(page.message)}</p>"
         f"<p><a class='button' id='again' href='{escape(page.again)}'>{escape(page.label)}</a></p>"
         f"<p class='code'>Error code: <code>{escape(page.code)}</code></p></div></body></html>"
     )
@@ -201,12 +208,8 @@ ConfirmPageHook = Callable[[ConfirmView], "str | None"]
 
 def default_confirm_page(view: ConfirmView) -> str:
     """The built-in confirm page: a heading, one sentence, and the button."""
-    title = escape(view.title)
     return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f'<meta name="referrer" content="no-referrer"><style>{_CONFIRM_STYLE}</style></head><body>'
-        f"<div class='card'><h1>{title}</h1><p>You opened a sign-in link. Nothing happens until "
+        _shell(view.title, _CONFIRM_STYLE) + "<p>You opened a sign-in link. Nothing happens until "
         f"you press the button.</p>{view.form()}</div></body></html>"
     )
 
