@@ -79,9 +79,11 @@ def token_script(url: str, callback: str, *, nonce: str | None = None) -> str:
     return _fetching(url, f"window[{_js_string(callback)}](b.token,b.expires_at);", nonce, again=True)
 
 
-def _vendor_call(function: str, command: str, options: dict[str, str], token_as: str) -> str:
-    """``window.<function>("<command>", {<options>, <token_as>: b.token})``, every value a safe literal."""
-    members = "".join(f"{_js_string(name)}:{_js_string(value)}," for name, value in options.items())
+def _vendor_call(function: str, command: str, options: dict[str, str | None], token_as: str) -> str:
+    """``window.<function>("<command>", {<options>, <token_as>: b.token})``, every value a safe
+    literal (``None`` is ``null``)."""
+    members = "".join(f"{_js_string(name)}:{'null' if value is None else _js_string(value)},"
+                      for name, value in options.items())
     return f"window.{function}({_js_string(command)},{{{members}{_js_string(token_as)}:b.token}});"
 
 
@@ -102,20 +104,25 @@ def frill_widget(url: str, key: str, *, command: str = "container", nonce: str |
     return _fetching(url, _vendor_call("Frill", command, {"key": key}, "ssoToken"), nonce, again=False)
 
 
-def canny_widget(url: str, app_id: str, *, nonce: str | None = None) -> str:
-    """A ``<script>`` that passes the token at ``url`` to Canny's widget:
-    ``Canny('identify', {appID, ssoToken})`` ("Single Sign-On",
+def canny_widget(url: str, board_token: str, *, base_path: str | None = None,
+                 nonce: str | None = None) -> str:
+    """A ``<script>`` that renders Canny's feedback widget signed in with the token at ``url``:
+    ``Canny('render', {boardToken, basePath, ssoToken})`` ("Single Sign-On",
     https://developers.canny.io/install/widget/sso: "Pass the token back to your app and into
-    our widget"; the call's exact shape is UNCONFIRMED from that page's text).
+    our widget"; the call is Canny's install snippet, ``ssoToken: null, // See step 3``, and
+    Canny's React example, https://gist.github.com/arasmussen/67057c7cf24dbaa65161eda92fb0319f).
+    Put ``<div data-canny></div>`` where the board goes.
 
     :param url: the widget token path, e.g. ``/sso/canny/token`` (``services.canny(..., widget=True)``).
-    :param app_id: your Canny app ID (public).
+    :param board_token: the board's token (public; Canny's board settings).
+    :param base_path: the page's path that hosts the board (e.g. ``"/feedback"``), so Canny's
+        links stay on it; ``None`` (Canny's default) keeps them in the widget.
 
-    >>> print(canny_widget("/sso/canny/token", "app-1"))  # doctest: +ELLIPSIS
-    <script>...window.Canny("identify",{"appID":"app-1","ssoToken":b.token});...</script>
+    >>> print(canny_widget("/sso/canny/token", "b-1", base_path="/feedback"))  # doctest: +ELLIPSIS
+    <script>...window.Canny("render",{"boardToken":"b-1","basePath":"/feedback","ssoToken":b.token});...</script>
     """
-    return _fetching(url, _vendor_call("Canny", "identify", {"appID": app_id}, "ssoToken"), nonce,
-                     again=False)
+    options = {"boardToken": board_token, "basePath": base_path}
+    return _fetching(url, _vendor_call("Canny", "render", options, "ssoToken"), nonce, again=False)
 
 
 def featurebase_widget(url: str, organization: str, *, nonce: str | None = None) -> str:

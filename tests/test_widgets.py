@@ -186,7 +186,9 @@ def test_widget_snippets_make_each_vendors_call() -> None:
     frill = frill_widget("/sso/frill/token", "k-1")
     assert 'window.Frill("container",{"key":"k-1","ssoToken":b.token});' in frill
     assert 'window.Frill("widget",' in frill_widget("/sso/frill/token", "k-1", command="widget")
-    assert '{"appID":"a-1","ssoToken":b.token}' in canny_widget("/sso/canny/token", "a-1")
+    assert ('window.Canny("render",{"boardToken":"b-1","basePath":null,"ssoToken":b.token});'
+            in canny_widget("/sso/canny/token", "b-1"))
+    assert '"basePath":"/feedback",' in canny_widget("/sso/canny/token", "b-1", base_path="/feedback")
     assert ('window.Featurebase("initialize_feedback_widget",{"organization":"acme","jwtToken":b.token})'
             in featurebase_widget("/sso/featurebase/token", "acme"))
     messenger = featurebase_messenger("/sso/featurebase/token", "a-1")

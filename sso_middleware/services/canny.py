@@ -46,9 +46,13 @@ def canny(
     (``{"token": …, "expires_at": …}``, same-origin only) for Canny's widget: "When a user wants
     to use the widget, send a request to your server to generate an SSO token … Pass the token
     back to your app and into our widget" ("Single Sign-On", https://developers.canny.io/install/widget/sso).
-    The page passes it as ``ssoToken`` to ``Canny('identify', {appID, ssoToken})`` (that call's
-    exact shape is not in the page text we could read: UNCONFIRMED); render it with
-    :func:`sso_middleware.snippets.canny_widget`. The redirect login keeps working beside it.
+    The page renders the board with it: ``Canny('render', {boardToken, basePath, ssoToken})``,
+    as Canny's install snippet does (``ssoToken: null, // See step 3``, step 3 being the SSO
+    token) and as Canny's own React example passes the signed-in viewer's token
+    (https://gist.github.com/arasmussen/67057c7cf24dbaa65161eda92fb0319f, "Render Canny's
+    feedback widget in ReactJS", by Canny's co-founder); render it with
+    :func:`sso_middleware.snippets.canny_widget`. (``Canny('identify', ...)`` is the other SDK
+    call: it identifies users without a token.) The redirect login keeps working beside it.
 
     >>> canny(key="a-secret-of-at-least-thirty-two-bytes!").returns.echo
     ('companyID',)

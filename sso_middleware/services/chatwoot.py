@@ -1,6 +1,7 @@
 """Chatwoot identity validation (a user hash).
 
-Follows https://www.chatwoot.com/docs/product/channels/live-chat/sdk/identity-validation.
+Follows https://www.chatwoot.com/docs/product/channels/live-chat/sdk/identity-validation and the
+check Chatwoot's own server makes (chatwoot/chatwoot, app/controllers/api/v1/widget/).
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ def chatwoot(
     :func:`sso_middleware.snippets.user_hash`) for
     ``$chatwoot.setUser(identifier, {email, name, identifier_hash})``.
 
-    Follows Chatwoot's identity validation (the inbox's HMAC token; ``identifier_hash`` is
-    the HMAC-SHA256, hex, of the ``identifier`` given to ``window.$chatwoot.setUser``). The
-    vendor page was not retrieved for this preset: the facts come from chatwoot/chatwoot issues
-    #5479 and #9493 (third party to the docs; UNCONFIRMED against the page).
+    Follows Chatwoot's identity validation as its own server checks it: the widget's contact
+    update compares ``identifier_hash`` with ``OpenSSL::HMAC.hexdigest('sha256',
+    @web_widget.hmac_token, params[:identifier].to_s)`` (chatwoot/chatwoot
+    ``app/controllers/api/v1/widget/contacts_controller.rb``): the lower-case hex HMAC-SHA256
+    of the ``identifier`` given to ``window.$chatwoot.setUser``, keyed with the inbox's HMAC
+    token. With "Enforce User Identity Validation" on, ``setUser`` without it is refused
+    (chatwoot/chatwoot #9493, a maintainer's answer).
     The hash never expires (:class:`~sso_middleware.placements.UserHash` says what that means);
     a user without an id is refused.
 

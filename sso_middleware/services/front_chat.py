@@ -20,10 +20,12 @@ def front_chat(
     :func:`sso_middleware.snippets.user_hash`) for
     ``FrontChat('init', {chatId, email, name, userHash})``.
 
-    Follows "Identify users" (https://dev.frontapp.com/docs/identify-users) as summarised in the
-    project's research notes: ``userHash`` is the HMAC-SHA256 (hex) of the user's email with the
-    chat's verification secret, passed to ``FrontChat('init', ...)``. The page was not re-read
-    for this preset (UNCONFIRMED; whether Front also takes a hash of a user id is not covered).
+    Follows "Identify users" (https://dev.frontapp.com/docs/identify-users): "Front Chat uses a
+    server-side generated HMAC ... with SHA-256. The identity verification will fail unless a
+    user hash is provided", computed from the email with the chat's verification secret
+    (``crypto.createHmac('sha256', verificationSecret).update(userEmail).digest('hex')``; the
+    page's Python: ``hmac.new(verification_secret, msg=user_email.encode('utf8'),
+    digestmod=hashlib.sha256).hexdigest()``), passed as ``userHash`` to ``FrontChat('init', ...)``.
     The hash never expires (:class:`~sso_middleware.placements.UserHash` says what that means);
     a user without an email is refused.
 

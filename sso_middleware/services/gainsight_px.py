@@ -25,8 +25,9 @@ def gainsight_px(
     server-side generated HMAC ... using SHA256, on either your user's email or user_id", passed
     as ``userHash`` in the ``identify`` call's user fields; once enabled "Gainsight PX does not
     accept any requests for a logged-in user without a valid HMAC". This preset hashes ``id``
-    (the choice is made in PX's settings; hex encoding UNCONFIRMED). Account fields are the
-    page's to add.
+    (the choice is made in PX's settings). The page shows no code that computes the hash, so
+    its encoding (hex here, as every other widget of this family) is UNCONFIRMED. Account
+    fields are the page's to add.
     The hash never expires (:class:`~sso_middleware.placements.UserHash` says what that means);
     a user without an id is refused.
 

@@ -1,6 +1,6 @@
 """Gleap identity verification (a user hash).
 
-Follows https://docs.gleap.io/javascript/user-identity-verification.
+Follows https://docs.gleap.io/documentation/guides/enforce-identity-verification.
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ def gleap(
     :func:`sso_middleware.snippets.user_hash`) for
     ``Gleap.identify(userId, {name, email}, userHash)``.
 
-    Gleap's identity verification: ``userHash`` is the HMAC-SHA256 (hex) of ``String(userId)``
-    with the project's secret, the third argument of ``Gleap.identify``. From the project's
-    research notes; the vendor page was not re-read for this preset (UNCONFIRMED).
+    Follows "Enforce identity verification"
+    (https://docs.gleap.io/documentation/guides/enforce-identity-verification):
+    ``crypto.createHmac('sha256', 'YOUR-SECRET').update(String(user.id)).digest('hex')``
+    ("Gleap handles the userId as STRING, please make sure to convert the user ID to a string,
+    before generating the hash"), passed as the third argument of
+    ``Gleap.identify("user_19283", {name, email}, "GENERATED_USER_HASH")``.
     The hash never expires (:class:`~sso_middleware.placements.UserHash` says what that means);
     a user without an id is refused.
 

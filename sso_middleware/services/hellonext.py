@@ -1,6 +1,7 @@
 """Hellonext feedback portal (now featureOS; SSO redirects).
 
-Follows https://hellonext.co/help/sso-redirects and https://hellonext.co/help/setting-up-sso.
+Follows https://hellonext.co/help/sso-redirects, https://hellonext.co/help/setting-up-sso and the
+vendor's own code samples (skcript/featureos-sso-redirect).
 """
 
 from __future__ import annotations
@@ -29,19 +30,24 @@ def hellonext(
     redirect URL and SSO token"; its snippet reads ``redirect`` (which must start with
     ``https://``) and ``domain``; and "Setting up Single Sign-on"
     (https://hellonext.co/help/setting-up-sso): ``jwt.sign({email, name}, SSO_KEY, {algorithm:
-    "HS256"})``, no ``exp``. The return address was cut off in the Hellonext text retrieved
-    for this preset; the same snippet on featureOS' page (the product's new name) returns to
-    ``https://app.featureos.app/redirects/sso?domain=``; the Hellonext host and the order of
-    the parameters are UNCONFIRMED. ``redirect`` must be on ``hosts`` (your board, e.g.
-    ``["feedback.acme.com"]``). Embeds take the same token (``hellonext.init({embedURL, ssoToken})``).
+    "HS256"})``, no ``exp``. The return address is in the vendor's own examples ("Code Samples
+    for Hellonext's SSO Redirect", skcript/featureos-sso-redirect: ``ruby/app.rb``,
+    ``python/app.py``, ``onelogin-sso-next/lib/utils.js``):
+    ``https://app.hellonext.co/redirects/sso?domain=…&redirect=…&ssoToken=…`` (featureOS'
+    renamed help page returns to ``app.featureos.app`` instead; this preset keeps the host of
+    Hellonext's page and samples). One older sample there names the token ``token=``; the
+    others and the OneLogin example use ``ssoToken``, as here. ``redirect`` must be on ``hosts`` (your board,
+    e.g. ``["feedback.acme.com"]``). Embeds take the same token
+    (``hellonext.init({embedURL, ssoToken})``).
 
-    =====  =========  ==========================
-    claim  required   from
-    =====  =========  ==========================
-    email  yes        ``Principal.email``
-    name   yes        ``Principal.name``
-    (any)  no         ``extra_claims``
-    =====  =========  ==========================
+    ===============  =========  ===============================================
+    claim            required   from
+    ===============  =========  ===============================================
+    email            yes        ``Principal.email``
+    name             yes        ``Principal.name``
+    avatar, labels,  no         ``extra_claims`` (the vendor's OneLogin example
+    add_as_customer             lists them as optional)
+    ===============  =========  ===============================================
 
     >>> hellonext(key="a-secret-of-at-least-thirty-two-bytes!", hosts=["feedback.acme.com"]).returns.echo
     ('domain',)

@@ -1,6 +1,7 @@
 """Intercom identity verification, the older user hash.
 
-Follows https://developers.intercom.com/installing-intercom/web/identity-verification.
+Follows https://developers.intercom.com/installing-intercom/web/identity-verification and
+Intercom's own samples (intercom/identity-verification-code-samples).
 """
 
 from __future__ import annotations
@@ -20,11 +21,15 @@ def intercom_identity(
     :func:`sso_middleware.snippets.user_hash`) for
     ``Intercom('boot', {app_id, user_id, email, name, user_hash})``.
 
-    Intercom's legacy identity verification (``user_hash``: HMAC-SHA256, hex, of ``user_id``
-    with the Messenger's identity verification secret), which Intercom's "Secure your
-    Messenger" page now replaces with JWTs (:func:`~sso_middleware.services.intercom`). The
-    ``user_hash`` text was not re-read for this preset (UNCONFIRMED here; Intercom hashes the
-    email when there is no ``user_id``: build a custom ``UserHash`` for that).
+    Intercom's identity verification (``user_hash``), which Intercom's "Secure your Messenger"
+    page now offers beside JWTs (:func:`~sso_middleware.services.intercom`): hashes are
+    generated "using the Identity Verification secret from your workspace settings and one of
+    their identifiers (user_id or email)"
+    (https://www.intercom.com/help/en/articles/7946881-troubleshooting-identity-verification).
+    Intercom's own samples compute HMAC-SHA256 in hex and say "When creating this for mobile,
+    the final output needs to be in lowercase" (intercom/identity-verification-code-samples,
+    whose example ``secret``/``Message`` is a test vector in ``tests/data/vendor_vectors.json``).
+    This preset hashes ``user_id``; for email build a custom ``UserHash``.
     The hash never expires (:class:`~sso_middleware.placements.UserHash` says what that means);
     a user without an id is refused.
 

@@ -20,10 +20,11 @@ def novu(
     :func:`sso_middleware.snippets.user_hash`) for
     ``<Inbox subscriberId={...} subscriberHash={...} />``.
 
-    Novu's HMAC security (https://docs.novu.co/agents/channels/web-chat/security, as the
-    project's research notes cite it): ``subscriberHash`` is the HMAC-SHA256 (hex) of the
-    ``subscriberId`` with the environment's secret (API) key. The page was not re-read for this
-    preset (UNCONFIRMED). The key is Novu's secret API key: keep it server-side.
+    Follows Novu's HMAC security (https://docs.novu.co/agents/channels/web-chat/security):
+    "The hash is HMAC-SHA256(secretKey, subscriberId) as a lowercase hex string", with "the
+    environment API secret from API Keys. Compute them on your server"; passed as
+    ``subscriberHash``. The key is Novu's secret API key: keep it server-side. (Web Chat's
+    second hash, ``agentHash`` of the agent identifier, is not the user's: build it yourself.)
     The hash never expires (:class:`~sso_middleware.placements.UserHash` says what that means);
     a user without an id is refused.
 

@@ -1,14 +1,24 @@
 """ReadMe (custom login: the token in the docs' query).
 
-Follows https://docs.readme.com/main/docs/custom-login-page.
+Follows https://docs.readme.com/main/docs/custom-login-page and
+https://docs.readme.com/main/docs/user-data-options.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..keys import KeyInput
 from ..placements import QueryParameter
+from ..principal import Principal
 from ..service import Destination, ExtraClaims, ReturnRules, Service
 from ._common import fields, https_page, make_service
+
+_NAME_AND_EMAIL = fields([("name", "name"), ("email", "email")])
+
+
+def _user_data(user: Principal) -> dict[str, Any]:
+    return {**_NAME_AND_EMAIL(user), "version": 1}
 
 
 def readme(
@@ -27,25 +37,30 @@ def readme(
     + jwt``; "linking to a specific page ... must include a redirect as a query parameter"
     (``&redirect=/page``). The snippet uses ``jsonwebtoken``'s default, HS256, with the
     project's JWT secret, and signs no ``exp`` (ReadMe takes tokens without one; the stand-in
-    too, unless ``strict=True``). The user object's full schema (API keys as ``apiKey`` or
-    ``keys``, custom variables) is on ReadMe's "User Data" page, not re-read for this preset
-    (UNCONFIRMED here): give those fields through ``extra_claims``.
+    too, unless ``strict=True``). The user object follows "User Data Options"
+    (https://docs.readme.com/main/docs/user-data-options): ``name`` ("Display name in upper
+    right", required), ``email`` (required there; "No, but highly suggested" in ReadMe's newer
+    text; required here, it names the user), and ``"version": 1`` ("Required, if omitted things
+    can break unexpectedly"), signed here; the rest (``apiKey`` or ``keys`` as
+    ``[{"apiKey", "name"}]``, ``isAdmin``, ``isReadOnly``, ``user``, ``pass``,
+    ``allowedProjects``, ``parameters``, any variable for the docs) goes in ``extra_claims``.
 
-    ========  =========  ============================================
-    claim     required   from
-    ========  =========  ============================================
-    email     yes        ``Principal.email``
-    name      no         ``Principal.name``
-    keys,     no         ``extra_claims`` (the user's API keys, variables)
-    apiKey
-    ========  =========  ============================================
+    ===============  =========  ============================================
+    claim            required   from
+    ===============  =========  ============================================
+    name             yes        ``Principal.name``
+    email            yes        ``Principal.email``
+    version          yes        ``1``
+    apiKey, keys,    no         ``extra_claims`` (the user's API keys,
+    isAdmin, ...                variables)
+    ===============  =========  ============================================
 
     >>> readme(key="a-secret-of-at-least-thirty-two-bytes!", site="https://acme.readme.io").destination.target
     'https://acme.readme.io/'
     """
     return make_service(
         name=name, key=key, ttl=ttl, extra_claims=extra_claims,
-        claims=fields([("email", "email")], [("name", "name")]), required=("email",), identity=("email",),
+        claims=_user_data, required=("name", "email", "version"), identity=("email",),
         destination=Destination(https_page(site, name, "site must be your ReadMe docs' https address, "
                                            "e.g. 'https://acme.readme.io'"), QueryParameter("auth_token")),
         returns=ReturnRules("redirect", relative=True, forward_as="redirect"), expiry_optional=True,

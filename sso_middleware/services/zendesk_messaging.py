@@ -36,10 +36,15 @@ def zendesk_messaging(
     (https://support.zendesk.com/hc/en-us/articles/4411666638746): an admin creates a signing
     key in Admin Center (a key id and its shared secret); the JWT names the key id as ``kid``
     in its header; the external id is the primary identification ("even when an email address
-    is included"), ``name`` and ``email`` are optional. Not in the text retrieved for this
-    preset, and taken from Zendesk's developer page "Enabling authenticated visitors"
-    (UNCONFIRMED here): ``scope: "user"`` and HS256. This is not Help Center SSO
-    (:func:`~sso_middleware.services.zendesk`): another key, another token.
+    is included"), ``name`` and ``email`` are optional. Zendesk's Sunshine Conversations
+    "API authentication" page (https://developer.zendesk.com/documentation/conversations/getting-started/api-authentication)
+    says a JWT carries "a scope claim ... which matches the scope of the API key being used";
+    the value ``"user"`` for an end user's token and HS256 appear in many integrations' code,
+    not in any vendor text read for this preset (Zendesk's developer page "Enabling
+    authenticated visitors" could be read only up to its signing-key section): both stay
+    UNCONFIRMED.
+    This is not Help Center SSO (:func:`~sso_middleware.services.zendesk`): another key,
+    another token.
 
     ===========  =========  ===========================================================
     claim        required   from
