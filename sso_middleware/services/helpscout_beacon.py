@@ -24,6 +24,10 @@ def helpscout_beacon(
     a SHA-256 HMAC code on your server" of the user's email with the Beacon's secret key
     (``OpenSSL::HMAC.hexdigest('sha256', 'secret_key_from_beacon_config', user.email)``), passed
     "as the signature attribute of the Beacon('identify') call" beside ``name`` and ``email``.
+    (The older Secure Mode page's identify example, ``steve@aoki.com`` with signature
+    ``2fe4d4a5…``, does not verify against the key its own samples use, under any reading tried:
+    recorded in ``tests/data/vendor_vectors.json``; the current page's Python sample
+    base64-encodes the digest where every other sample is hex: hex is what this preset sends.)
     The hash never expires (:class:`~sso_middleware.placements.UserHash` says what that means);
     a user without an email is refused.
 
