@@ -24,7 +24,7 @@ from . import flows
 from .errors import BadRequest, ConfigurationError
 from .messages import Reply, Request
 from .principal import Principal
-from .steps import adrive
+from .steps import AppCall, adrive
 from .wiring import AiohttpHandler
 
 __all__ = ["USER", "IssuerMiddleware", "VerifierMiddleware"]
@@ -150,9 +150,10 @@ class IssuerMiddleware(flows.IssuerMiddleware[AiohttpHandler]):
             return _response(self._pages.reply(BadRequest(), request.headers.get("Accept")))
 
         async def ask(call: Any) -> object:
-            if call is not None:  # a replay-store call (OpenID Connect provider)
+            if call is not None and not isinstance(call, AppCall):  # a replay-store call (OpenID Connect)
                 return await getattr(call.on, "a" + call.method)(*call.args)
-            user = self._user(request)
+            hook = self._user if call is None else call.hook  # the extractor, or the app's hook
+            user = hook(request)
             return await user if inspect.isawaitable(user) else user
 
         return _response(await adrive(self._issue(service, _request(request, path, body)), ask))

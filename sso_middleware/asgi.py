@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import flows
 from .messages import PRINCIPAL_KEY, Reply, Request
 from .principal import Principal
-from .steps import adrive
+from .steps import AppCall, adrive
 
 __all__ = ["PRINCIPAL_KEY", "IssuerMiddleware", "SSOUser", "VerifierMiddleware"]
 
@@ -199,9 +199,10 @@ class IssuerMiddleware(flows.IssuerMiddleware[ASGIApp]):
             return  # the client is gone: nobody to answer
 
         async def ask(call: Any) -> object:
-            if call is not None:  # a replay-store call (OpenID Connect provider)
+            if call is not None and not isinstance(call, AppCall):  # a replay-store call (OpenID Connect)
                 return await getattr(call.on, "a" + call.method)(*call.args)
-            user = self._user(StarletteRequest(scope, receive))
+            hook = self._user if call is None else call.hook  # the extractor, or the app's hook
+            user = hook(StarletteRequest(scope, receive))
             return await user if inspect.isawaitable(user) else user
 
         reply = await adrive(self._issue(service, _request(scope, body)), ask)

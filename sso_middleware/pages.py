@@ -53,6 +53,7 @@ _CONFIRM_CSP = (
     " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 _OWN_CONFIRM_CSP = "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+_CONFIRM_TEXT = "You opened a sign-in link. Nothing happens until you press the button."
 _MAX_WHO = 200
 
 
@@ -102,6 +103,17 @@ def default_page(page: ErrorPage) -> str:
         f"<p><a class='button' id='again' href='{escape(page.again)}'>{escape(page.label)}</a></p>"
         f"<p class='code'>Error code: <code>{escape(page.code)}</code></p></div></body></html>"
     )
+
+
+def notice_reply(title: str, message: str, *extra: tuple[str, str]) -> Reply:
+    """A 200 page with a heading and one sentence (both escaped), never cached: "Signed out".
+
+    >>> notice_reply("Signed out", "You are signed out.").body.count(b"Signed out")
+    2
+    """
+    body = (_shell(title, _STYLE) + f"<p>{escape(message)}</p></div></body></html>").encode("utf-8")
+    return Reply(200, (("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))),
+                       ("Content-Security-Policy", _CSP), *NO_STORE, *extra), body)
 
 
 class ErrorPages:
@@ -173,6 +185,10 @@ class ConfirmView:
     :param fields: the form's hidden fields (the token).
     :param auto: whether the page may submit itself (a person's own click opened it).
     :param title: the page's heading.
+    :param message: the page's sentence (not escaped).
+    :param button: the button's words (``None``: :attr:`label`'s ``Continue as ...``).
+    :param deny: the words of a second button that declines (``None``: one button). With it,
+        both buttons are named ``decision``, valued ``allow`` and ``deny``.
 
     >>> view = ConfirmView("ada@example.com", "/sso", (("token", "a.b.c"),))
     >>> view.label
@@ -186,11 +202,14 @@ class ConfirmView:
     fields: tuple[tuple[str, str], ...]
     auto: bool = False
     title: str = "Continue signing in"
+    message: str = _CONFIRM_TEXT
+    deny: str | None = None
+    button: str | None = None
 
     @property
     def label(self) -> str:
         """The button's words: ``Continue as ada@example.com`` (not escaped)."""
-        return f"Continue as {self.who}"
+        return self.button if self.button is not None else f"Continue as {self.who}"
 
     def form(self, button_class: str = "button") -> str:
         """The form, escaped: hidden fields, one submit button, and the one-line script that
@@ -198,9 +217,14 @@ class ConfirmView:
         inputs = "".join(f'<input type="hidden" name="{escape(n)}" value="{escape(v)}">'
                          for n, v in self.fields)
         script = f"<script>{_SUBMIT}</script>" if self.auto else ""
+        named, second = "", ""
+        if self.deny is not None:
+            named = ' name="decision" value="allow"'
+            second = (f' <button type="submit" class="{escape(button_class)}" id="deny" name="decision"'
+                      f' value="deny">{escape(self.deny)}</button>')
         return (f'<form method="post" action="{escape(self.action)}">{inputs}'
-                f'<button type="submit" class="{escape(button_class)}" id="continue">'
-                f"{escape(self.label)}</button></form>{script}")
+                f'<button type="submit" class="{escape(button_class)}" id="continue"{named}>'
+                f"{escape(self.label)}</button>{second}</form>{script}")
 
 
 ConfirmPageHook = Callable[[ConfirmView], "str | None"]
@@ -209,14 +233,16 @@ ConfirmPageHook = Callable[[ConfirmView], "str | None"]
 def default_confirm_page(view: ConfirmView) -> str:
     """The built-in confirm page: a heading, one sentence, and the button."""
     return (
-        _shell(view.title, _CONFIRM_STYLE) + "<p>You opened a sign-in link. Nothing happens until "
-        f"you press the button.</p>{view.form()}</div></body></html>"
+        _shell(view.title, _CONFIRM_STYLE) + f"<p>{escape(view.message)}</p>{view.form()}</div></body></html>"
     )
 
 
-def confirm_reply(view: ConfirmView, hook: ConfirmPageHook | None = None) -> Reply:
+def confirm_reply(view: ConfirmView, hook: ConfirmPageHook | None = None, *,
+                  then: str | None = None) -> Reply:
     """The confirm page as a 200: the app's ``hook`` (``None`` from it, or a hook that fails,
-    gives the built-in page), never cached, no referrer, forms only to this origin."""
+    gives the built-in page), never cached, no referrer, forms only to this origin (and to
+    ``then``, the origin the form's answer redirects to: browsers apply ``form-action`` to
+    the redirects that follow a form, too)."""
     html, csp = None, _CONFIRM_CSP
     if hook is not None:
         try:
@@ -226,6 +252,8 @@ def confirm_reply(view: ConfirmView, hook: ConfirmPageHook | None = None) -> Rep
         csp = _CONFIRM_CSP if html is None else _OWN_CONFIRM_CSP
     if html is None:
         html = default_confirm_page(replace(view, who=view.who[:_MAX_WHO]))
+    if then is not None:
+        csp = csp.replace("form-action 'self'", f"form-action 'self' {then}")
     body = html.encode("utf-8", "replace")
     return Reply(200, (("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))),
                        ("Content-Security-Policy", csp), *NO_STORE), body)
@@ -240,4 +268,5 @@ __all__ = [
     "confirm_reply",
     "default_confirm_page",
     "default_page",
+    "notice_reply",
 ]

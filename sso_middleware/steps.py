@@ -16,11 +16,19 @@ logic, two ways to run it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 C = TypeVar("C")
 T = TypeVar("T")
 Steps = Generator[C, Any, T]
+
+
+class AppCall(NamedTuple):
+    """A call the steps need made with the framework's own request object: the skin calls
+    ``hook(request)`` (and awaits what it returns when that is awaitable, on ASGI), as it calls
+    the user extractor. The OpenID provider's ``end_session`` hook is one."""
+
+    hook: Callable[[Any], Any]
 
 
 # Both drivers are on every signed-in request's path: the loop is written out, not factored
@@ -58,4 +66,4 @@ async def adrive(steps: Steps[C, T], send: Callable[[C], Awaitable[Any]]) -> T:
         return done.value  # type: ignore[no-any-return]
 
 
-__all__ = ["Steps", "adrive", "drive"]
+__all__ = ["AppCall", "Steps", "adrive", "drive"]

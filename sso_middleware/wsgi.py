@@ -16,7 +16,7 @@ from werkzeug.wsgi import get_input_stream
 
 from . import flows
 from .messages import PRINCIPAL_KEY, Reply, Request
-from .steps import drive
+from .steps import AppCall, drive
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -82,10 +82,10 @@ class IssuerMiddleware(flows.IssuerMiddleware[WSGIApp]):
         if service is None:
             return self.app(environ, start_response)
 
-        def ask(call: Any) -> Any:  # None: who is signed in; else a replay-store call (OpenID Connect)
-            if call is not None:
+        def ask(call: Any) -> Any:  # None: who is signed in; an AppCall: the app's hook; else a store call
+            if call is not None and not isinstance(call, AppCall):
                 return getattr(call.on, call.method)(*call.args)
-            return self._user(WerkzeugRequest(environ))
+            return (self._user if call is None else call.hook)(WerkzeugRequest(environ))
 
         # (an OpenID Connect endpoint reads a form: its body_limit)
         reply = drive(self._issue(service, _request(environ, getattr(service, "body_limit", 0))), ask)

@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import secrets
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -695,9 +696,18 @@ def test_logs_hold_no_tokens_secrets_or_claims(op: OP, caplog: pytest.LogCapture
 
 @pytest.mark.parametrize(
     "path",
-    ["/sso/oidc/authorize", "/sso/oidc/token", "/sso/oidc/userinfo", "/sso/.well-known/openid-configuration"],
+    [
+        "/sso/oidc/authorize",
+        "/sso/oidc/token",
+        "/sso/oidc/userinfo",
+        "/sso/.well-known/openid-configuration",
+        "/sso/oidc/logout",
+        "/.well-known/webfinger",
+    ],
 )
-def test_no_exception_escapes(op: OP, path: str) -> None:
+def test_no_exception_escapes(clock: Clock, path: str) -> None:
+    op = OP(clock, clients=[*logout_clients()[:1], *untrusted()[1:]], end_session=Ended(),
+            webfinger_domains=["acme.com"])
     weird = [
         "",
         "\x00",
@@ -741,6 +751,392 @@ def test_a_broken_extra_claims_callable_is_a_500_page_not_a_traceback(
     reply = op.authorize(response_type="code", client_id="grafana", redirect_uri=GRAFANA_CB, scope="openid")
     assert reply.status == 500 and header(reply, "Location") is None
     assert "ZeroDivisionError" in caplog.text
+
+
+# -- prompt=login and max_age: when the user signed in ----------------------------------------
+
+FLOW = {
+    "response_type": "code",
+    "client_id": "grafana",
+    "redirect_uri": GRAFANA_CB,
+    "scope": "openid email",
+    "state": "st-9",
+    "nonce": "n-9",
+}
+
+
+def signed_in_at(auth_time: float) -> Principal:
+    return Principal(ADA.id, ADA.email, ADA.name, {**ADA.attributes, "auth_time": auth_time})
+
+
+def resume_at(reply: Reply) -> str:
+    """The query the login page sends the user back to (its ``next``), after checking it is ours."""
+    location = header(reply, "Location") or ""
+    assert reply.status == 303 and location.startswith("/login?"), location
+    path, _, again = parse_qs(urlsplit(location).query)["next"][0].partition("?")
+    assert path == "/sso/oidc/authorize"
+    return again
+
+
+def auth_time_of(op: OP, reply: Reply) -> int:
+    found = query(reply)
+    assert "code" in found, found
+    form = {"grant_type": "authorization_code", "code": found["code"], "redirect_uri": GRAFANA_CB}
+    answer = body(op.token(form, basic()))
+    claims = verify_id_token(answer["id_token"], op.provider.keys, "grafana", op.clock.now, "n-9")
+    return int(claims["auth_time"])
+
+
+def test_prompt_login_sends_a_signed_in_user_to_sign_in_again_and_resumes(op: OP) -> None:
+    before = op.clock.now - 3600
+    reply = op.authorize(user=signed_in_at(before), **FLOW, prompt="login")
+    location = header(reply, "Location") or ""
+    assert parse_qs(urlsplit(location).query)["prompt"] == ["login"]  # the login page must ask anyway
+    again = resume_at(reply)
+    op.clock.advance(40)  # the user types their password
+    fresh = op.clock.now - 2
+    resumed = op.call("/sso/oidc/authorize", query=again, user=signed_in_at(fresh))
+    assert query(resumed)["state"] == "st-9" and auth_time_of(op, resumed) == int(fresh)
+
+
+def test_a_login_page_that_bounces_back_without_signing_in_is_login_required_not_a_loop(op: OP) -> None:
+    old = signed_in_at(op.clock.now - 3600)
+    again = resume_at(op.authorize(user=old, **FLOW, prompt="login"))
+    op.clock.advance(1)
+    resumed = op.call("/sso/oidc/authorize", query=again, user=old)
+    found = query(resumed)
+    assert resumed.status == 303 and (header(resumed, "Location") or "").startswith(GRAFANA_CB + "?")
+    assert found["error"] == "login_required" and found["state"] == "st-9" and "code" not in found
+
+
+def test_prompt_login_without_the_apps_auth_time_is_login_required(op: OP) -> None:
+    found = query(op.authorize(user=ADA, **FLOW, prompt="login"))
+    assert found["error"] == "login_required" and "auth_time" in found["error_description"]
+
+
+def test_an_anonymous_user_who_signs_in_satisfies_prompt_login_without_auth_time(op: OP) -> None:
+    again = resume_at(op.authorize(user=None, **FLOW, prompt="login"))
+    since = int(op.clock.now)
+    op.clock.advance(30)
+    resumed = op.call("/sso/oidc/authorize", query=again, user=ADA)
+    assert auth_time_of(op, resumed) == since  # no earlier than when the provider sent them
+
+
+@pytest.mark.parametrize("max_age, age, fresh", [("600", 300, True), ("600", 900, False), ("0", 1, False)])
+def test_max_age(op: OP, max_age: str, age: int, fresh: bool) -> None:
+    reply = op.authorize(user=signed_in_at(op.clock.now - age), **FLOW, max_age=max_age)
+    if fresh:
+        assert auth_time_of(op, reply) == int(op.clock.now - age)
+        return
+    again = resume_at(reply)
+    op.clock.advance(20)  # longer than max_age=0: the resumed request must still not loop
+    signed = op.clock.now - 5
+    resumed = op.call("/sso/oidc/authorize", query=again, user=signed_in_at(signed))
+    assert auth_time_of(op, resumed) == int(signed)
+
+
+def test_max_age_without_the_apps_auth_time_or_with_prompt_none_is_login_required(op: OP) -> None:
+    assert query(op.authorize(user=ADA, **FLOW, max_age="600"))["error"] == "login_required"
+    old = signed_in_at(op.clock.now - 900)
+    found = query(op.authorize(user=old, **FLOW, max_age="600", prompt="none"))
+    assert found["error"] == "login_required"
+
+
+def test_a_resume_mark_counts_only_for_its_own_request_and_for_fifteen_minutes(op: OP) -> None:
+    old = signed_in_at(op.clock.now - 3600)
+    again = resume_at(op.authorize(user=old, **FLOW, prompt="login"))
+    other = again.replace("st-9", "st-X")  # the mark is bound to the request's parameters
+    assert resume_at(op.call("/sso/oidc/authorize", query=other, user=old))
+    op.clock.advance(901)  # too late: sent to sign in again (a fresh mark), not refused
+    assert resume_at(op.call("/sso/oidc/authorize", query=again, user=signed_in_at(op.clock.now)))
+
+
+def test_a_post_authorization_request_resumes_as_a_get_with_its_parameters(op: OP) -> None:
+    reply = op.call(
+        "/sso/oidc/authorize",
+        method="POST",
+        body=urlencode(FLOW).encode(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    resumed = op.call("/sso/oidc/authorize", query=resume_at(reply), user=ADA)
+    assert query(resumed)["state"] == "st-9" and query(resumed)["code"]
+
+
+# -- consent for clients marked trusted=False ----------------------------------------------
+
+
+WIKI_CB = "https://wiki.example.org/oauth/callback"
+
+
+def untrusted() -> list[Client]:
+    return [*clients(), Client("wiki", secret=SECRET, redirect_uris=[WIKI_CB], trusted=False)]
+
+
+WIKI = {**FLOW, "client_id": "wiki", "redirect_uri": WIKI_CB}
+
+
+def consent_form(reply: Reply) -> dict[str, str]:
+    from helpers import Form
+
+    assert reply.status == 200 and header(reply, "Location") is None, reply
+    form = Form()
+    form.feed(reply.body.decode())
+    assert form.action == "/sso/oidc/authorize"
+    return form.fields
+
+
+def answer_consent(
+    op: OP, fields: dict[str, str], decision: str, user: object = ADA, **headers: str
+) -> Reply:
+    return op.call(
+        "/sso/oidc/authorize",
+        method="POST",
+        body=urlencode({**fields, "decision": decision}).encode(),
+        headers={
+            "content-type": "application/x-www-form-urlencoded",
+            "sec-fetch-site": "same-origin",
+            **headers,
+        },
+        user=user,
+    )
+
+
+def test_an_untrusted_client_gets_a_consent_page_and_allow_sends_the_code(op: OP) -> None:
+    op = OP(op.clock, clients=untrusted())
+    page = op.authorize(**WIKI)
+    csp = header(page, "Content-Security-Policy") or ""
+    assert "form-action 'self' https://wiki.example.org;" in csp
+    assert header(page, "Cache-Control") == "no-store"
+    text = page.body.decode()
+    assert "wiki asks to sign you in" in text and "email address" in text and 'value="deny"' in text
+    fields = consent_form(page)
+    assert fields["state"] == "st-9" and fields["sso_consent"] and "decision" not in fields
+    allowed = answer_consent(op, fields, "allow")
+    assert allowed.status == 303 and query(allowed)["code"] and query(allowed)["state"] == "st-9"
+
+
+def test_deny_is_access_denied_to_the_client(op: OP) -> None:
+    op = OP(op.clock, clients=untrusted())
+    denied = answer_consent(op, consent_form(op.authorize(**WIKI)), "deny")
+    assert query(denied) == {
+        "error": "access_denied",
+        "error_description": "The user declined.",
+        "state": "st-9",
+        "iss": ISSUER,
+    }
+
+
+def test_consent_post_from_another_site_or_with_anothers_mark_sends_no_code(op: OP) -> None:
+    op = OP(op.clock, clients=untrusted())
+    fields = consent_form(op.authorize(**WIKI))
+    cross = answer_consent(op, fields, "allow", **{"sec-fetch-site": "cross-site"})
+    assert cross.status == 403 and header(cross, "Location") is None and b"cross_site_request" in cross.body
+    eve = Principal(8, "eve@acme.com", "Eve")
+    assert "sso_consent" in consent_form(answer_consent(op, fields, "allow", user=eve))  # asked again
+    forged = answer_consent(op, {**fields, "sso_consent": fields["sso_consent"][:-2] + "AA"}, "allow")
+    assert consent_form(forged)
+    changed = answer_consent(op, {**fields, "scope": "openid email groups"}, "allow")
+    assert consent_form(changed)
+    op.clock.advance(601)
+    assert consent_form(answer_consent(op, fields, "allow"))
+
+
+def test_prompt_none_on_an_untrusted_client_is_consent_required_and_prompt_consent_asks(op: OP) -> None:
+    found = query(OP(op.clock, clients=untrusted()).authorize(**WIKI, prompt="none"))
+    assert found["error"] == "consent_required"
+    assert consent_form(op.authorize(**FLOW, prompt="consent"))
+
+
+def test_the_consent_page_escapes_what_the_user_controls(op: OP) -> None:
+    op = OP(op.clock, clients=untrusted())
+    mallory = Principal(9, '"><script>alert(1)</script>@x.com', "<b>M</b>")
+    page = op.authorize(user=mallory, **{**WIKI, "state": '"><img src=x onerror=alert(1)>'})
+    text = page.body.decode()
+    assert "<script>alert" not in text and "<img" not in text and "&lt;script&gt;" in text
+
+
+def test_the_apps_own_consent_page(op: OP) -> None:
+    from sso_middleware.pages import ConfirmView
+
+    seen: list[ConfirmView] = []
+
+    def page(view: ConfirmView) -> str:
+        seen.append(view)
+        return f"<main>{view.form()}</main>"
+
+    op = OP(op.clock, clients=untrusted(), consent_page=page)
+    fields = consent_form(op.authorize(**WIKI))
+    assert seen[0].title == "Sign in to wiki" and seen[0].deny == "Cancel" and fields["sso_consent"]
+
+
+# -- RP-initiated logout -------------------------------------------------------------------
+
+GRAFANA_OUT = "https://grafana.acme.com/login"
+
+
+class Ended:
+    """An ``end_session`` hook that records whom it signed out and clears the app's cookie."""
+
+    def __init__(self) -> None:
+        self.calls: list[Any] = []
+
+    def __call__(self, request: Any) -> list[tuple[str, str]]:
+        self.calls.append(request)
+        return [("Set-Cookie", "session=; Max-Age=0; Path=/; HttpOnly")]
+
+
+def logout_clients() -> list[Client]:
+    return [
+        Client("grafana", secret=SECRET, redirect_uris=[GRAFANA_CB], post_logout_redirect_uris=[GRAFANA_OUT]),
+        Client("spa", redirect_uris=[SPA_CB], post_logout_redirect_uris=["https://spa.acme.com/bye"]),
+    ]
+
+
+@pytest.fixture
+def out(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> tuple[OP, Ended]:
+    monkeypatch.setattr("jwt.api_jwt.datetime", _Frozen(clock), raising=False)
+    ended = Ended()
+    return OP(clock, clients=logout_clients(), end_session=ended), ended
+
+
+def id_token(op: OP) -> str:
+    code = op.code(nonce="n")
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": GRAFANA_CB}
+    return str(body(op.token(form, basic()))["id_token"])
+
+
+def logout(op: OP, user: object = ADA, method: str = "GET", headers: dict[str, str] | None = None,
+           **params: str) -> Reply:
+    if method == "POST":
+        return op.call("/sso/oidc/logout", method="POST", body=urlencode(params).encode(), user=user,
+                       headers={"content-type": "application/x-www-form-urlencoded", **(headers or {})})
+    return op.call("/sso/oidc/logout", query=urlencode(params), user=user, headers=headers)
+
+
+def test_logout_is_advertised_only_with_an_end_session_hook(out: tuple[OP, Ended], clock: Clock) -> None:
+    op, _ = out
+    assert op.provider.metadata["end_session_endpoint"] == ISSUER + "/oidc/logout"
+    plain = OP(clock)
+    assert "end_session_endpoint" not in plain.provider.metadata and "/sso/oidc/logout" not in plain.routes
+
+
+def test_logout_with_the_users_id_token_ends_the_session_and_returns_with_state(
+    out: tuple[OP, Ended],
+) -> None:
+    op, ended = out
+    hint = id_token(op)
+    op.clock.advance(86400)  # an expired ID token is still a good hint
+    reply = logout(op, id_token_hint=hint, post_logout_redirect_uri=GRAFANA_OUT, state="bye-1")
+    assert reply.status == 303 and header(reply, "Location") == GRAFANA_OUT + "?state=bye-1"
+    assert header(reply, "Set-Cookie") == "session=; Max-Age=0; Path=/; HttpOnly" and len(ended.calls) == 1
+
+
+def test_logout_without_a_hint_asks_first_and_only_a_same_origin_post_ends_it(out: tuple[OP, Ended]) -> None:
+    op, ended = out
+    page = logout(op, client_id="grafana", post_logout_redirect_uri=GRAFANA_OUT, state="s")
+    assert page.status == 200 and not ended.calls and b"Sign out" in page.body
+    assert "form-action 'self' https://grafana.acme.com;" in (header(page, "Content-Security-Policy") or "")
+    from helpers import Form
+
+    form = Form()
+    form.feed(page.body.decode())
+    cross = logout(op, method="POST", headers={"sec-fetch-site": "cross-site"}, **form.fields)
+    assert cross.status == 403 and not ended.calls
+    other = logout(op, user=Principal(8, "eve@acme.com"), method="POST",
+                   headers={"sec-fetch-site": "same-origin"}, **form.fields)
+    assert other.status == 200 and not ended.calls  # a mark made for Ada does not sign Eve out
+    done = logout(op, method="POST", headers={"sec-fetch-site": "same-origin"}, **form.fields)
+    assert header(done, "Location") == GRAFANA_OUT + "?state=s" and len(ended.calls) == 1
+
+
+def test_a_hint_for_another_user_asks_first(out: tuple[OP, Ended]) -> None:
+    op, ended = out
+    reply = logout(op, user=Principal(8, "eve@acme.com"), id_token_hint=id_token(op))
+    assert reply.status == 200 and b"Sign out" in reply.body and not ended.calls
+
+
+def test_logout_when_nobody_is_signed_in_ends_nothing_and_says_signed_out(out: tuple[OP, Ended]) -> None:
+    op, ended = out
+    reply = logout(op, user=None)
+    assert reply.status == 200 and b"You are signed out." in reply.body and not ended.calls
+
+
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        ({"post_logout_redirect_uri": "https://evil.com/"}, "invalid_logout_request"),
+        ({"client_id": "grafana", "post_logout_redirect_uri": "https://evil.com/"}, "redirect_uri_mismatch"),
+        ({"client_id": "grafana", "post_logout_redirect_uri": GRAFANA_OUT + "/"}, "redirect_uri_mismatch"),
+        ({"client_id": "spa", "post_logout_redirect_uri": GRAFANA_OUT}, "redirect_uri_mismatch"),
+        ({"client_id": "nobody"}, "unknown_client"),
+        ({"id_token_hint": "a.b.c"}, "invalid_logout_request"),
+        ({"id_token_hint": "%%%"}, "invalid_logout_request"),
+    ],
+    ids=["no-client", "unregistered", "trailing-slash", "other-clients", "unknown-client", "forged", "junk"],
+)
+def test_logout_refusals_are_pages_never_redirects(
+    out: tuple[OP, Ended], params: dict[str, str], code: str
+) -> None:
+    op, ended = out
+    reply = op.call("/sso/oidc/logout", query=urlencode(params), user=ADA)
+    assert reply.status == 400 and header(reply, "Location") is None and not ended.calls
+    assert code.encode() in reply.body and b"evil" not in reply.body
+
+
+def test_a_hint_must_be_for_the_named_client_and_unaltered(out: tuple[OP, Ended]) -> None:
+    op, _ = out
+    hint = id_token(op)
+    assert logout(op, id_token_hint=hint, client_id="spa").status == 400
+    head, payload, signature = hint.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    forged = base64.urlsafe_b64encode(json.dumps({**claims, "sub": "8"}).encode()).rstrip(b"=").decode()
+    assert logout(op, id_token_hint=f"{head}.{forged}.{signature}").status == 400
+    form = {"grant_type": "authorization_code", "code": op.code(), "redirect_uri": GRAFANA_CB}
+    access = body(op.token(form, basic()))["access_token"]
+    assert logout(op, id_token_hint=access).status == 400  # an access token is no ID token
+
+
+@pytest.mark.parametrize(
+    "answer", [[("Location", "https://evil.com")], "Set-Cookie: a=b", [("Set-Cookie", "a\r\nb")]]
+)
+def test_an_end_session_hook_may_add_only_cookie_headers(out: tuple[OP, Ended], answer: Any) -> None:
+    op, _ = out
+    op.provider._context = replace(op.provider._context, end_session=lambda request: answer)
+    op.routes = dict(op.provider.routes("/sso", login_url="/login", clock=op.clock))
+    reply = logout(op, id_token_hint=id_token(op))
+    assert reply.status == 500 and header(reply, "Location") is None and b"evil" not in reply.body
+
+
+# -- WebFinger -----------------------------------------------------------------------------
+
+
+def test_webfinger_names_the_issuer_for_the_configured_domains(clock: Clock) -> None:
+    op = OP(clock, webfinger_domains=["acme.com"])
+    rel = "http://openid.net/specs/connect/1.0/issuer"
+    reply = op.call("/.well-known/webfinger", query=urlencode({"resource": "acct:ada@ACME.com", "rel": rel}))
+    assert reply.status == 200 and header(reply, "Content-Type") == "application/jrd+json"
+    assert header(reply, "Access-Control-Allow-Origin") == "*"
+    assert body(reply) == {"subject": "acct:ada@ACME.com", "links": [{"rel": rel, "href": ISSUER}]}
+    nobody = op.call("/.well-known/webfinger", query="resource=acct:nobody-at-all@acme.com")
+    assert body(nobody)["links"][0]["href"] == ISSUER  # the same answer: no way to learn who exists
+    assert body(op.call("/.well-known/webfinger", query="resource=acct:a@acme.com&rel=other"))["links"] == []
+    assert op.call("/.well-known/webfinger", query="resource=acct:ada@evil.com").status == 404
+    assert op.call("/.well-known/webfinger", query="resource=https://acme.com/").status == 404
+    assert op.call("/.well-known/webfinger", query="").status == 400
+    assert op.call("/.well-known/webfinger", query="resource=a&resource=b").status == 400
+    assert "/.well-known/webfinger" not in OP(clock).routes
+
+
+@pytest.mark.parametrize("domains", [["https://acme.com"], ["ada@acme.com"], ["acme.com."], [""], [7]])
+def test_webfinger_domains_are_checked(domains: list[Any]) -> None:
+    with pytest.raises(ConfigurationError, match="webfinger_domains"):
+        provider(webfinger_domains=domains)
+
+
+def test_post_logout_redirect_uris_are_checked() -> None:
+    for uris, words in ((["http://grafana.acme.com/"], "not https"), ("https://g.acme.com/", "is a list")):
+        with pytest.raises(ConfigurationError, match=words):
+            Client("g", secret=SECRET, redirect_uris=[GRAFANA_CB], post_logout_redirect_uris=uris)
 
 
 # -- the issuer's openid= hook, on both skins -----------------------------------------
@@ -831,6 +1227,62 @@ def test_issuer_with_services_and_the_provider(skin: Skin) -> None:
     assert client.get("/sso/.well-known/openid-configuration").status == 200
     with pytest.raises(ConfigurationError, match="prefix"):
         skin.issuer(services=[frill], openid=local_provider(), prefix="/auth")
+
+
+def test_consent_logout_and_webfinger_on_both_skins(skin: Skin) -> None:
+    """The consent page's POST, RP-initiated logout through the app's hook (given the framework's
+    own request; async on ASGI) and WebFinger at the root, through the real middleware."""
+    from helpers import Form
+
+    seen: list[Any] = []
+
+    def ended(request: Any) -> list[tuple[str, str]]:
+        seen.append((type(request).__module__.split(".")[0], request.cookies.get("app_session")))
+        return [("Set-Cookie", "app_session=; Max-Age=0; Path=/")]
+
+    async def aended(request: Any) -> list[tuple[str, str]]:
+        return ended(request)
+
+    provider = local_provider(
+        clients=[Client("wiki", secret=SECRET, redirect_uris=[LOCAL_CB], trusted=False,
+                        post_logout_redirect_uris=["http://localhost/bye"])],
+        end_session=ended if skin.name == "wsgi" else aended,
+        webfinger_domains=["example.com"],
+    )
+    client = skin.issuer(services=[], openid=provider, login_url="/login")
+    ada = {"X-User": "ada"}
+    params = {"response_type": "code", "client_id": "wiki", "redirect_uri": LOCAL_CB, "scope": "openid",
+              "state": "s"}
+    page = client.get("/sso/oidc/authorize?" + urlencode(params), headers=ada)
+    assert page.status == 200
+    assert "form-action 'self' http://localhost;" in page.headers["Content-Security-Policy"]
+    form = Form()
+    form.feed(page.text)
+    same = {**ada, "Sec-Fetch-Site": "same-origin"}
+    allowed = client.request("POST", form.action, data={**form.fields, "decision": "allow"}, headers=same)
+    assert allowed.status == 303 and parse_qs(urlsplit(allowed.location).query)["code"]
+    denied = client.request("POST", form.action, data={**form.fields, "decision": "deny"}, headers=same)
+    assert parse_qs(urlsplit(denied.location).query)["error"] == ["access_denied"]
+    cross = client.request("POST", form.action, data={**form.fields, "decision": "allow"},
+                           headers={**ada, "Sec-Fetch-Site": "cross-site"})
+    assert cross.status == 403 and "Location" not in cross.headers
+
+    doc = client.get("/sso/.well-known/openid-configuration").json()
+    assert doc["end_session_endpoint"] == "http://localhost/sso/oidc/logout"
+    client.set_cookie("app_session", "abc")
+    ask = client.get("/sso/oidc/logout?client_id=wiki&post_logout_redirect_uri=http://localhost/bye&state=z",
+                     headers=ada)
+    assert ask.status == 200 and not seen
+    form = Form()
+    form.feed(ask.text)
+    done = client.request("POST", form.action, data=form.fields, headers=same)
+    assert done.status == 303 and done.location == "http://localhost/bye?state=z"
+    assert done.headers["Set-Cookie"].startswith("app_session=;")
+    assert seen == [("werkzeug" if skin.name == "wsgi" else "starlette", "abc")]
+
+    finger = client.get("/.well-known/webfinger?resource=acct:ada@example.com")
+    assert finger.status == 200 and finger.json()["links"][0]["href"] == "http://localhost/sso"
+    assert client.get("/.well-known/webfinger?resource=acct:ada@evil.com").status == 404
 
 
 # -- independent relying parties on real servers ----------------------------------------

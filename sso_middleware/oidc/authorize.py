@@ -5,16 +5,18 @@ error page, never a redirect (the code, or the error, would go wherever the URI 
 other problem goes back to the client's registered URI as ``error=`` with the ``state``
 echoed. Only then is the user asked for; nobody signed in goes to ``login_url?next=`` (and the
 flow resumes at this very URL), or, with ``prompt=none``, back to the client with
-``error=login_required``.
+``error=login_required``. A signed-in user who must sign in again (``prompt=login``, a session
+older than ``max_age``) goes to the login page too, and the resumed request never goes there a
+second time (see :mod:`.freshness`). A client marked ``trusted=False`` (or a request with
+``prompt=consent``) then gets a consent page (see :mod:`.consent`) before a code is sent.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError, UnsupportedResponseTypeError
@@ -30,12 +32,17 @@ from ..steps import Steps
 from .claims import user_claims
 from .clients import Client
 from .codes import Grant
+from .consent import consent
 from .endpoint import Ask, Endpoint, RedirectMismatch, UnknownClient, is_form, logger, refused
+from .freshness import MARK_TTL, CannotTell, MustSignIn, authenticated_at
+from .marks import CONSENT, DECISION, LOGIN, bound, every
 
 PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
-          "code_challenge_method", "prompt", "response_mode", "request", "request_uri", "max_age")
+          "code_challenge_method", "prompt", "response_mode", "request", "request_uri", "max_age",
+          LOGIN, CONSENT, DECISION)
 MAX_NONCE = 512
 MAX_STATE = 2048
+PROMPTS = frozenset({"none", "login", "consent", "select_account"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +55,13 @@ class AuthorizationRequest:
     state: str | None
     nonce: str | None
     challenge: str | None
-    silent: bool
+    prompts: frozenset[str] = frozenset()
+    max_age: int | None = None
 
-
-def _original_url(request: Request) -> str:
-    url = quote((request.root + request.path).encode("utf-8"))
-    return f"{url}?{request.query}" if request.query else url
+    @property
+    def silent(self) -> bool:
+        """``prompt=none``: no page may be shown; an error goes back instead."""
+        return "none" in self.prompts
 
 
 def _pkce(params: Mapping[str, str], client: Client) -> str | None:
@@ -72,15 +80,16 @@ def _pkce(params: Mapping[str, str], client: Client) -> str | None:
     return challenge
 
 
-def _prompt(params: Mapping[str, str]) -> bool:
-    """Whether ``prompt=none`` (silent) was asked; ``none`` with another value is refused."""
-    prompts = set((params.get("prompt") or "").split())
+def _prompt(params: Mapping[str, str]) -> tuple[frozenset[str], int | None]:
+    """The ``prompt`` values (unknown ones ignored; ``none`` with another is refused) and
+    ``max_age`` in seconds."""
+    prompts = frozenset((params.get("prompt") or "").split()) & PROMPTS
     if "none" in prompts and len(prompts) > 1:
         raise InvalidRequestError("prompt=none cannot be combined with other values.")
     max_age = params.get("max_age")
     if max_age is not None and not (max_age.isdigit() and len(max_age) < 12):
         raise InvalidRequestError("max_age must be a whole number of seconds.")
-    return "none" in prompts
+    return prompts, None if max_age is None else int(max_age)
 
 
 def check_request(params: Mapping[str, str], client: Client, redirect_uri: str) -> AuthorizationRequest:
@@ -102,8 +111,9 @@ def check_request(params: Mapping[str, str], client: Client, redirect_uri: str) 
     if nonce is not None and (not nonce or len(nonce) > MAX_NONCE):
         raise InvalidRequestError("Malformed nonce.")
     challenge = _pkce(params, client)
+    prompts, max_age = _prompt(params)
     return AuthorizationRequest(client, redirect_uri, scope, params.get("state"), nonce, challenge,
-                                _prompt(params))
+                                prompts, max_age)
 
 
 class Authorize(Endpoint):
@@ -126,11 +136,46 @@ class Authorize(Endpoint):
         except OAuth2Error as e:
             return self._back(redirect_uri, e, state, client)
         principal = Principal.coerce((yield None))
+        try:
+            return self._signed_in(asked, principal, params, request)
+        except OAuth2Error as e:
+            return self._back(redirect_uri, e, state, client)
+
+    def _signed_in(self, asked: AuthorizationRequest, principal: Principal | None, params: Mapping[str, str],
+                   request: Request) -> Reply:
+        """Who the user is, how recently they signed in, their consent; raises the OAuth 2.0 error
+        the client gets."""
+        now = self.context.clock()
         if principal is None:
-            if asked.silent or self.context.login_url is None:
-                return self._back(redirect_uri, LoginRequiredError(), state, client)
-            return redirect(with_params(self.context.login_url, [("next", _original_url(request))]))
-        return self._issue(asked, principal)
+            return self._to_login(asked, request, params, now, anonymous=True)
+        mark = self.context.marks.check("login", params.get(LOGIN), bound(params), now=now, ttl=MARK_TTL)
+        resumed = None if mark is None else (mark.issued, mark.flag == "a")
+        try:
+            auth_time = authenticated_at(asked.prompts, asked.max_age, principal, resumed, now)
+        except MustSignIn:
+            return self._to_login(asked, request, params, now, anonymous=False)
+        except CannotTell as e:
+            raise LoginRequiredError(description="The user must sign in again, and the app does not say "
+                                     "when they last did (auth_time).") from e
+        if not asked.client.trusted or "consent" in asked.prompts:
+            page = consent(self.context, asked.client, principal, asked.scope, asked.silent, params,
+                           request)
+            if page is not None:
+                return page
+        return self._issue(asked, principal, auth_time)
+
+    def _to_login(self, asked: AuthorizationRequest, request: Request, params: Mapping[str, str], now: float,
+                  *, anonymous: bool) -> Reply:
+        """To ``login_url?next=`` this request, marked so that it resumes (``prompt=login`` added
+        when a signed-in user must sign in again); ``login_required`` when no page may be shown."""
+        login_url = self.context.login_url
+        if asked.silent or login_url is None:
+            raise LoginRequiredError()
+        mark = self.context.marks.make("login", "a" if anonymous else "s", bound(params), now)
+        path = quote((request.root + request.path).encode("utf-8"))
+        resume = f"{path}?{urlencode([*every(params.items()), (LOGIN, mark)])}"
+        again = [] if anonymous else [("prompt", "login")]  # (the login page must ask even a signed-in user)
+        return redirect(with_params(login_url, [("next", resume), *again]))
 
     def _params(self, request: Request) -> dict[str, str]:
         if request.method == "POST":
@@ -160,15 +205,11 @@ class Authorize(Endpoint):
         params.append(("iss", self.context.issuer))
         return redirect(with_params(redirect_uri, params))
 
-    def _issue(self, asked: AuthorizationRequest, principal: Principal) -> Reply:
+    def _issue(self, asked: AuthorizationRequest, principal: Principal, auth_time: int) -> Reply:
         context, client = self.context, asked.client
         now = context.clock()
-        auth_time = principal.attributes.get("auth_time")
-        if isinstance(auth_time, bool) or not isinstance(auth_time, (int, float)) or not (
-                math.isfinite(auth_time) and 0 < auth_time <= now):
-            auth_time = now  # the app did not say when the user signed in: now is when we know they were
         claims = user_claims(principal, client, asked.scope, verified_emails=context.verified_emails)
-        grant = Grant(client.client_id, asked.redirect_uri, asked.scope, claims, int(auth_time),
+        grant = Grant(client.client_id, asked.redirect_uri, asked.scope, claims, auth_time,
                       now + context.code_ttl, asked.nonce, asked.challenge)
         params = [("code", context.codes.seal(grant))]
         if asked.state is not None:

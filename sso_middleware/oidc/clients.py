@@ -25,9 +25,9 @@ _LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
 ExtraClaims = Mapping[str, Any] | Callable[[Principal], Mapping[str, Any]]
 
 
-def _redirect_uri(uri: object, client_id: str) -> str:
+def _redirect_uri(uri: object, client_id: str, field: str = "redirect_uris") -> str:
     """An exact redirect URI: absolute, https (http for loopback only, RFC 8252), no fragment."""
-    where = f"Client({client_id!r}): redirect_uris"
+    where = f"Client({client_id!r}): {field}"
     if not isinstance(uri, str) or not uri or not uri.isprintable() or any(c in uri for c in " \\\t"):
         raise ConfigurationError(f"{where}: {uri!r} is not a URL; list each redirect URI the service "
                                  "shows in its admin form, exactly as it shows it.")
@@ -69,6 +69,13 @@ class Client:
     :param algorithm: the ID token's algorithm (``RS256``, the default relying parties assume;
         ``ES256`` or ``EdDSA`` when the service asks for it and the provider holds such a key).
     :param require_pkce: refuse requests without PKCE from this confidential client too.
+    :param trusted: ``True`` (the default: you configured the client, so your users need not be
+        asked): no consent page. ``False``: every authorization shows the user a page naming the
+        client and what it receives, with "Continue" and "Cancel" (``error=access_denied``);
+        nothing is remembered, so the page comes every time.
+    :param post_logout_redirect_uris: where the client may send the browser after RP-initiated
+        logout (``post_logout_redirect_uri``), exactly as the service shows them; https (http for
+        loopback only).
 
     >>> grafana = Client("grafana", secret="grafana-client-secret-0123456789",
     ...                  redirect_uris=["https://grafana.acme.com/login/generic_oauth"])
@@ -76,8 +83,8 @@ class Client:
     (Client('grafana'), False)
     """
 
-    __slots__ = ("algorithm", "client_id", "extra_claims", "redirect_uris", "require_pkce", "scopes",
-                 "secret")
+    __slots__ = ("algorithm", "client_id", "extra_claims", "post_logout_redirect_uris", "redirect_uris",
+                 "require_pkce", "scopes", "secret", "trusted")
 
     def __init__(
         self,
@@ -89,6 +96,8 @@ class Client:
         extra_claims: ExtraClaims | None = None,
         algorithm: str = "RS256",
         require_pkce: bool = False,
+        trusted: bool = True,
+        post_logout_redirect_uris: Iterable[str] = (),
     ) -> None:
         if not isinstance(client_id, str) or not 0 < len(client_id) <= 200 or not client_id.isprintable():
             raise ConfigurationError(f"Client: client_id {client_id!r} must be a short printable string, "
@@ -115,6 +124,10 @@ class Client:
                                      f"{', '.join(ALGORITHMS)} (RS256 is what relying parties assume).")
         self.algorithm = algorithm
         self.require_pkce = bool(require_pkce) or self.secret is None
+        if not isinstance(trusted, bool):
+            raise ConfigurationError(f"Client({client_id!r}): trusted is True or False.")
+        self.trusted = trusted
+        self.post_logout_redirect_uris = self._logout_uris(post_logout_redirect_uris)
 
     def _secret(self, secret: str | None) -> bytes | None:
         if secret is None:
@@ -132,6 +145,12 @@ class Client:
                 f"{where} has {len(secret)} characters; use at least {MIN_SECRET} random ones: "
                 "python -c 'import secrets; print(secrets.token_urlsafe(32))'.")
         return secret.encode("utf-8")
+
+    def _logout_uris(self, uris: Iterable[str]) -> frozenset[str]:
+        if isinstance(uris, str):
+            raise ConfigurationError(f"Client({self.client_id!r}): post_logout_redirect_uris is a list; "
+                                     f"write post_logout_redirect_uris=[{uris!r}].")
+        return frozenset(_redirect_uri(uri, self.client_id, "post_logout_redirect_uris") for uri in uris)
 
     def _scopes(self, scopes: Iterable[str]) -> frozenset[str]:
         found = frozenset([scopes] if isinstance(scopes, str) else scopes)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ConfigurationError
 from ..jwks import JWKS_PATH
 from ..keys import KeyInput, KeySet
-from ..pages import ErrorPageHook, ErrorPages
+from ..pages import ConfirmPageHook, ErrorPageHook, ErrorPages
 from ..replay import MemoryReplayStore, ReplayStore
 from ..tokens import check_seconds
 from .authorize import Authorize
@@ -17,9 +18,12 @@ from .clients import Client
 from .codes import Codes
 from .discovery import DISCOVERY_PATH, Discovery, metadata
 from .endpoint import Context, Endpoint
+from .logout import EndSession, hint_policies
+from .marks import Marks
 from .minting import Minter
 from .token import Token
 from .userinfo import UserInfo
+from .webfinger import WEBFINGER_PATH, WebFinger, check_domains
 
 ENDPOINTS: dict[str, tuple[str, type[Endpoint] | None]] = {
     "discovery": (DISCOVERY_PATH, Discovery),
@@ -27,6 +31,7 @@ ENDPOINTS: dict[str, tuple[str, type[Endpoint] | None]] = {
     "token": ("/oidc/token", Token),
     "userinfo": ("/oidc/userinfo", UserInfo),
     "jwks": (JWKS_PATH, None),  # the issuer's own JWKS route publishes the provider's keys
+    "end_session": ("/oidc/logout", EndSession),  # only with end_session=
 }
 """Each endpoint's path below the prefix (and below the issuer URL)."""
 _LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
@@ -88,6 +93,22 @@ class OpenIDProvider:
     :param access_token_ttl: seconds an access token is valid for userinfo (at most 3600).
     :param verified_emails: send ``email_verified: true`` for users whose principal does not
         say (only when your app verifies every address: relying parties link accounts by it).
+    :param consent_page: ``ConfirmView -> str | None``: your own consent page (for clients
+        marked ``trusted=False``) and sign-out page, as ``Confirm(page=)`` styles the confirm
+        page of emailed links; ``None`` gives the built-in one.
+    :param end_session: ``callable(request) -> headers | None``, called with the framework's
+        request (as the user extractor is; async allowed on ASGI) to end the app's session on
+        RP-initiated logout; the ``Set-Cookie`` / ``Clear-Site-Data`` headers it returns go out
+        with the answer. With it, ``{prefix}/oidc/logout`` is served and advertised as
+        ``end_session_endpoint``; without it, neither.
+    :param webfinger_domains: answer ``/.well-known/webfinger`` (at the root of the app, not
+        below the prefix) for addresses in these email domains with this issuer (Tailscale
+        finds its identity provider this way).
+
+    The user's ``auth_time``: give the principal an ``auth_time`` attribute (Unix seconds of the
+    user's last active sign-in) and ``prompt=login`` and ``max_age`` are honoured (the user is
+    sent to ``login_url?next=...&prompt=login`` and resumes); without it the provider cannot tell
+    when the user signed in, and those requests get ``error=login_required``.
 
     >>> from sso_middleware.keys import Key
     >>> provider = OpenIDProvider(issuer="https://app.acme.com/sso", key=Key.generate("RS256"),
@@ -109,6 +130,9 @@ class OpenIDProvider:
         id_token_ttl: int = 300,
         access_token_ttl: int = 600,
         verified_emails: bool = False,
+        consent_page: ConfirmPageHook | None = None,
+        end_session: Callable[[Any], Any] | None = None,
+        webfinger_domains: Iterable[str] = (),
     ) -> None:
         self.issuer = check_issuer(issuer)
         self.keys = self._keys(key)
@@ -120,7 +144,12 @@ class OpenIDProvider:
             raise ConfigurationError("OpenIDProvider: replay_store must be a ReplayStore, e.g. "
                                      "RedisReplayStore(redis.Redis(...)).")
         self.replay_store: ReplayStore = replay_store if replay_store is not None else MemoryReplayStore()
-        self.endpoints = {name: issuer + path for name, (path, _) in ENDPOINTS.items()}
+        for label, hook in (("consent_page", consent_page), ("end_session", end_session)):
+            if hook is not None and not callable(hook):
+                raise ConfigurationError(f"OpenIDProvider: {label} must be a callable, or None.")
+        self.webfinger_domains = check_domains(webfinger_domains)
+        self.endpoints = {name: issuer + path for name, (path, _) in ENDPOINTS.items()
+                          if name != "end_session" or end_session is not None}
         minter = Minter(self.keys, issuer, userinfo=self.endpoints["userinfo"],
                         id_token_ttl=int(id_token_ttl), access_token_ttl=int(access_token_ttl))
         for client in self.clients.values():
@@ -135,7 +164,10 @@ class OpenIDProvider:
             issuer=issuer, endpoints=self.endpoints, clients=self.clients, minter=minter,
             codes=Codes(self.keys, issuer), store=self.replay_store, clock=_wall_clock, login_url=None,
             pages=ErrorPages(), code_ttl=int(code_ttl), verified_emails=bool(verified_emails),
-            metadata=self.metadata,
+            metadata=self.metadata, marks=Marks(self.keys, issuer), consent_page=consent_page,
+            end_session=end_session, webfinger=self.webfinger_domains,
+            hint_policies=hint_policies(self.keys, issuer, self.clients.values(), minter.algorithms,
+                                        minter.id_token_ttl + 60),
         )
 
     @staticmethod
@@ -185,7 +217,11 @@ class OpenIDProvider:
             )
         context = replace(self._context, login_url=login_url, pages=ErrorPages(error_page),
                           clock=clock or _wall_clock)
-        return {prefix + suffix: kind(context) for suffix, kind in ENDPOINTS.values() if kind is not None}
+        routes = {prefix + ENDPOINTS[name][0]: kind(context) for name, (_, kind) in ENDPOINTS.items()
+                  if kind is not None and name in self.endpoints}
+        if self.webfinger_domains:  # at the root of the host, where the email domain's site answers it
+            routes[WEBFINGER_PATH] = WebFinger(context)
+        return routes
 
     def __repr__(self) -> str:
         return f"OpenIDProvider(issuer={self.issuer!r}, clients={list(self.clients.values())!r})"

@@ -50,6 +50,8 @@ def metadata(issuer: str, endpoints: Mapping[str, str], algorithms: Iterable[str
         "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
     }
+    if "end_session" in endpoints:  # RP-Initiated Logout 1.0, when the app can end its session
+        doc["end_session_endpoint"] = endpoints["end_session"]
     try:
         OpenIDProviderMetadata(doc).validate()
     except ValueError as e:

@@ -13,18 +13,20 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
 from authlib.oauth2.base import OAuth2Error
 
 from ..errors import RequestError, SSOError
 from ..messages import NO_STORE, Reply, Request
-from ..pages import ErrorPages
+from ..pages import ConfirmPageHook, ErrorPages
 from ..replay import ReplayStore
-from ..steps import Steps, drive
+from ..steps import AppCall, Steps, drive
+from ..tokens import TokenPolicy
 from .clients import Client
 from .codes import Codes
+from .marks import Marks
 from .minting import Minter
 
 logger = logging.getLogger("sso_middleware")
@@ -39,8 +41,9 @@ class StoreCall(NamedTuple):
     on: Any
 
 
-Ask = StoreCall | None
-"""What an endpoint's steps yield: ``None`` asks for the signed-in user."""
+Ask = StoreCall | AppCall | None
+"""What an endpoint's steps yield: ``None`` asks for the signed-in user, an
+:class:`~sso_middleware.steps.AppCall` for the app's own hook (``end_session``)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,11 @@ class Context:
     code_ttl: int
     verified_emails: bool
     metadata: Mapping[str, Any]
+    marks: Marks
+    consent_page: ConfirmPageHook | None = None
+    end_session: Callable[[Any], Any] | None = None
+    hint_policies: Mapping[str, TokenPolicy] = field(default_factory=dict)
+    webfinger: frozenset[str] = frozenset()
 
 
 class UnknownClient(RequestError):
@@ -160,6 +168,8 @@ class Endpoint:
         :class:`~sso_middleware.Principal`, a mapping or ``None``), making store calls directly:
         for tests and scripts (the middleware drives :meth:`answer` itself)."""
         def send(call: Ask) -> Any:
+            if isinstance(call, AppCall):
+                return call.hook(request)  # (the neutral request stands in for the framework's)
             return user if call is None else getattr(call.on, call.method)(*call.args)
 
         return drive(self.answer(request), send)

@@ -1,0 +1,84 @@
+"""When the user signed in, and whether that is recent enough: ``prompt=login`` and ``max_age``.
+
+The provider does not sign anybody in; the app does, at its ``login_url``. So the provider
+knows *when* the user authenticated only from the app: the principal's ``auth_time``
+attribute (Unix seconds of the user's last active sign-in, e.g. stored in the app's session
+when the password was checked). One more fact it knows by itself: when it sends a browser to
+the login page, it marks the URL it resumes at with the time (see :mod:`.marks`). Back there,
+either the app's ``auth_time`` is at or after that time (the user signed in again), or nobody
+was signed in when it sent them and somebody is now (they signed in since).
+
+The rules (OpenID Connect Core 3.1.2.1):
+
+- ``prompt=login``, or a session older than ``max_age`` by the app's ``auth_time``: the user
+  goes to ``login_url?next=...&prompt=login`` and the flow resumes when they come back.
+- A resumed request never goes to the login page a second time: if the user came back
+  without signing in again (a login page that bounces a signed-in user straight back), the
+  client gets ``error=login_required``. No loop.
+- The app gives no ``auth_time``: the provider cannot tell whether the user signed in again,
+  so ``prompt=login`` and ``max_age`` get ``error=login_required`` (the spec's answer when the
+  provider "cannot reauthenticate the End-User") unless the user was anonymous when the request
+  arrived and signed in since.
+- ``prompt=none``: never a page; ``login_required`` instead.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..principal import Principal
+
+MARK_TTL = 900
+"""Seconds a user may take at the login page (a resumed request older than that starts over)."""
+
+
+class MustSignIn(Exception):
+    """Raised when the user must authenticate (again) at the app's login page first."""
+
+
+class CannotTell(Exception):
+    """Raised when a fresh sign-in is required and cannot be verified (``login_required``)."""
+
+
+def app_auth_time(principal: Principal, now: float) -> int | None:
+    """The principal's ``auth_time`` attribute when it is a sane Unix time (not in the future,
+    not a bool, finite), else ``None``."""
+    value = principal.attributes.get("auth_time")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if not (math.isfinite(value) and 0 < value <= now):
+        return None
+    return int(value)
+
+
+def needs_sign_in(prompts: frozenset[str], max_age: int | None, known: int | None, now: float) -> bool:
+    """Whether the request asks for an authentication the session cannot show."""
+    if "login" in prompts:
+        return True
+    return max_age is not None and (known is None or now - known > max_age)
+
+
+def authenticated_at(prompts: frozenset[str], max_age: int | None, principal: Principal,
+                     resumed: tuple[int, bool] | None, now: float) -> int:
+    """The ``auth_time`` the ID token carries, or why none can be given yet.
+
+    :param resumed: ``(since, anonymous)`` when the request resumed from the login page the
+        provider sent the user to at ``since`` (``anonymous``: nobody was signed in then).
+    :raises MustSignIn: the user goes to the login page (only for a request not resumed).
+    :raises CannotTell: ``login_required``.
+    """
+    known = app_auth_time(principal, now)
+    if resumed is not None:
+        since, anonymous = resumed
+        if known is not None and known >= since:
+            return known  # signed in after the provider asked
+        if known is None and anonymous:
+            return since  # nobody then, somebody now: they signed in since (no earlier than this)
+    if not needs_sign_in(prompts, max_age, known, now):
+        return known if known is not None else int(now)
+    if known is None or resumed is not None:
+        raise CannotTell()
+    raise MustSignIn()
+
+
+__all__ = ["MARK_TTL", "CannotTell", "MustSignIn", "app_auth_time", "authenticated_at", "needs_sign_in"]
