@@ -556,6 +556,17 @@ def test_check_finds_each_mistake_of_an_openid_provider_with_its_fix(monkeypatch
         "provides OpenID Connect at https://app.acme.com/sso for grafana"]
 
 
+def test_check_finds_logout_and_webfinger_mistakes_of_an_openid_provider() -> None:
+    from sso_middleware.lint import lint
+
+    found = lint(_oidc_apps().logout)
+    assert sorted(f.level for f in found.findings) == ["problem", "warning", "warning"]
+    text = "\n".join(f"{f.what} / {f.fix}" for f in found.findings)
+    assert "post-logout redirect URI 'https://*.grafana.acme.com/login' has a '*'" in text
+    assert "serves no logout endpoint (no end_session= hook)" in text and "end_session=" in text
+    assert "https://acme.com/.well-known/webfinger" in text and "on app.acme.com" in text
+
+
 def test_check_weighs_an_openid_providers_rsa_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """Key refuses RSA under 2048 bits when it is built; check says so for a key that slipped by (here:
     the floor raised above the test key's 3072 bits)."""

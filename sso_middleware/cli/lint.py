@@ -276,9 +276,8 @@ def _look_at_provider(found: Lint, provider: OpenIDProvider, reason: str | None)
         found.add("warning", f"{where}: the issuer is plain http, which relying parties refuse outside "
                   "development (and codes and tokens would cross the network in the clear)",
                   "serve the app over https and write issuer='https://<your site><prefix>'")
-    for client in provider.clients.values():
-        for uri in sorted(client.redirect_uris):
-            _look_at_redirect_uri(found, f"{where}: client {client.client_id!r}", uri)
+    _look_at_clients(found, where, provider)
+    _look_at_webfinger(found, where, provider)
     for key in provider.keys.keys:
         bits = _rsa_bits(key.public_pem()) if key.pair else None
         if bits is not None and bits < MIN_RSA_BITS:
@@ -291,18 +290,42 @@ def _look_at_provider(found: Lint, provider: OpenIDProvider, reason: str | None)
                   "worker")
 
 
-def _look_at_redirect_uri(found: Lint, where: str, uri: str) -> None:
+def _look_at_clients(found: Lint, where: str, provider: OpenIDProvider) -> None:
+    """Each client's redirect URIs and post-logout redirect URIs; logout URIs with no logout."""
+    for client in provider.clients.values():
+        label = f"{where}: client {client.client_id!r}"
+        for uri in sorted(client.redirect_uris):
+            _look_at_redirect_uri(found, label, uri)
+        for uri in sorted(client.post_logout_redirect_uris):
+            _look_at_redirect_uri(found, label, uri, "post-logout redirect URI")
+        if client.post_logout_redirect_uris and "end_session" not in provider.endpoints:
+            found.add("warning", f"{label} lists post_logout_redirect_uris, and the provider serves no "
+                      "logout endpoint (no end_session= hook): the service's sign-out never reaches the app",
+                      "pass OpenIDProvider(end_session=...) that ends the app's session (see the README)")
+
+
+def _look_at_webfinger(found: Lint, where: str, provider: OpenIDProvider) -> None:
+    """WebFinger is asked at the email domain's own site, which may not be this app's host."""
+    host = (urlsplit(provider.issuer).hostname or "").lower()
+    for domain in sorted(provider.webfinger_domains):
+        if domain != host:
+            found.add("warning", f"{where}: Tailscale asks https://{domain}/.well-known/webfinger, and "
+                      f"this app answers it on {host}", f"serve (or proxy) that one path on {domain} from "
+                      "this app")
+
+
+def _look_at_redirect_uri(found: Lint, where: str, uri: str, kind: str = "redirect URI") -> None:
     """A registered redirect URI: https, exact (no wildcard), no fragment."""
     parts = urlsplit(uri)
     if "*" in uri:
-        found.add("problem", f"{where}: the redirect URI {uri!r} has a '*', but redirect URIs are matched "
+        found.add("problem", f"{where}: the {kind} {uri!r} has a '*', but redirect URIs are matched "
                   "exactly, character for character: it matches no callback (and no pattern is ever allowed)",
                   "list each callback URL exactly as the service's admin form shows it")
     if parts.fragment or "#" in uri:
-        found.add("problem", f"{where}: the redirect URI {uri!r} has a fragment (RFC 6749 3.1.2)",
+        found.add("problem", f"{where}: the {kind} {uri!r} has a fragment (RFC 6749 3.1.2)",
                   "drop the '#...' part")
     if parts.scheme != "https":
-        found.add("warning", f"{where}: the redirect URI {uri!r} is plain http (a service on this machine "
+        found.add("warning", f"{where}: the {kind} {uri!r} is plain http (a service on this machine "
                   "only): codes would cross the network in the clear", "use the service's https URL in "
                   "production")
 

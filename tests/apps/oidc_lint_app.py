@@ -30,6 +30,13 @@ good = IssuerMiddleware(app, services=[], user=user, login_url="/login", openid=
     issuer="https://app.acme.com/sso", key=KEY,
     clients=[Client("grafana", secret=SECRET, redirect_uris=["https://grafana.acme.com/login/generic_oauth"])],
 ))
+# logout URIs with no logout endpoint (no end_session=), a wildcard among them, and WebFinger for an email
+# domain whose site is not this app's host
+logout = IssuerMiddleware(app, services=[], user=user, login_url="/login", openid=OpenIDProvider(
+    issuer="https://app.acme.com/sso", key=KEY, webfinger_domains=["acme.com"],
+    clients=[Client("grafana", secret=SECRET, redirect_uris=["https://grafana.acme.com/login/generic_oauth"],
+                    post_logout_redirect_uris=["https://*.grafana.acme.com/login"])],
+))
 if os.environ.get("OIDC_LINT_REDIS"):  # the fix for several workers, without a server to talk to
     import redis
 
