@@ -7,10 +7,13 @@ those tests skip, unless ``SSO_REQUIRE_NODE`` is set (CI sets it), which makes t
 
 from __future__ import annotations
 
+import base64
+import inspect
 import json
 import os
 import shutil
 import subprocess
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +24,9 @@ import pytest
 from helpers import Clock, Skin
 from servers import serve
 
+from sso_middleware import ConfigurationError, Principal, services
 from sso_middleware.keys import Key, thumbprint
+from sso_middleware.placements import SignedPayload, UserHash
 from sso_middleware.service import Destination, Service, TokenRules
 
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
@@ -85,7 +90,7 @@ def test_we_verify_what_joserfc_signs(skin: Skin, clock: Clock, alg: str) -> Non
 
     kinds = {"RS": ("RSA", 2048), "PS": ("RSA", 2048), "ES": ("EC", "P-256"), "Ed": ("OKP", "Ed25519")}
     kty, options = kinds[alg[:2]]
-    private = jwk.generate_key(kty, options)  # type: ignore[arg-type]
+    private = jwk.generate_key(kty, options)  # type: ignore[call-overload]
     public = private.as_dict(private=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -154,3 +159,115 @@ def test_we_verify_node_jose_ed25519_through_a_jwk_that_names_no_alg(skin: Skin,
     _, client = skin.verifier(key={"keys": [answer["jwk"]]}, session_key="s" * 32)
     response = client.get(f"/sso?token={answer['token']}")
     assert response.status == 303, response.text
+
+
+# -- every JWT preset -----------------------------------------------------------------------
+# Each preset in services.PRESETS whose token is a JWS, built from sample options (a new preset
+# is covered as soon as its options are here), signs a token that joserfc and node's jose verify
+# with the preset's own key: the shared secret, or the public half of its key pair.
+
+PRESET_OPTIONS: dict[str, Any] = {
+    "hosts": ["feedback.acme.com"], "board": "acme", "subdomain": "acme", "account": "acme",
+    "organization": "acme", "org": "acme", "site": "https://docs.acme.com", "docs": "https://docs.acme.com",
+    "portal": "https://feedback.acme.com", "page": "https://updates.acme.com",
+    "helpdesk": "https://acme.mojohelpdesk.com", "url": "https://app.acme.com", "project_id": "p-123",
+    "key_id": "app_64a1", "secret_id": "secret-id-1", "client_id": "client-id-1", "company": "acme",
+    "customer_id": "invoiced_id",
+}
+# optional, but given: one of two ways to name the tenant, or what an issuing Invoiced needs
+ALSO_GIVEN = {"company", "subdomain", "customer_id"}
+PRESET_SECRET = "0123456789abcdef" * 4  # 64 bytes (HS512 wants as many), and hex (Pylon reads it so)
+PRESET_PAIRS = {alg: Key.generate(alg) for alg in ("RS256", "EdDSA", "ES256")}
+ADA = Principal(7, "ada@example.com", "Ada Lovelace", {"invoiced_id": 1234})
+
+
+def preset_service(name: str) -> Service:
+    """The preset called ``name``, built with the sample options and the first key it takes."""
+    preset = services.PRESETS[name]
+    required = [p.name for p in inspect.signature(preset).parameters.values()
+                if p.default is p.empty or p.name in ALSO_GIVEN]
+    keyword = "secret" if "secret" in required else "key"
+    missing = sorted(set(required) - {keyword} - set(PRESET_OPTIONS))
+    assert not missing, f"services.{name}: add a sample value for {missing} to PRESET_OPTIONS"
+    options = {option: PRESET_OPTIONS[option] for option in required if option != keyword}
+    refusals = []
+    for key in (PRESET_SECRET, *PRESET_PAIRS.values()):
+        try:
+            return preset(**options, **{keyword: key})
+        except ConfigurationError as e:  # a vendor of key pairs, or one algorithm only: the next
+            refusals.append(e.message)
+    raise AssertionError(f"services.{name} took none of the sample keys: {refusals}")
+
+
+def _is_jws(name: str) -> bool:
+    return not isinstance(preset_service(name).destination.placement, (SignedPayload, UserHash))
+
+
+JWT_PRESETS = sorted(name for name in services.PRESETS if _is_jws(name))
+
+
+def test_the_jwt_presets_are_every_preset_but_the_signed_payload_and_the_user_hashes() -> None:
+    others = {name for name in services.PRESETS if name not in JWT_PRESETS}
+    placements = {type(preset_service(name).destination.placement) for name in others}
+    assert placements <= {SignedPayload, UserHash}
+    assert {"userjot", "upvoty", "zendesk_messaging", "stream", "knock", "readme", "happyfox", "helpjuice",
+            "hellonext", "zentrik", "mojo", "loopedin"} <= set(JWT_PRESETS)
+
+
+def minted_by(name: str) -> tuple[Service, str, str, dict[str, Any]]:
+    """``(service, token, alg, the key a verifier needs: {"secret": ...} or {"jwk": ...})``."""
+    svc = preset_service(name)
+    assert svc.keys is not None
+    key = svc.keys.signing
+    token = svc.mint(ADA, time.time())
+    return svc, token, key.algorithm, {"jwk": key.public_jwk()} if key.pair else {"secret": PRESET_SECRET}
+
+
+@pytest.mark.parametrize("name", JWT_PRESETS)
+def test_joserfc_verifies_every_jwt_presets_token(name: str) -> None:
+    from joserfc import jwk, jwt
+    from joserfc.errors import BadSignatureError
+    from joserfc.jws import JWSRegistry
+    from joserfc.registry import HeaderParameter
+
+    svc, token, alg, given = minted_by(name)
+    key = jwk.import_key(given["jwk"]) if "jwk" in given else jwk.OctKey.import_key(given["secret"])
+    # a vendor's own header members (Tableau's iss), which joserfc refuses unless told of them
+    registry = JWSRegistry({member: HeaderParameter(member, "str") for member in svc.token.header or {}},
+                           algorithms=[alg])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # joserfc's notes on EdDSA's name and HMAC key sizes
+        decoded = jwt.decode(token, key, registry=registry)
+        head, payload, sig = token.split(".")
+        with pytest.raises((BadSignatureError, ValueError)):
+            jwt.decode(f"{head}.{payload[:-2]}AA.{sig}", key, registry=registry)
+    assert decoded.header["alg"] == alg and decoded.header.get("kid") == svc.keys.signing.kid  # type: ignore[union-attr]
+    claims = dict(decoded.claims)
+    if svc.token.iat_in_ms:  # Helpjuice's iat is in milliseconds, by its own rule: seconds for the check
+        claims["iat"] //= 1000
+    if not isinstance(claims.get("sub", ""), str):  # Invoiced's integer customer id, as its docs sign it;
+        assert name == "invoiced"  # RFC 7519 (and joserfc) want a string: the one vendor that differs
+        claims["sub"] = str(claims["sub"])
+    jwt.JWTClaimsRegistry(exp={"essential": True}).validate(claims)
+    assert {claim: claims[claim] for claim in svc.token.identity if claim in claims}
+
+
+@pytest.mark.slow
+def test_node_jose_verifies_every_jwt_presets_token(node_jose: Path) -> None:
+    minted = {name: minted_by(name) for name in JWT_PRESETS}
+    cases = [{"name": name, "token": token, "alg": alg, **given}
+             for name, (_, token, alg, given) in minted.items()]
+    # and each again with another key of its kind, which must fail
+    cases += [{**case, "name": f"{case['name']}!", "secret": "another-secret-0123456789abcdef-xyz"}
+              if "secret" in case else
+              {**case, "name": f"{case['name']}!", "jwk": Key.generate(case["alg"]).public_jwk()}
+              for case in cases]
+    done = subprocess.run(["node", str(node_jose / "jose.mjs"), "verify-batch"], input=json.dumps(cases),
+                          capture_output=True, text=True, timeout=120, cwd=node_jose, check=True)
+    answers = {answer["name"]: answer for answer in json.loads(done.stdout)}
+    for name, (svc, token, alg, _) in minted.items():
+        answer = answers[name]
+        assert "error" not in answer, (name, answer)
+        assert answer["header"]["alg"] == alg and answer["header"].get("kid") == svc.keys.signing.kid  # type: ignore[union-attr]
+        assert answer["payload"] == json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+        assert answers[f"{name}!"]["error"] == "ERR_JWS_SIGNATURE_VERIFICATION_FAILED"

@@ -256,6 +256,26 @@ def test_an_hs256_token_at_the_hs512_help_scout_receiver_is_the_wrong_algorithm(
     assert refused.value.code == "token_algorithm_not_allowed"
 
 
+@pytest.mark.parametrize(
+    ("build", "algorithm"),
+    [
+        pytest.param(lambda key: services.knock(key=key), "RS256", id="knock"),
+        pytest.param(lambda key: services.freshworks(key=key, org="acme"), "RS256", id="freshworks"),
+        pytest.param(lambda key: services.mintlify(key=key, docs="https://docs.acme.com"), "EdDSA",
+                     id="mintlify"),
+    ],
+)
+def test_presets_whose_vendor_verifies_one_algorithm_refuse_a_key_object_of_another(
+    build: Callable[[Any], Service], algorithm: str
+) -> None:
+    from sso_middleware.keys import Key
+
+    assert build(Key.generate(algorithm)).token.algorithm == algorithm
+    for other in {"RS256", "ES256", "EdDSA"} - {algorithm}:
+        with pytest.raises(ConfigurationError, match=f"verifies {algorithm} only; this key signs {other}"):
+            build(Key.generate(other))
+
+
 def test_help_scouts_own_44_character_secrets_are_not_warned_about() -> None:
     # filterwarnings = error: a ShortKeyWarning here would fail the test
     services.helpscout(key=HELPSCOUT_KEY, site="https://docs.acme.com")

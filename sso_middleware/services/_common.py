@@ -128,6 +128,19 @@ def widget_fetch(widget: object, name: str) -> PageFetch | None:
     return PageFetch() if widget else None
 
 
+def only_algorithm(service: Service, vendor: str) -> Service:
+    """``service``, if its key signs the one algorithm its vendor verifies (a ``Key`` object
+    brings its own algorithm; PEM text and JWKs are checked when read)."""
+    wanted, keys = service.token.algorithm, service.keys
+    if keys is not None and wanted not in keys.signing.accepts:
+        raise ConfigurationError(
+            f"service {service.name!r}: key: {vendor} verifies {wanted} only; this key signs "
+            f"{keys.signing.algorithm} (give a key of the type {wanted} needs, as PEM text or "
+            f"e.g. Key.generate({wanted!r}))."
+        )
+    return service
+
+
 def make_service(
     *,
     name: str,

@@ -12,7 +12,7 @@ from ..keys import KeyInput
 from ..placements import QueryParameter
 from ..principal import Principal
 from ..service import Destination, ExtraClaims, ReturnRules, Service, need, optional
-from ._common import dns_label, make_service, vendor_hosts
+from ._common import dns_label, make_service, only_algorithm, vendor_hosts
 
 
 def _given_family(user: Principal) -> dict[str, Any]:
@@ -63,13 +63,13 @@ def freshworks(
     def claims(user: Principal) -> dict[str, Any]:
         return {"sub": str(need(user, "id")), "email": need(user, "email"), **_given_family(user)}
 
-    return make_service(
+    return only_algorithm(make_service(
         name=name, key=key, ttl=ttl, extra_claims=extra_claims, claims=claims, algorithm="RS256",
         required=("sub", "email", "iat", "nonce"), identity=("sub",),
         destination=Destination(placement=QueryParameter("id_token")),
         returns=ReturnRules("redirect_uri", hosts=vendor_hosts(name, [host], hosts), echo=("state",),
                             copy={"nonce": "nonce"}),
-    )
+    ), "Freshworks")
 
 
 __all__ = ["freshworks"]

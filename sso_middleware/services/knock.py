@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..keys import KeyInput
 from ..service import ExtraClaims, Service
-from ._common import fields, make_service, page_fetches
+from ._common import fields, make_service, only_algorithm, page_fetches
 
 
 def knock(
@@ -40,11 +40,11 @@ def knock(
     >>> knock(key=Key.generate("RS256")).token.algorithm
     'RS256'
     """
-    return make_service(
+    return only_algorithm(make_service(
         name=name, key=key, ttl=ttl, extra_claims=extra_claims, algorithm="RS256",
         claims=fields([("sub", "id")], text=["sub"]), required=("sub", "iat", "exp"), identity=("sub",),
         destination=page_fetches(),
-    )
+    ), "Knock")
 
 
 __all__ = ["knock"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..keys import KeyInput
 from ..placements import Fragment
 from ..service import Destination, ExtraClaims, ReturnRules, Service, TokenRules
-from ._common import fields, https_site
+from ._common import fields, https_site, only_algorithm
 
 
 def mintlify(
@@ -47,9 +47,10 @@ def mintlify(
     rules = TokenRules(claims=fields([("sub", "id")], text=["sub"]), required=("expiresAt",),
                        identity=("sub",), algorithm="EdDSA", ttl=ttl, extra=extra_claims,
                        session=("expiresAt", session))
-    return Service(name=name, key=key, token=rules,
-                   destination=Destination(f"{base}/login/jwt-callback", Fragment()),
-                   returns=ReturnRules("redirect", forward_as="redirect", relative=True))
+    return only_algorithm(Service(name=name, key=key, token=rules,
+                                  destination=Destination(f"{base}/login/jwt-callback", Fragment()),
+                                  returns=ReturnRules("redirect", forward_as="redirect", relative=True)),
+                          "Mintlify")
 
 
 __all__ = ["mintlify"]
