@@ -26,8 +26,10 @@ def mojo(
     as expired if they are more than 2 minutes old" (the stand-in too; a ``ttl`` above 120 is
     flagged by ``sso-middleware check``). Mojo identifies contacts by email. The rest of the
     attribute list (names, roles) was cut off in the text retrieved for this preset:
-    ``first_name``/``last_name`` follow Mojo's SAML attributes (UNCONFIRMED for JWT), the
-    algorithm HS256 (UNCONFIRMED).
+    ``first_name``/``last_name`` follow Mojo's SAML attributes ("Below are the user attributes
+    recognized by Mojo Helpdesk: first_name, last_name", https://help.mojohelpdesk.com/help/article/169614)
+    and its API's user fields (mojohelpdesk/mojohelpdesk-api-doc); for JWT they stay
+    UNCONFIRMED, as does the algorithm (HS256 here).
 
     ====================  =========  ==============================================
     claim                 required   from
