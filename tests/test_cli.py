@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -16,7 +18,7 @@ import jwt as pyjwt
 import pytest
 from servers import werkzeug_server
 
-from sso_middleware import ConfigurationError, Key
+from sso_middleware import ConfigurationError, Key, Principal, services
 from sso_middleware.explain import explain
 from sso_middleware.keys import KeySet, ShortKeyWarning
 from sso_middleware.tokens import TokenPolicy, sign, verify
@@ -28,10 +30,11 @@ USER = json.dumps({"id": 7, "email": "ada@example.com", "name": "Ada Lovelace"})
 
 
 def cli(*args: str, stdin: str | None = None, cwd: Path | None = None, env: dict[str, str] | None = None,
-        code: int = 0) -> subprocess.CompletedProcess[str]:
+        code: int | None = 0) -> subprocess.CompletedProcess[str]:
+    """Run the command; its exit code must be ``code`` (``None``: any)."""
     result = subprocess.run([sys.executable, "-m", "sso_middleware", *args], capture_output=True, text=True,
                             input=stdin, cwd=cwd, env=env or ENV, timeout=60)
-    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert code is None or result.returncode == code, (result.returncode, result.stdout, result.stderr)
     assert "Traceback" not in result.stderr + result.stdout  # a clear message, never a traceback
     return result
 
@@ -414,7 +417,7 @@ def test_check_explains_what_it_cannot_load() -> None:
 @pytest.mark.network
 def test_verify_through_the_keys_an_app_publishes() -> None:
     """The app's own JWKS on a real server: the command verifies as a JWKS receiver would."""
-    from sso_middleware import services, wsgi
+    from sso_middleware import wsgi
 
     key, stranger = Key.generate("ES256"), Key.generate("ES256")
     grafana = services.grafana(key=key, url="https://grafana.acme.com")
@@ -524,6 +527,118 @@ def test_a_preset_option_that_is_needed_names_its_flag() -> None:
     assert "--option hosts=..." in missing
     assert '"name"' in cli("mint", "frill", "--key-env", "APPS_KEY", "--option", "hosts=f.acme.com",
                            code=2).stderr
+
+
+# -- verify --service: only what verifying needs --------------------------------------------------
+
+PRESET_SECRET = "0123456789abcdef" * 4  # 64 hex digits: every HMAC preset's key (Pylon's are hex)
+PRESET_OPTIONS: dict[str, dict[str, str]] = {  # each preset fully configured, as --option values
+    "discourse": {"url": "https://forum.acme.com"}, "featurebase": {"organization": "acme"},
+    "freshworks": {"org": "acme"}, "frill": {"hosts": "feedback.acme.com"},
+    "gitbook": {"site": "https://docs.acme.com"}, "grafana": {"url": "https://grafana.acme.com"},
+    "happyfox": {"account": "acme"}, "hellonext": {"hosts": "feedback.acme.com"},
+    "helpjuice": {"subdomain": "acme"}, "helpscout": {"site": "https://docs.acme.com"},
+    "invoiced": {"company": "acme", "customer_id": "id"}, "launchnotes": {"page": "https://updates.acme.com"},
+    "metabase": {"site": "https://bi.acme.com"}, "mintlify": {"docs": "https://docs.acme.com"},
+    "mojo": {"helpdesk": "https://acme.mojohelpdesk.com"}, "productlane": {"portal": "https://feedback.acme.com"},
+    "readme": {"site": "https://acme.readme.io"}, "tableau": {"secret_id": "s-1", "client_id": "c-1"},
+    "upvoty": {"board": "acme"}, "userback": {"portal": "https://acme.ideas.userback.io/p/x1"},
+    "userjot": {"project_id": "p-123"}, "uservoice": {"subdomain": "acme"}, "zendesk": {"subdomain": "acme"},
+    "zendesk_messaging": {"key_id": "app_64a1"}, "zentrik": {"portal": "https://acme.ideas.zentrik.ai"},
+}
+_PAIRS: dict[str, str] = {}
+
+
+def _preset_keys() -> list[str]:
+    """The keys a preset may take: a secret, or a key pair (RS256, EdDSA) as PEM."""
+    for algorithm in ("RS256", "EdDSA"):
+        if algorithm not in _PAIRS:
+            _PAIRS[algorithm] = Key.generate(algorithm).private_pem().decode()
+    return [PRESET_SECRET, *_PAIRS.values()]
+
+
+def _configured(name: str, options: dict[str, str]) -> tuple[Any, str]:
+    """The preset as an app configures it (through settings, as the command builds it) and its key."""
+    takes = inspect.signature(services.PRESETS[name]).parameters
+    key_option = "secret" if "secret" in takes else "key"
+    for key in _preset_keys():
+        try:
+            return services.from_config({name: {**options, key_option: key}})[0], key
+        except ConfigurationError:
+            continue
+    raise AssertionError(f"{name}: no key builds it; give its options in PRESET_OPTIONS")
+
+
+def _sent(service: Any, now: int) -> str:
+    """A token the fully configured receiver accepts: the service's own claims for Ada, with any
+    claim its login request would add (Freshworks' nonce), signed with its key and its header."""
+    from sso_middleware.tokens import looks_like_token
+
+    ada = Principal(7, "ada@example.com", "Ada Lovelace")
+    minted = service.mint(ada, now)
+    claims = (pyjwt.decode(minted, options={"verify_signature": False}) if looks_like_token(minted)
+              else {**service.build_claims(ada), "iat": now, "exp": now + 300})  # sent no JWT: a hash
+    claims.update({claim: "7" for claim in service.receiving_policy().required if claim not in claims})
+    return sign(claims, service.keys.signing, typ=service.token.typ, header=service.token.header)
+
+
+def _steps(found: Any) -> list[dict[str, Any]]:
+    return [{"check": s.name, "ok": s.ok, "detail": s.detail, "code": s.code} for s in found.steps]
+
+
+@pytest.mark.parametrize("name", sorted(services.PRESETS))
+def test_verify_as_any_preset_asks_only_for_the_options_that_change_what_it_accepts(
+    name: str, tmp_path: Path
+) -> None:
+    """As a user runs it, with the key alone: the command judges the token step by step exactly as
+    the fully configured receiver does; every option it asks for is one whose wrong value would
+    refuse that token, named by its flag."""
+    options = PRESET_OPTIONS.get(name, {})
+    service, key = _configured(name, options)
+    now = int(time.time())
+    sent = _sent(service, now)
+    expected = _steps(explain(sent, service.receiving_policy(), now))
+    key_file = tmp_path / "key"
+    key_file.write_text(key)
+    run = [sent, "--service", name, "--key-file", str(key_file), "--json", "--at", str(now)]
+    result = cli("verify", *run, code=None)
+    if result.returncode == 2:
+        asked = re.findall(r"--option (\w+)=\.\.\.", result.stderr)
+        assert asked and result.stderr.startswith(f"sso-middleware: verifying as {name} needs --option ")
+        assert "service[" not in result.stderr and f"see help(services.{name})" in result.stderr
+        for option in asked:  # needed: the receiver with a wrong value refuses the token it was sent
+            wrong, _ = _configured(name, {**options, option: options[option] + "x"})
+            assert explain(sent, wrong.receiving_policy(), now).error is not None, option
+        given = [part for option in asked for part in ("--option", f"{option}={options[option]}")]
+        result = cli("verify", *run, *given, code=None)
+    assert result.returncode in (0, 1), result.stderr
+    assert json.loads(result.stdout)["steps"] == expected
+    assert json.loads(result.stdout)["ok"] is True
+
+
+def test_verify_as_invoiced_needs_no_company_and_a_wrong_one_given_is_still_refused() -> None:
+    now = int(time.time())
+    invoiced = sign({"sub": 1234, "iss": "Ruby Backend", "exp": now + 60}, Key(SECRET))
+    assert "accepted" in cli("verify", invoiced, "--key-env", "APPS_KEY", "--service", "invoiced").stdout
+    # a placeholder fills a gap, never a value given: Invoiced's own words name the mistake
+    wrong = cli("verify", invoiced, "--key-env", "APPS_KEY", "--service", "invoiced",
+                "--option", "company=Acme", code=2).stderr
+    assert wrong.startswith("sso-middleware: service 'invoiced': company must be your Invoiced subdomain")
+
+
+def test_mint_names_every_flag_a_preset_needs_to_sign_users_in() -> None:
+    def needs(*args: str) -> str:
+        return cli("mint", *args, "--key-env", "APPS_KEY", "--user-json", USER, code=2).stderr.strip()
+
+    assert needs("invoiced") == (
+        "sso-middleware: invoiced needs --option company=... --option customer_id=... "
+        "(or --option customer_id=... --option base_url=...) (see help(services.invoiced))")
+    assert needs("invoiced", "--option", "company=acme") == (
+        "sso-middleware: invoiced needs --option customer_id=... (see help(services.invoiced))")
+    assert needs("uservoice") == ("sso-middleware: uservoice needs --option subdomain=... (or --option "
+                                  "portal=...) (see help(services.uservoice))")
+    assert needs("tableau") == ("sso-middleware: tableau needs --option secret_id=... --option client_id=... "
+                                "(see help(services.tableau))")
 
 
 # -- check, an OpenID Connect provider's configuration -----------------------------------------

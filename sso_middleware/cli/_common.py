@@ -1,5 +1,6 @@
 """What several commands share: exit codes, the two ways a command fails, where results go, and
-reading a token, a key, ``name=value`` pairs and a preset from the command line. Private."""
+reading a token, a key and ``name=value`` pairs from the command line (a preset from its
+``--option`` pairs: ``_presets.py``). Private."""
 
 from __future__ import annotations
 
@@ -9,12 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
-
-from ..errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from ..keys import KeyInput
+from typing import Any, TextIO
 
 OK, REFUSED, USAGE = 0, 1, 2
 
@@ -147,24 +143,6 @@ def pairs(items: Sequence[str], flag: str) -> dict[str, Any]:
             raise UsageError(f"{flag} takes name=value, not {item!r}")
         found[name] = _value(text)
     return found
-
-
-def preset_service(name: str, options: dict[str, Any], key: KeyInput) -> Any:
-    import inspect
-
-    from ..services import PRESETS, from_config
-
-    try:
-        return from_config({name: {**options, "key": key}}, setting="service")[0]
-    except ConfigurationError as e:
-        preset = PRESETS.get(name)
-        parameters = inspect.signature(preset).parameters if preset is not None else {}
-        needed = [f"--option {n}=..." for n, p in parameters.items()
-                  if p.default is p.empty and n not in options and n not in ("key", "secret")]
-        if preset is not None and needed and set(options) <= set(parameters):  # say which flag
-            help_at = f"see help(services.{preset.__name__})"
-            raise UsageError(f"{name} needs {', '.join(needed)} ({help_at})") from e
-        raise UsageError(e.message) from e
 
 
 def add_key_options(parser: argparse.ArgumentParser) -> None:

@@ -7,10 +7,12 @@ import json
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigurationError, SSOError
 from ..principal import Principal
-from ._common import OK, REFUSED, Out, UsageError, add_key_options, pairs, preset_service, read_key
+from ._common import OK, REFUSED, Out, UsageError, add_key_options, pairs, read_key
+from ._presets import preset_service
 
 HELP = ("sign a token for a preset (and show where the browser would go) or claims, or make an "
         "emailed sign-in link (--link)")
@@ -82,6 +84,7 @@ def execute(args: argparse.Namespace, out: Out) -> int:
         out.line(token)
         return OK
     where = dict(reply.headers).get("Location")
+    result: dict[str, Any]
     if where is None:  # an auto-submitting form: show where it posts and what
         from ..messages import FormReader
 

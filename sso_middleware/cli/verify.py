@@ -19,10 +19,10 @@ from ._common import (
     UsageError,
     add_key_options,
     pairs,
-    preset_service,
     read_key,
     read_token,
 )
+from ._presets import receiving_service
 
 if TYPE_CHECKING:
     from ..keys import Key, KeyInput
@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 HELP = "run a receiver's checks on a token, one by one with --explain"
 EXAMPLES = (
     "sso-middleware verify \"$TOKEN\" --key-env APPS_SSO_KEY --explain",
-    "sso-middleware verify \"$TOKEN\" --key-env INVOICED_SSO_KEY --service invoiced "
-    "--option company=acme --explain",
+    "sso-middleware verify \"$TOKEN\" --key-env INVOICED_SSO_KEY --service invoiced --explain",
+    "sso-middleware verify \"$TOKEN\" --key-env USERJOT_SSO_KEY --service userjot --option project_id=p-123",
     "sso-middleware verify \"$TOKEN\" --jwks-url https://app.acme.com/sso/.well-known/jwks.json "
     "--service grafana --explain",
 )
@@ -47,7 +47,9 @@ def add_arguments(verify: argparse.ArgumentParser) -> None:
                         "(a JWKS, e.g. https://app.acme.com/sso/.well-known/jwks.json)")
     verify.add_argument("--service", metavar="PRESET", help="receive as this preset does")
     verify.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
-                        help="the preset's options, e.g. company=acme")
+                        help="a preset option that changes what it accepts, e.g. project_id=p-123 "
+                        "(userjot's iss); one that only says where the browser goes (invoiced's "
+                        "company, frill's hosts) is not needed, and a needed one is named")
     verify.add_argument("--explain", action="store_true", help="print every check with what it saw")
     verify.add_argument("--algorithm", action="append", metavar="ALG", help="accepted algorithm (repeatable)")
     verify.add_argument("--issuer", action="append", metavar="ISS", help="accepted iss (repeatable)")
@@ -97,19 +99,23 @@ def _keys(args: argparse.Namespace) -> tuple[KeyInput, list[str]]:
 
 
 def _receiver(args: argparse.Namespace, key: KeyInput) -> tuple[Service, TokenPolicy]:
-    """The service received as (a preset, or a generic receiver) and its policy with the options given."""
+    """The service received as (a preset, or a generic receiver) and its policy with the options
+    given; a preset asks only for the options that change what it accepts."""
     policy_options = {"algorithms": args.algorithm or None, "leeway": args.leeway, "max_lifetime":
                       args.max_lifetime, "max_age": args.max_age, "strict": args.strict, "issuer":
                       args.issuer or None, "audience": args.audience, "typ": args.typ,
                       "identity": args.identity or None}
-    try:
-        if args.service:
-            service = preset_service(args.service, pairs(args.option, "--option"), key)
-        else:
-            from ..flows import generic_receiver
 
-            service = generic_receiver(key, "/sso", None, args.algorithm or None)
-        return service, service.receiving_policy(**policy_options)
+    def accepts(service: Service) -> TokenPolicy:
+        return service.receiving_policy(**policy_options)
+
+    if args.service:
+        return receiving_service(args.service, pairs(args.option, "--option"), key, accepts)
+    from ..flows import generic_receiver
+
+    try:
+        service = generic_receiver(key, "/sso", None, args.algorithm or None)
+        return service, accepts(service)
     except ConfigurationError as e:
         raise UsageError(e.message) from e
 
