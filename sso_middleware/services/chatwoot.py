@@ -26,8 +26,12 @@ def chatwoot(
     @web_widget.hmac_token, params[:identifier].to_s)`` (chatwoot/chatwoot
     ``app/controllers/api/v1/widget/contacts_controller.rb``): the lower-case hex HMAC-SHA256
     of the ``identifier`` given to ``window.$chatwoot.setUser``, keyed with the inbox's HMAC
-    token. With "Enforce User Identity Validation" on, ``setUser`` without it is refused
-    (chatwoot/chatwoot #9493, a maintainer's answer).
+    token; its page "Identity validation in Chatwoot"
+    (https://www.chatwoot.com/docs/product/channels/live-chat/sdk/identity-validation) shows the
+    same, ``hash_hmac('sha256', $message, $key)`` of the identifier with the inbox's token (its
+    older Python sample swapped key and message; the current one does not). With "Enforce User
+    Identity Validation" on, ``setUser`` without it is refused (chatwoot/chatwoot #9493, a
+    maintainer's answer).
     The hash never expires (:class:`~sso_middleware.placements.UserHash` says what that means);
     a user without an id is refused.
 
