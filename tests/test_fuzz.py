@@ -2,7 +2,8 @@
 
 Each target below is one middleware as users build it (the issuer with its presets, the generic
 receiver, stand-ins for Frill, Invoiced, Zendesk, Discourse, Mintlify and Intercom, a receiver
-that fetches a JWKS), fed generated requests on both skins: tokens built from hostile JSON
+that fetches a JWKS, the OpenID Connect provider with consent, logout and WebFinger), fed generated
+requests on both skins: tokens built from hostile JSON
 (``alg`` as a list, ``NaN``, nesting, lone surrogates, duplicate names, ...) and signed with the
 right key or not, in every placement, plus cookies, headers, methods, bodies and query strings.
 Every answer must be a 2xx, 3xx, 4xx or 503, never an exception, and a refusal carries its error
@@ -167,8 +168,11 @@ def call(skin: Skin, app: Any, request: Hostile) -> Answer:
     return (call_wsgi if skin.name == "wsgi" else call_asgi)(app, request)
 
 
-def check_answer(request: Hostile, answer: Answer, secrets: tuple[str, ...] = ()) -> None:
-    """A 2xx, 3xx, 4xx or 503; a refusal names its error code (JSON or page) and is never cached."""
+def check_answer(
+    request: Hostile, answer: Answer, secrets: tuple[str, ...] = (), codes: frozenset[str] = frozenset()
+) -> None:
+    """A 2xx, 3xx, 4xx or 503; a refusal names its error code (JSON or page) and is never cached;
+    ``codes``: the target's own beyond the library's (OAuth 2.0's, for the OpenID provider)."""
     status, headers, body = answer
     assert 200 <= status < 500 or status == 503, (status, body[:300])
     if status < 400:
@@ -185,7 +189,7 @@ def check_answer(request: Hostile, answer: Answer, secrets: tuple[str, ...] = ()
         match = _CODE_IN_PAGE.search(text)
         assert match is not None, text[:300]
         code = match[1]
-    assert code in CODES, code
+    assert code in CODES or code in codes, code
     if status == 503:
         assert code in ("keys_unavailable", "replay_store_unavailable", "replay_store_full"), code
     for secret in secrets:  # an error page never echoes the token
@@ -717,6 +721,8 @@ class Target:
 
     name: str = ""
     keys: tuple[Key, ...] = ()
+    codes: frozenset[str] = frozenset()
+    """Error codes of this target's own, beyond the library's ``SSOError`` codes."""
 
     def build(self, skin: Skin, clock: Clock) -> Any:
         raise NotImplementedError
@@ -1240,8 +1246,178 @@ def jwks_bodies(draw: st.DrawFn) -> bytes | Exception:
     )
 
 
+# -- the OpenID Connect provider ------------------------------------------------------------------
+
+OP_SECRET = "fuzz-oidc-client-secret-0123456789abcdef"
+OP_CB = "https://grafana.acme.com/login/generic_oauth"
+OP_WIKI = "https://wiki.acme.com/cb"
+OP_SPA = "http://localhost:3000/cb"
+OP_OUT = "https://grafana.acme.com/login"
+_VERIFIER = "v" * 43
+_CHALLENGE = base64.urlsafe_b64encode(hashlib.sha256(_VERIFIER.encode()).digest()).rstrip(b"=").decode()
+_REAL = ("<code>", "<login-mark>", "<consent-mark>", "<logout-mark>", "<id-token>", "<access-token>")
+"""Placeholders a plan may hold, replaced by real codes, marks and tokens of the app it is sent to."""
+_OP_NAMES = [
+    "response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
+    "code_challenge_method", "prompt", "max_age", "response_mode", "request", "request_uri", "sso_login",
+    "sso_consent", "sso_logout", "decision", "grant_type", "code", "code_verifier", "client_secret",
+    "id_token_hint", "post_logout_redirect_uri", "logout_hint", "resource", "rel",
+]
+_OP_VALUES = st.one_of(
+    st.sampled_from([
+        "code", "grafana", "wiki", "spa", "nobody", OP_CB, OP_WIKI, OP_SPA, OP_OUT, OP_CB + "/", "openid",
+        "openid email profile groups", "email", "login", "none", "consent", "none login", "select_account",
+        "0", "600", "-1", "1e3", "99999999999999", "S256", "plain", _CHALLENGE, _VERIFIER, "allow", "deny",
+        "authorization_code", "refresh_token", OP_SECRET, "acct:ada@example.com", "acct:@example.com",
+        "acct:ada@evil.com", "acct:ada%40x@EXAMPLE.com", "mailto:ada@example.com",
+        "http://openid.net/specs/connect/1.0/issuer", "query", "fragment", *_REAL, *_REAL,
+    ]),
+    _NASTY_TEXT,
+    _URLS,
+)
+OP_PATHS = (
+    "/sso/oidc/authorize", "/sso/oidc/authorize", "/sso/oidc/token", "/sso/oidc/userinfo", "/sso/oidc/logout",
+    "/sso/oidc/logout", "/sso/.well-known/openid-configuration", "/sso/.well-known/jwks.json",
+    "/.well-known/webfinger", "/sso/oidc/", "/sso/oidc/authorize/",
+)
+OP_CODES = frozenset({
+    "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type",
+    "invalid_scope", "invalid_token", "unknown_client", "redirect_uri_mismatch", "invalid_logout_request",
+    "invalid_resource", "unknown_resource",
+})
+
+
+def _op_user(request: Any) -> Any:
+    """The hostile users of :func:`_users`, signed in at the time X-Auth-Time says (or not)."""
+    user = _users(request)
+    stamp = request.headers.get("x-auth-time")
+    if user is None or stamp is None:
+        return user
+    try:
+        when: Any = float(stamp)
+    except ValueError:
+        when = stamp
+    return {**user, "auth_time": when}
+
+
+def _ended(request: Any) -> list[tuple[str, str]]:
+    return [("Set-Cookie", "app=; Max-Age=0; Path=/")]
+
+
+@st.composite
+def provider_requests(draw: st.DrawFn) -> dict[str, Any]:
+    """One request to a provider path: a well-formed authorization, token, logout or WebFinger
+    request (now and then with real codes, marks and tokens) with some parameters dropped,
+    replaced or repeated, in the query or a form body, with hostile headers."""
+    client = draw(st.sampled_from([("grafana", OP_CB), ("wiki", OP_WIKI), ("spa", OP_SPA)]))
+    base = [
+        ("response_type", "code"), ("client_id", client[0]), ("redirect_uri", client[1]),
+        ("scope", "openid email profile groups"), ("state", "st"), ("nonce", "n"),
+        ("code_challenge", _CHALLENGE), ("code_challenge_method", "S256"),
+        ("grant_type", "authorization_code"), ("code", "<code>"), ("code_verifier", _VERIFIER),
+        ("id_token_hint", "<id-token>"), ("post_logout_redirect_uri", OP_OUT),
+        ("resource", "acct:ada@example.com"),
+    ]
+    kept = [pair for pair in base if draw(st.integers(0, 4))]
+    extra = draw(st.lists(st.tuples(st.sampled_from(_OP_NAMES) | _NASTY_TEXT, _OP_VALUES), max_size=4))
+    pairs = [(k, draw(_OP_VALUES) if draw(st.integers(0, 5)) == 0 else v) for k, v in kept] + extra
+    found = list(draw(headers(cookie_header(["app", "session"], _LATIN1))))
+    if draw(st.booleans()):
+        found.append(("X-Auth-Time", draw(st.sampled_from(["1799999000", "1800000000", "1e309", "nan", "-5",
+                                                            "true", "1799990000.5", "4e12"]))))
+    auth = draw(st.sampled_from([None, "basic", "bearer", "junk"]))
+    return {
+        "path": draw(st.sampled_from(OP_PATHS)),
+        "method": draw(st.sampled_from(["GET"] * 6 + ["POST"] * 4 + ["HEAD", "PUT", "OPTIONS"])),
+        "pairs": pairs,
+        "in_body": draw(st.booleans()),
+        "form": draw(st.sampled_from(["application/x-www-form-urlencoded"] * 4 + [None, "text/plain"])),
+        "headers": found,
+        "auth": auth,
+        "age": draw(st.sampled_from([0, 30, 3600, 86400 * 40])),
+        "subject": draw(st.sampled_from(["7", "u-2", "8"]) | _NASTY_TEXT),
+        "tail": draw(st.sampled_from(["", "", "", "&", "&%zz", "&x=%ff", "&" + "a" * 9000])),
+    }
+
+
+class Provider(Target):
+    """The issuer as an OpenID Connect provider: a trusted confidential client with logout URIs, an
+    untrusted one (consent), a public one (PKCE), RP-initiated logout and WebFinger; requests carry
+    real codes, marks, ID tokens and access tokens made for their own (hostile) parameters."""
+
+    name = "openid-provider"
+    codes = OP_CODES
+
+    def build(self, skin: Skin, clock: Clock) -> Any:
+        from sso_middleware.oidc import Client, OpenIDProvider
+
+        provider = OpenIDProvider(
+            issuer="http://localhost/sso",
+            key=[PAIRS["RS256"], PAIRS["ES256"]],
+            clients=[
+                Client(
+                    "grafana", secret=OP_SECRET, redirect_uris=[OP_CB], post_logout_redirect_uris=[OP_OUT]
+                ),
+                Client("wiki", secret=OP_SECRET, redirect_uris=[OP_WIKI], trusted=False, algorithm="ES256"),
+                Client("spa", redirect_uris=[OP_SPA]),
+            ],
+            end_session=_ended,
+            webfinger_domains=["example.com"],
+        )
+        return skin.module.IssuerMiddleware(
+            skin.echo, services=[], user=_op_user, login_url="/login", clock=clock, openid=provider
+        )
+
+    def plans(self) -> st.SearchStrategy[Any]:
+        return provider_requests()
+
+    def requests(self, app: Any, plan: Any) -> list[Hostile]:
+        from sso_middleware.oidc.codes import Grant
+        from sso_middleware.oidc.marks import bound
+
+        context = app.openid._context
+        params = dict(plan["pairs"])
+        grant = Grant(
+            params.get("client_id", "grafana"),
+            params.get("redirect_uri", OP_CB),
+            ("openid", "email"),
+            {"sub": plan["subject"], "email": "ada@example.com"},
+            NOW,
+            NOW + 60,
+            params.get("nonce"),
+            params.get("code_challenge"),
+        )
+        access = context.minter.access_token(grant, NOW - plan["age"])
+        real = {
+            "<code>": context.codes.seal(grant),
+            "<login-mark>": context.marks.make("login", "a", bound(params), NOW - 10),
+            "<consent-mark>": context.marks.make("consent", "c", bound(params, plan["subject"], "wiki"), NOW),
+            "<logout-mark>": context.marks.make("logout", "o", bound(params, plan["subject"]), NOW),
+            "<id-token>": context.minter.id_token(grant, "RS256", NOW - plan["age"], access),
+            "<access-token>": access,
+        }
+        pairs = [(k, real.get(v, v)) for k, v in plan["pairs"]]
+        encoded = urlencode(
+            [(k.encode("utf-8", "surrogatepass"), v.encode("utf-8", "surrogatepass")) for k, v in pairs]
+        ) + plan["tail"]
+        found = list(plan["headers"])
+        if plan["form"] is not None:
+            found.append(("Content-Type", plan["form"]))
+        if plan["auth"] == "basic":
+            basic = base64.b64encode(f"grafana:{OP_SECRET}".encode()).decode()
+            found.append(("Authorization", "Basic " + basic))
+        elif plan["auth"] == "bearer":
+            found.append(("Authorization", "Bearer " + access))
+        elif plan["auth"] == "junk":
+            found.append(("Authorization", "Bearer a.b.c d"))
+        body = encoded.encode("latin-1", "replace") if plan["in_body"] else b""
+        query = "" if plan["in_body"] and plan["method"] == "POST" else encoded
+        return [Hostile(plan["method"], _path_bytes(plan["path"]), query, tuple(found), body)]
+
+
 TARGETS: list[Target] = [
     Issuer(),
+    Provider(),
     Generic(),
     FrillStandIn(),
     InvoicedStandIn(),
@@ -1303,7 +1479,7 @@ def test_no_request_makes_the_middleware_raise(
         app = target.build(skin, Clock(NOW))  # fresh per example: each answer depends on its input alone
         for request in target.requests(app, plan):
             sent += 1
-            check_answer(request, call(skin, app, request))
+            check_answer(request, call(skin, app, request), codes=target.codes)
 
     example()
     _SENT[label] = _SENT.get(label, 0) + sent

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, NamedTuple
 
 from authlib.oauth2.base import OAuth2Error
@@ -142,7 +142,12 @@ class Endpoint:
         self.context = context
 
     def answer(self, request: Request) -> Steps[Ask, Reply]:
-        """The reply to ``request``, as steps (see the module); never raises."""
+        """The reply to ``request``, as steps (see the module); never raises. A ``HEAD`` gets
+        the headers alone (RFC 9110 9.3.2)."""
+        reply = yield from self._guarded(request)
+        return replace(reply, body=b"") if request.method == "HEAD" and reply.body else reply
+
+    def _guarded(self, request: Request) -> Steps[Ask, Reply]:
         try:
             if request.method not in self.methods:
                 refused(self.name, "method_not_allowed")

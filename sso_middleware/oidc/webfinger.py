@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import ClassVar
 from urllib.parse import parse_qsl, unquote
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, RequestError
 from ..messages import MAX_QUERY, Reply, Request
 from ..steps import Steps
 from .endpoint import Ask, Endpoint, json_reply, refused
@@ -24,6 +24,22 @@ from .endpoint import Ask, Endpoint, json_reply, refused
 WEBFINGER_PATH = "/.well-known/webfinger"
 ISSUER_REL = "http://openid.net/specs/connect/1.0/issuer"
 MAX_AGE = 300
+
+
+class BadResource(RequestError):
+    """Raised by the WebFinger endpoint when the request does not name exactly one resource."""
+
+    code = "invalid_resource"
+    status = 400
+    message = "Ask for exactly one resource, such as acct:ada@acme.com."
+
+
+class UnknownResource(RequestError):
+    """Raised by the WebFinger endpoint for a resource outside the configured email domains."""
+
+    code = "unknown_resource"
+    status = 404
+    message = "Nothing is known here about this resource."
 
 
 def check_domains(domains: object) -> frozenset[str]:
@@ -59,16 +75,14 @@ class WebFinger(Endpoint):
     methods: ClassVar[tuple[str, ...]] = ("GET", "HEAD")
 
     def _answer(self, request: Request) -> Steps[Ask, Reply]:
-        if len(request.query) > MAX_QUERY:
-            return self._refused(400, "invalid_request")
-        pairs = parse_qsl(request.query, keep_blank_values=True)
+        pairs = parse_qsl(request.query, keep_blank_values=True) if len(request.query) <= MAX_QUERY else []
         resources = [v for k, v in pairs if k == "resource"]
         rels = [v for k, v in pairs if k == "rel"]
         if len(resources) != 1:
-            return self._refused(400, "invalid_request")
+            return self._refused(BadResource())
         resource = resources[0]
         if _domain(resource) not in self.context.webfinger:
-            return self._refused(404, "not_found")
+            return self._refused(UnknownResource())
         links = [{"rel": ISSUER_REL, "href": self.context.issuer}] if not rels or ISSUER_REL in rels else []
         reply = json_reply(200, {"subject": resource, "links": links},
                            ("Access-Control-Allow-Origin", "*"))
@@ -77,9 +91,9 @@ class WebFinger(Endpoint):
         return Reply(200, headers, b"" if request.method == "HEAD" else reply.body)
         yield  # pragma: no cover
 
-    def _refused(self, status: int, code: str) -> Reply:
-        refused(self.name, code)
-        return json_reply(status, {"error": code})
+    def _refused(self, err: RequestError) -> Reply:
+        refused(self.name, err.code)
+        return json_reply(err.status, {"error": err.code, "message": err.message})
 
 
-__all__ = ["ISSUER_REL", "WEBFINGER_PATH", "WebFinger", "check_domains"]
+__all__ = ["ISSUER_REL", "WEBFINGER_PATH", "BadResource", "UnknownResource", "WebFinger", "check_domains"]
