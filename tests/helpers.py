@@ -344,6 +344,9 @@ ENV = {
     "INTERCOM_SECRET": "intercom-secret-for-the-readme-012345678",
     "GRAFANA_PRIVATE_KEY": Key.generate("RS256").private_pem().decode(),
     "GRAFANA_OIDC_SECRET": "grafana-oidc-secret-for-the-readme-0123456789",
+    "OIDC_PRIVATE_KEY": Key.generate("RS256").private_pem().decode(),
+    "MINTLIFY_OIDC_SECRET": "mintlify-oidc-secret-for-the-recipe-0123456789",
+    "TAILSCALE_OIDC_SECRET": "tailscale-oidc-secret-for-the-recipe-0123456789",
 }
 
 def blocks() -> dict[str, str]:

@@ -1603,3 +1603,65 @@ def test_the_grafana_recipe_signs_ada_in(monkeypatch: pytest.MonkeyPatch) -> Non
         and info["preferred_username"] == "ada"
         and info["email"] == "ada@acme.com"
     )
+
+
+def _recipe(name: str, monkeypatch: pytest.MonkeyPatch, user: Principal) -> tuple[Any, Any]:
+    """docs/recipes.md's block ``name``, as written, behind an app that signs ``user`` in."""
+    from helpers import BLOCKS, ENV, ASGIClient
+
+    for key, value in ENV.items():
+        monkeypatch.setenv(key, value)
+    found: dict[str, Any] = {}
+    exec(compile(BLOCKS[name], name, "exec"), found)
+    from sso_middleware.asgi import SSOUser
+
+    async def signed_in(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and "/.well-known/webfinger" not in scope["path"]:
+            scope["user"] = SSOUser(user)
+        await found["app"](scope, receive, send)
+
+    return ASGIClient(signed_in), found
+
+
+def _code_flow(client: Any, client_id: str, cb: str, secret: str, scope: str) -> dict[str, Any]:
+    verifier, challenge = pkce()
+    params = {"response_type": "code", "client_id": client_id, "redirect_uri": cb, "scope": scope,
+              "state": "r", "code_challenge": challenge, "code_challenge_method": "S256"}
+    location = client.get("/sso/oidc/authorize?" + urlencode(params)).location
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": cb, "code_verifier": verifier}
+    answer = client.request("POST", "/sso/oidc/token", data=form, headers=basic(client_id, secret)).json()
+    info = client.get("/sso/oidc/userinfo", headers={"Authorization": "Bearer " + answer["access_token"]})
+    return dict(info.json())
+
+
+def test_the_mintlify_recipe_answers_mintlifys_user_format(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mintlify's Info API reads ``{groups, content, expiresAt}``: the userinfo endpoint answers it."""
+    import time
+
+    from helpers import ENV
+
+    ada = Principal(7, "ada@acme.com", "Ada Lovelace", {"groups": ["admins"], "plan": "enterprise"})
+    client, _ = _recipe("mintlify_oidc.py", monkeypatch, ada)
+    info = _code_flow(client, "mintlify", "https://docs.acme.com/api/auth/callback",
+                      ENV["MINTLIFY_OIDC_SECRET"], "openid email profile groups")
+    assert info["groups"] == ["admins"] and info["content"] == {"firstName": "Ada", "plan": "enterprise"}
+    assert isinstance(info["expiresAt"], int) and info["expiresAt"] > time.time() + 6 * 86400
+
+
+def test_the_tailscale_recipe_is_found_through_webfinger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tailscale's path: WebFinger names the issuer, discovery repeats it exactly, the code flow
+    with ``openid profile email`` gives ``email`` and ``name``."""
+    from helpers import ENV
+
+    ada = Principal(7, "ada@acme.com", "Ada Lovelace")
+    client, _ = _recipe("tailscale_oidc.py", monkeypatch, ada)
+    rel = "http://openid.net/specs/connect/1.0/issuer"
+    finger = client.get("/.well-known/webfinger?" + urlencode({"resource": "acct:ada@acme.com", "rel": rel}))
+    issuer = finger.json()["links"][0]["href"]
+    assert finger.status == 200 and issuer == "https://acme.com/sso"
+    assert client.get("/sso/.well-known/openid-configuration").json()["issuer"] == issuer
+    info = _code_flow(client, "tailscale", "https://login.tailscale.com/a/oauth_response",
+                      ENV["TAILSCALE_OIDC_SECRET"], "openid profile email")
+    assert (info["email"], info["name"]) == ("ada@acme.com", "Ada Lovelace")
+
