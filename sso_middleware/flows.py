@@ -49,7 +49,7 @@ from .service import Service
 from .session import user_key
 from .steps import Steps, adrive, drive
 from .tokens import TokenPolicy, Verified, named_kid
-from .wiring import check_app, check_extractor
+from .wiring import check_app, check_extractor, check_routed
 
 if TYPE_CHECKING:  # the provider needs Authlib (an optional extra): imported only by its users
     from .oidc import Endpoint, OpenIDProvider
@@ -162,6 +162,9 @@ class IssuerMiddleware(Generic[App]):
 
     _awaits: ClassVar[bool] = True
     """Whether the skin can await (an async extractor, an asyncio replay store)."""
+    _routed: ClassVar[bool] = False
+    """Whether a framework route hands this middleware its paths (Litestar's ``issuer_plugin``
+    adds one); without one, a middleware Litestar builds for its routes is refused."""
 
     def __init__(
         self,
@@ -198,6 +201,8 @@ class IssuerMiddleware(Generic[App]):
         if openid is not None:  # OpenID Connect provider mode: its endpoints join the login paths
             self._routes.update(openid.routes(prefix, login_url=self._login_url, error_page=error_page,
                                               clock=self._clock))
+        if not self._routed:
+            check_routed(app, owner=owner, role="issuer", paths=self._routes)
 
     @property
     def login_paths(self) -> dict[str, Service]:
@@ -334,6 +339,8 @@ class VerifierMiddleware(Generic[App]):
             on_login=on_login, clock=clock, confirm=confirm,
         )
         """The configuration, checked and precomputed (:class:`~sso_middleware.receiving.Receiver`)."""
+        check_routed(app, owner=owner, role="verifier",
+                     paths=(self.receiver.listen or "", self.receiver.logout_path))
         self.app = app
         self.logins: deque[Login] = deque(maxlen=1000)
         """Accepted logins, oldest first (the last 1,000; for tests)."""

@@ -3,8 +3,9 @@
 A WSGI middleware around an ASGI app (or the reverse) would construct fine and
 then crash every page but its own; a ready extractor made for the other skin
 would crash every login; two verifiers stacked with one cookie name would sign
-each other's users out. Each is a :class:`~sso_middleware.ConfigurationError`
-at construction instead, naming the fix.
+each other's users out; one listed in Litestar's middleware would never see its own
+paths (Litestar runs middleware only for the routes it knows). Each is a
+:class:`~sso_middleware.ConfigurationError` at construction instead, naming the fix.
 
 >>> async def asgi_app(scope, receive, send): ...
 >>> check_app(asgi_app, asgi=False, owner="IssuerMiddleware")  # doctest: +ELLIPSIS
@@ -16,8 +17,9 @@ sso_middleware.errors.ConfigurationError: app: IssuerMiddleware is WSGI but the 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, TypeVar
+import sys
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from typing import Any, Literal, TypeVar
 
 from .errors import ConfigurationError
 
@@ -139,8 +141,7 @@ def framework(app: object) -> str | None:
     """
     for layer in wrapped(app):
         owner = getattr(layer, "__self__", layer)  # a bound method: Flask's wsgi_app, Quart's asgi_app
-        module = owner.__module__ if inspect.isfunction(owner) else type(owner).__module__
-        found = _FRAMEWORKS.get(str(module).partition(".")[0])
+        found = _FRAMEWORKS.get(_module(owner))
         if found is not None:
             return found
     return None
@@ -191,6 +192,57 @@ def check_app(app: object, *, asgi: bool, owner: str) -> None:
     raise ConfigurationError(
         f"app: {owner} is WSGI but the app it wraps is ASGI ({type(app).__name__}); use "
         f"sso_middleware.asgi.{owner} {_advice(found or 'FastAPI', 'asgi', owner)}."
+    )
+
+
+_UNROUTED = {  # the fix for a middleware Litestar builds for one of its routes
+    "issuer": (
+        "Add the issuer with Litestar(..., plugins=[issuer_plugin(services=..., user=...)]) from "
+        "sso_middleware.extractors.litestar instead of listing it: the plugin adds a route under the "
+        "prefix, so Litestar hands those requests to the issuer, and puts the issuer inside the "
+        "session and auth middleware, so the extractor sees them"
+    ),
+    "verifier": (
+        "Wrap the whole app instead of listing the verifier: app = VerifierMiddleware(Litestar(...), "
+        "...); it then answers its own paths and sets scope['user'] for every request, matched or not"
+    ),
+}
+
+
+def _litestar_route(app: object) -> bool:
+    """Whether ``app`` is what Litestar builds for one of its routes (the route's handler, with
+    the middleware Litestar adds around it), not a whole ``Litestar`` application: Litestar
+    builds each middleware it lists once per route, when the app is made."""
+    litestar = sys.modules.get("litestar.app")  # nothing of Litestar's exists before it is imported
+    if litestar is None:
+        return False
+    layers = list(wrapped(app))
+    if any(isinstance(layer, litestar.Litestar) for layer in layers):
+        return False
+    return any(_module(getattr(layer, "__self__", layer)) == "litestar" for layer in layers)
+
+
+def _module(owner: object) -> str:
+    """The top-level package a function, or an object's class, comes from."""
+    module = owner.__module__ if inspect.isfunction(owner) else type(owner).__module__
+    return str(module).partition(".")[0]
+
+
+def check_routed(app: object, *, owner: str, role: Literal["issuer", "verifier"],
+                 paths: Iterable[str]) -> None:
+    """Refuse a middleware that Litestar builds for one of its routes (listed in
+    ``Litestar(middleware=[...])``, a router's or a handler's ``middleware=``): Litestar runs it
+    only for requests that match a route it knows, so its own ``paths`` would be 404s that
+    nobody explains. Raised while ``Litestar(...)`` is made, where Litestar builds its routes."""
+    if not _litestar_route(app):
+        return
+    shown = sorted(path for path in paths if path)
+    listed = ", ".join(shown[:3]) + (", ..." if len(shown) > 3 else "")
+    raise ConfigurationError(
+        f"app: {owner} is listed in a Litestar app's middleware, and Litestar runs middleware only "
+        f"for requests that match one of its routes, so {listed} would be answered with a 404 that "
+        f"nobody explains. "
+        f"{_UNROUTED[role]} (see {_RECIPES}, Litestar)."
     )
 
 
@@ -262,6 +314,7 @@ __all__ = [
     "app_protocol",
     "check_app",
     "check_extractor",
+    "check_routed",
     "for_skin",
     "framework",
     "wrapped",

@@ -475,7 +475,6 @@ PYRAMID_WARNINGS = [
         pytest.param("starlette_app", ["issues  /sso/frill"], id="starlette-middleware"),
         pytest.param("fastapi_app", ["issues  /sso/frill", "receives /sso"], id="fastapi-add_middleware"),
         pytest.param("litestar_app", ["issues  /sso/frill"], id="litestar-issuer_plugin"),
-        pytest.param("litestar_listed", ["receives /sso"], id="litestar-DefineMiddleware"),
         pytest.param("falcon_app", ["issues  /sso/frill"], id="falcon-wsgi"),
         pytest.param("falcon_asgi_app", ["issues  /sso/frill", "receives /sso"], id="falcon-asgi"),
         pytest.param("pyramid_app", ["issues  /sso/frill"], id="pyramid",
@@ -496,6 +495,13 @@ def test_check_finds_the_middleware_wherever_a_framework_keeps_it(factory: str, 
     for expected in found:
         assert any(line.startswith(expected) for line in seen), seen
     assert len(seen) == len(found), seen
+
+
+def test_check_says_a_middleware_listed_in_litestar_is_refused_and_where_it_goes() -> None:
+    """Litestar would run it only for its own routes: refused while ``Litestar(...)`` is made."""
+    out = cli("check", "framework_apps:litestar_listed", "--factory", cwd=APPS, code=1).stdout
+    assert "refused when it is built: app: VerifierMiddleware is listed in a Litestar app's middleware" in out
+    assert "app = VerifierMiddleware(Litestar(...), ...)" in out
 
 
 @pytest.mark.slow

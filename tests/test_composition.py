@@ -3,6 +3,7 @@ framework defaults, and wiring mistakes caught when the middleware is built."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import Any
@@ -314,6 +315,83 @@ def test_an_aiohttp_application_is_refused_with_a_pointer_to_the_recipe(skin: Sk
         skin.module.IssuerMiddleware(web.Application(), services=[frill()], user=header_user)
     with pytest.raises(ConfigurationError, match="is neither"):
         skin.module.VerifierMiddleware(web.Application(), key=OWN_KEY)
+
+
+def _issuer_listed() -> Any:
+    from litestar.middleware import DefineMiddleware
+
+    from sso_middleware.extractors.litestar import litestar_session
+
+    return DefineMiddleware(asgi.IssuerMiddleware, services=[frill()], user=litestar_session("user"))
+
+
+def _issuer_factory() -> Any:  # any ASGI middleware factory Litestar calls with app=
+    return functools.partial(asgi.IssuerMiddleware, services=[frill()], user=header_user)
+
+
+def _verifier_listed() -> Any:
+    from litestar.middleware import DefineMiddleware
+
+    return DefineMiddleware(asgi.VerifierMiddleware, key=OWN_KEY)
+
+
+_ISSUER_FIX = (r"IssuerMiddleware is listed in a Litestar app's middleware, and Litestar runs middleware "
+               r"only for requests that match one of its routes, so /sso/frill would be answered with a "
+               r"404 .*"
+               r"Litestar\(\.\.\., plugins=\[issuer_plugin\(services=\.\.\., user=\.\.\.\)\]\) from "
+               r"sso_middleware.extractors.litestar .*docs/recipes.md, Litestar")
+_VERIFIER_FIX = (r"VerifierMiddleware is listed in a Litestar app's middleware.*/sso, /sso/logout would be "
+                 r"answered with a 404 .*app = VerifierMiddleware\(Litestar\(\.\.\.\), \.\.\.\)")
+
+
+@pytest.mark.parametrize(
+    ("listed", "where", "fix"),
+    [
+        pytest.param(_issuer_listed, "app", _ISSUER_FIX, id="issuer-DefineMiddleware"),
+        pytest.param(_issuer_factory, "app", _ISSUER_FIX, id="issuer-asgi-factory"),
+        pytest.param(_issuer_listed, "inside", _ISSUER_FIX, id="issuer-inside-a-litestar-middleware"),
+        pytest.param(_issuer_listed, "handler", _ISSUER_FIX, id="issuer-on-a-handler"),
+        pytest.param(_verifier_listed, "app", _VERIFIER_FIX, id="verifier-DefineMiddleware"),
+    ],
+)
+def test_a_middleware_listed_in_litestar_is_refused_when_the_app_is_made(listed: Any, where: str,
+                                                                         fix: str) -> None:
+    """Litestar builds the middleware it lists for each of its routes when ``Litestar(...)`` is
+    made, and runs it only for requests that match one: the issuer's paths would be a silent 404."""
+    from litestar import Litestar, get
+    from litestar.middleware import ASGIMiddleware
+
+    class Timing(ASGIMiddleware):  # Litestar's own kind of middleware, between ours and the route
+        async def handle(self, scope: Any, receive: Any, send: Any, next_app: Any) -> None:
+            await next_app(scope, receive, send)
+
+    @get("/", middleware=[listed()] if where == "handler" else [], sync_to_thread=False)
+    def home() -> str:
+        return "home"
+
+    middleware = {"app": [listed()], "inside": [listed(), Timing()], "handler": []}[where]
+    with pytest.raises(ConfigurationError, match=fix):
+        Litestar([home], middleware=middleware, logging_config=None)
+
+
+def test_litestars_issuer_plugin_signs_in_and_a_verifier_wraps_the_whole_app() -> None:
+    """The two places the recipe gives, in process: the plugin's issuer sees the session Litestar
+    loaded, and a verifier around the whole ``Litestar(...)`` is a whole app, not a route's."""
+    from litestar import Litestar
+    from litestar.middleware.session.client_side import CookieBackendConfig
+    from litestar.testing import TestClient
+
+    from sso_middleware.extractors.litestar import issuer_plugin, litestar_session
+
+    session = CookieBackendConfig(secret=b"s" * 16)
+    app = Litestar(middleware=[session.middleware], logging_config=None,
+                   plugins=[issuer_plugin(services=[frill()], user=litestar_session("user"))])
+    with TestClient(app, session_config=session) as client:
+        client.set_session_data({"user": {"id": 7, "email": "ada@example.com", "name": "Ada Lovelace"}})
+        reply = client.get("/sso/frill?redirect=https%3A%2F%2Ffeedback.acme.com%2Fb", follow_redirects=False)
+    assert StandIn(frill()).follow(reply.headers["location"]).claims["email"] == "ada@example.com"
+    verifier = asgi.VerifierMiddleware(app, key=OWN_KEY)
+    assert verifier.app is app
 
 
 def test_an_issuer_mounted_at_its_own_prefix_answers_instead_of_a_silent_404() -> None:

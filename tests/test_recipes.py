@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from helpers import BLOCKS, ENV
-from servers import command_server
+from servers import command_server, free_port
 
 from sso_middleware import services
 from sso_middleware.testing import StandIn
@@ -86,6 +86,26 @@ def test_recipe_on_a_real_server(name: str, server: list[str], login: Login, use
                                  tmp_path: Path) -> None:
     with command_server(server, paste(tmp_path, name), env=ENV) as url:
         round_trip(url, login, user_id=user_id)
+
+
+def test_the_litestar_recipe_with_its_issuer_listed_as_middleware_stops_at_start_saying_why(
+    tmp_path: Path,
+) -> None:
+    """Listed in ``middleware=[...]`` instead of added by the plugin, the issuer would never see
+    ``/sso/frill`` (Litestar runs middleware only for its routes): uvicorn cannot load the app, and
+    says why and what to write instead, before it serves a single 404."""
+    recipe = BLOCKS["litestar_app.py"]
+    listed = recipe.replace("plugins=[issuer_plugin(", "middleware=[DefineMiddleware(IssuerMiddleware, ")
+    assert listed != recipe
+    (tmp_path / "litestar_app.py").write_text("from litestar.middleware import DefineMiddleware\n"
+                                              "from sso_middleware.asgi import IssuerMiddleware\n" + listed)
+    uvicorn = [sys.executable, "-m", "uvicorn", "litestar_app:app", "--port", str(free_port())]
+    started = subprocess.run(uvicorn, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                             env={**os.environ, **ENV})
+    assert started.returncode != 0
+    assert ("ConfigurationError: app: IssuerMiddleware is listed in a Litestar app's middleware"
+            in started.stderr), started.stderr
+    assert "plugins=[issuer_plugin(services=..., user=...)]" in started.stderr
 
 
 def django_project(tmp_path: Path) -> str:

@@ -1,11 +1,11 @@
 """Litestar (ASGI): its own session backends and ``SessionAuth``, and the issuer as a plugin.
 
 Litestar runs middleware only for requests that match a route: an issuer listed in
-``middleware=[...]`` never sees ``/sso/frill`` (a silent 404), and an issuer wrapped
-around the whole app runs before Litestar has loaded the session. :func:`issuer_plugin`
-does both halves right: it adds the issuer to the app's middleware (inside the session
-and auth middleware, so it sees them) and a route under the issuer's prefix, so Litestar
-hands those requests to the middleware.
+``middleware=[...]`` would never see ``/sso/frill`` (so it is refused while ``Litestar(...)``
+is made, naming this plugin), and an issuer wrapped around the whole app runs before
+Litestar has loaded the session. :func:`issuer_plugin` does both halves right: it adds the
+issuer to the app's middleware (inside the session and auth middleware, so it sees them) and
+a route under the issuer's prefix, so Litestar hands those requests to the middleware.
 """
 
 from __future__ import annotations
@@ -131,6 +131,11 @@ def issuer_plugin(*, prefix: str = "/sso", exclude_from_auth: bool = True, **opt
 
     IssuerMiddleware(_nothing, prefix=prefix, **options)  # refuse a wrong option now, not per route
 
+    class RoutedIssuer(IssuerMiddleware):
+        """The issuer as the plugin lists it: the plugin's route hands it the prefix's requests."""
+
+        _routed = True
+
     @route(f"{prefix}/{{path:path}}", http_method=["GET", "POST"], include_in_schema=False,
            opt={"exclude_from_auth": exclude_from_auth}, sync_to_thread=False, name="sso_middleware")
     def sso_paths() -> None:
@@ -140,7 +145,7 @@ def issuer_plugin(*, prefix: str = "/sso", exclude_from_auth: bool = True, **opt
     class IssuerPlugin(InitPlugin):
         def on_app_init(self, app_config: AppConfig) -> AppConfig:
             app_config.middleware.append(
-                DefineMiddleware(IssuerMiddleware, prefix=prefix, **options)  # type: ignore[arg-type]
+                DefineMiddleware(RoutedIssuer, prefix=prefix, **options)  # type: ignore[arg-type]
             )
             app_config.route_handlers.append(sso_paths)
             return app_config

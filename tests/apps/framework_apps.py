@@ -50,7 +50,7 @@ def litestar_app():
     return Litestar(plugins=[issuer_plugin(services=[FRILL], user=user)], logging_config=None)
 
 
-def litestar_listed():
+def litestar_listed():  # refused: Litestar would run it only for requests that match its routes
     from litestar import Litestar
     from litestar.middleware import DefineMiddleware
 
