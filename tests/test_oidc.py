@@ -1329,7 +1329,11 @@ def _user(request: Any) -> dict[str, Any] | None:
     from helpers import USERS
 
     found = USERS.get(request.headers.get("x-user", ""))
-    return None if found is None else {**found, "groups": ["admins"], "preferred_username": "ada"}
+    if found is None:
+        return None
+    signed_in = request.headers.get("x-auth-time")  # when the app last checked the password
+    when = {} if signed_in is None else {"auth_time": int(signed_in)}
+    return {**found, "groups": ["admins"], "preferred_username": "ada", **when}
 
 
 def _browser(url: str) -> str:
@@ -1437,12 +1441,15 @@ def node_oauth4webapi(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return here
 
 
-def _node_rp(where: Any, issuer: str, client_id: str, secret: str | None, user: str | None) -> tuple[
-        int, Any]:
+def _node_rp(where: Any, issuer: str, client_id: str, secret: str | None, user: str | None,
+             auth_time: int | None = None, max_age: int | None = None) -> tuple[int, Any]:
     import subprocess
 
-    headers = json.dumps({"X-User": user} if user else {})
-    argv = ["node", str(where / "oidc_rp.mjs"), issuer, client_id, secret or "-", LOCAL_CB, headers]
+    browser = {"X-User": user} if user else {}
+    if auth_time is not None:
+        browser["X-Auth-Time"] = str(auth_time)
+    argv = ["node", str(where / "oidc_rp.mjs"), issuer, client_id, secret or "-", LOCAL_CB]
+    argv += [json.dumps(browser), *([] if max_age is None else [str(max_age)])]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=where, check=False)
     return done.returncode, json.loads(done.stdout or "null")
 
@@ -1467,6 +1474,14 @@ def test_oauth4webapi_relying_party_on_a_real_server(skin: Skin, node_oauth4weba
         assert code == 1 and "WWW_AUTHENTICATE_CHALLENGE" in answer["error"]  # 401 invalid_client, Basic
         code, answer = _node_rp(node_oauth4webapi, base + "/sso", "grafana", SECRET, None)  # nobody signed in
         assert code == 1 and "/login?next=" in answer["error"]
+        import time
+
+        recently = int(time.time()) - 60  # max_age: the client checks auth_time itself
+        code, answer = _node_rp(node_oauth4webapi, base + "/sso", "grafana", SECRET, "ada", recently, 600)
+        assert code == 0 and answer["claims"]["auth_time"] == recently, answer
+        old = recently - 3600
+        code, answer = _node_rp(node_oauth4webapi, base + "/sso", "grafana", SECRET, "ada", old, 600)
+        assert code == 1 and "/login?next=" in answer["error"] and "prompt=login" in answer["error"]
     finally:
         context.__exit__(None, None, None)
 
