@@ -24,38 +24,53 @@ def test_demo_click_through() -> None:
         with httpx.Client(base_url=server.url, follow_redirects=True) as browser:
             home = browser.get("/")
             assert "Sign in as" in home.text
-            # a service link while signed out goes to login and comes back afterwards
-            r = browser.get("/sso/invoiced", follow_redirects=False)
-            assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
-            page = browser.post("/login", data={"user": "ada", "next": "/sso/invoiced"})
-            assert str(page.url) == f"{server.url}/invoiced/"
-            # Invoiced knows a customer id; the stand-in names whose account it is
-            assert "Signed in as <strong>Ada Lovelace&#x27;s account</strong> <small>(id 1001)" in page.text
-            assert "<tr><th>sub</th><td>1001</td></tr>" in page.text
-            assert "<tr><th>iss</th><td>&quot;Acme App&quot;</td></tr>" in page.text
-            assert re.search(r"<th>exp</th><td>\d\d:\d\d:\d\d <small>\(in 5 min\)", page.text)
-            home = browser.get("/")
-            # Frill in widget mode: the page's script fetches the token beside the redirect login
-            assert 'token_script' not in home.text and '"/sso/frill/token"' in home.text
-            widget = browser.get("/sso/frill/token", headers={"Sec-Fetch-Site": "same-origin"})
-            assert widget.status_code == 200 and widget.json()["token"].count(".") == 2
-            link = re.search(r"href='(/sso/frill\?redirect=[^']+)'", home.text)
-            assert link
-            board = browser.get(link.group(1).replace("&amp;", "&"))
-            assert str(board.url) == f"{server.url}/frill/b/roadmap"
-            assert "Frill board (stand-in)" in board.text
-            assert "Signed in as <strong>Ada Lovelace</strong>" in board.text
-            assert "ada@example.com" in board.text
-            assert "ssoToken" not in str(board.url)
-            # the forum starts Discourse Connect: signed nonce -> the app -> a signed answer back
-            forum = browser.get("/forum/session/sso_login?next=/forum/")
-            assert str(forum.url) == f"{server.url}/forum/"
-            assert "Forum (stand-in Discourse)" in forum.text
-            assert "Signed in as <strong>Ada Lovelace</strong>" in forum.text
-            assert "<tr><th>require_activation</th><td>&quot;true&quot;</td></tr>" in forum.text
-            assert "sso=" not in str(forum.url)
+            _invoiced_after_login(browser, server.url)
+            _frill_widget_and_board(browser, server.url)
+            _forum_discourse_connect(browser, server.url)
     finally:
         server.stop()
+
+
+def _invoiced_after_login(browser: httpx.Client, url: str) -> None:
+    # a service link while signed out goes to login and comes back afterwards
+    r = browser.get("/sso/invoiced", follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/login?next=")
+    page = browser.post("/login", data={"user": "ada", "next": "/sso/invoiced"})
+    assert str(page.url) == f"{url}/invoiced/"
+    # Invoiced knows a customer id; the stand-in names whose account it is
+    assert "Signed in as <strong>Ada Lovelace&#x27;s account</strong> <small>(id 1001)" in page.text
+    assert "<tr><th>sub</th><td>1001</td></tr>" in page.text
+    assert "<tr><th>iss</th><td>&quot;Acme App&quot;</td></tr>" in page.text
+    assert re.search(r"<th>exp</th><td>\d\d:\d\d:\d\d <small>\(in 5 min\)", page.text)
+
+
+def _frill_widget_and_board(browser: httpx.Client, url: str) -> None:
+    home = browser.get("/")
+    # Frill in widget mode: the page's script fetches the token beside the redirect login
+    assert 'token_script' not in home.text
+    assert '"/sso/frill/token"' in home.text
+    widget = browser.get("/sso/frill/token", headers={"Sec-Fetch-Site": "same-origin"})
+    assert widget.status_code == 200
+    assert widget.json()["token"].count(".") == 2
+    link = re.search(r"href='(/sso/frill\?redirect=[^']+)'", home.text)
+    assert link
+    board = browser.get(link.group(1).replace("&amp;", "&"))
+    assert str(board.url) == f"{url}/frill/b/roadmap"
+    assert "Frill board (stand-in)" in board.text
+    assert "Signed in as <strong>Ada Lovelace</strong>" in board.text
+    assert "ada@example.com" in board.text
+    assert "ssoToken" not in str(board.url)
+
+
+def _forum_discourse_connect(browser: httpx.Client, url: str) -> None:
+    # the forum starts Discourse Connect: signed nonce -> the app -> a signed answer back
+    forum = browser.get("/forum/session/sso_login?next=/forum/")
+    assert str(forum.url) == f"{url}/forum/"
+    assert "Forum (stand-in Discourse)" in forum.text
+    assert "Signed in as <strong>Ada Lovelace</strong>" in forum.text
+    assert "<tr><th>require_activation</th><td>&quot;true&quot;</td></tr>" in forum.text
+    assert "sso=" not in str(forum.url)
 
 
 def test_localhost_and_127_0_0_1_are_the_same_demo() -> None:
