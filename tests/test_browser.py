@@ -325,3 +325,71 @@ def test_an_emailed_link_survives_the_scanners_and_is_confirmed_in_a_browser(bro
             browser.delete_all_cookies()
             browser.get(link)
             _wait_for(browser, "already been used")
+
+
+class _Late:
+    """A WSGI or ASGI app built once its server's URL (the issuer) is known."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    def wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.app(environ, start_response)
+
+    def asgi(self) -> Any:
+        async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:  # (uvicorn: ASGI 3)
+            await self.app(scope, receive, send)
+
+        return app
+
+
+def _callback(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """The relying party's callback, on another origin: shows what it was sent."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [f"callback {environ['PATH_INFO']}?{environ['QUERY_STRING']}".encode()]
+
+
+@pytest.mark.parametrize("skin", ["wsgi", "asgi"])
+def test_the_consent_and_sign_out_pages_answer_to_another_origin_in_a_browser(browser: Any,
+                                                                             skin: str) -> None:
+    """Issue 26: Chromium applies the page's form-action to the redirect its form's answer makes, so
+    the consent page lets the form reach the client's origin, and Continue, Cancel and Sign out land
+    there; nothing else may (a cross-origin form is refused by the server anyway)."""
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    from servers import serve
+
+    from sso_middleware import asgi, wsgi
+    from sso_middleware.keys import Key
+    from sso_middleware.oidc import Client, OpenIDProvider
+
+    module = wsgi if skin == "wsgi" else asgi
+    late = _Late()
+    ended: list[bool] = []
+    with werkzeug_server(_callback) as rp, serve(skin, late.wsgi if skin == "wsgi" else late.asgi()) as url:
+        provider = OpenIDProvider(
+            issuer=url + "/sso", key=Key.generate("RS256"), end_session=lambda request: ended.append(True),
+            clients=[Client("wiki", secret="wiki-oidc-secret-0123456789abcdef", redirect_uris=[rp + "/cb"],
+                            trusted=False, post_logout_redirect_uris=[rp + "/bye"])],
+        )
+        late.app = module.IssuerMiddleware(
+            _wsgi_logout_app if skin == "wsgi" else _asgi_logout_app, services=[], openid=provider,
+            user=lambda request: {"id": 7, "email": "ada@example.com"}, login_url="/login")
+        start = url + "/sso/oidc/authorize?" + urlencode(
+            {"response_type": "code", "client_id": "wiki", "redirect_uri": rp + "/cb",
+             "scope": "openid email", "state": "s-1"})
+        for button, expect in (("continue", "code"), ("deny", "error")):
+            browser.get(start)
+            _wait_for(browser, "wiki asks to sign you in")
+            _shot(browser, f"consent-{skin}")
+            browser.find_element("id", button).click()
+            _wait_for(browser, "callback /cb?")
+            found = parse_qs(urlsplit(browser.current_url).query)
+            assert browser.current_url.startswith(rp + "/cb?") and expect in found
+            assert found["state"] == ["s-1"]
+        browser.get(url + "/sso/oidc/logout?" + urlencode(
+            {"client_id": "wiki", "post_logout_redirect_uri": rp + "/bye", "state": "out"}))
+        _wait_for(browser, "asks to sign you out")
+        browser.find_element("id", "continue").click()
+        _wait_for(browser, "callback /bye?state=out")
+        assert ended == [True]
