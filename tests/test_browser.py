@@ -349,6 +349,7 @@ def _callback(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return [f"callback {environ['PATH_INFO']}?{environ['QUERY_STRING']}".encode()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("skin", ["wsgi", "asgi"])
 def test_the_consent_and_sign_out_pages_answer_to_another_origin_in_a_browser(browser: Any,
                                                                              skin: str) -> None:
