@@ -49,6 +49,14 @@ def test_every_store_option_has_its_line(store: type) -> None:
     assert rows == parameters(store.__init__)
 
 
+def test_every_openid_provider_and_client_option_has_its_line() -> None:
+    from sso_middleware.oidc import Client, OpenIDProvider
+
+    for cls in (OpenIDProvider, Client):
+        rows = re.findall(rf"^\| `{cls.__name__}` \| `(\w+)` \|", section("OpenID Connect provider"), re.M)
+        assert rows == parameters(cls.__init__)  # all of them, in the signature's order
+
+
 def test_every_ready_extractor_is_named() -> None:
     for name in extractors.__all__:
         assert f"`{name}" in section("Ready extractors"), name
