@@ -25,7 +25,7 @@ from authlib.oauth2.rfc7636.challenge import CODE_CHALLENGE_PATTERN
 from authlib.oidc.core.errors import LoginRequiredError, RequestNotSupportedError, RequestURINotSupportedError
 
 from ..errors import BadRequest, SSOError
-from ..messages import MAX_FORM, Reply, Request, parse_query, redirect
+from ..messages import MAX_FORM, Reply, Request, redirect
 from ..principal import Principal
 from ..redirects import with_params
 from ..steps import Steps
@@ -33,7 +33,7 @@ from .claims import user_claims
 from .clients import Client
 from .codes import Grant
 from .consent import consent
-from .endpoint import Ask, Endpoint, RedirectMismatch, UnknownClient, is_form, logger, refused
+from .endpoint import Ask, Endpoint, RedirectMismatch, UnknownClient, logger, parameters, refused
 from .freshness import MARK_TTL, CannotTell, MustSignIn, authenticated_at
 from .marks import CONSENT, DECISION, LOGIN, bound, every
 
@@ -125,7 +125,7 @@ class Authorize(Endpoint):
 
     def _answer(self, request: Request) -> Steps[Ask, Reply]:
         try:
-            params = self._params(request)
+            params = parameters(request, PARAMS)
             client, redirect_uri = self._client(params)
         except SSOError as e:
             refused(self.name, e.code)
@@ -176,13 +176,6 @@ class Authorize(Endpoint):
         resume = f"{path}?{urlencode([*every(params.items()), (LOGIN, mark)])}"
         again = [] if anonymous else [("prompt", "login")]  # (the login page must ask even a signed-in user)
         return redirect(with_params(login_url, [("next", resume), *again]))
-
-    def _params(self, request: Request) -> dict[str, str]:
-        if request.method == "POST":
-            if not is_form(request):
-                raise BadRequest()
-            return parse_query(request.body.decode("utf-8", "replace"), PARAMS)
-        return parse_query(request.query, PARAMS)  # a repeated parameter is refused (RFC 6749 3.1)
 
     def _client(self, params: Mapping[str, str]) -> tuple[Client, str]:
         client = self.context.clients.get(params.get("client_id") or "")

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, NamedTuple
 
 from authlib.oauth2.base import OAuth2Error
 
-from ..errors import RequestError, SSOError
-from ..messages import NO_STORE, Reply, Request
+from ..errors import BadRequest, RequestError, SSOError
+from ..messages import NO_STORE, Reply, Request, parse_query
 from ..pages import ConfirmPageHook, ErrorPages
 from ..replay import ReplayStore
 from ..steps import AppCall, Steps, drive
@@ -127,6 +127,16 @@ def is_form(request: Request) -> bool:
     return (request.header("content-type") or "").split(";")[0].strip().lower() == _FORM
 
 
+def parameters(request: Request, names: Iterable[str]) -> dict[str, str]:
+    """The named parameters of a GET's query or a POST's form (OpenID Connect Core 3.1.2.1 allows
+    both); a repeated one, or a POST body that is no form, is a :class:`BadRequest`."""
+    if request.method == "POST":
+        if not is_form(request):
+            raise BadRequest()
+        return parse_query(request.body.decode("utf-8", "replace"), names)
+    return parse_query(request.query, names)  # a repeated parameter is refused (RFC 6749 3.1)
+
+
 class Endpoint:
     """One provider endpoint: the methods it takes, the body it reads, and its steps.
 
@@ -191,5 +201,6 @@ __all__ = [
     "is_form",
     "json_reply",
     "oauth_error",
+    "parameters",
     "refused",
 ]

@@ -31,8 +31,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from ..errors import BadRequest, ConfigurationError, CrossSiteRequest, InvalidToken, RequestError, SSOError
-from ..messages import MAX_FORM, Reply, Request, parse_query, redirect, same_origin
+from ..errors import ConfigurationError, CrossSiteRequest, InvalidToken, RequestError, SSOError
+from ..messages import MAX_FORM, Reply, Request, redirect, same_origin
 from ..pages import ConfirmView, confirm_reply, notice_reply
 from ..principal import Principal
 from ..redirects import with_params
@@ -41,7 +41,7 @@ from ..tokens import MAX_TOKEN_LENGTH, TokenPolicy, verify
 from .claims import subject
 from .clients import Client
 from .consent import origin
-from .endpoint import Ask, Endpoint, RedirectMismatch, UnknownClient, is_form, logger, refused
+from .endpoint import Ask, Endpoint, RedirectMismatch, UnknownClient, logger, parameters, refused
 from .marks import DECISION, LOGOUT, bound, every
 
 PARAMS = ("id_token_hint", "post_logout_redirect_uri", "state", "client_id", "logout_hint", "ui_locales",
@@ -108,7 +108,7 @@ class EndSession(Endpoint):
     def _answer(self, request: Request) -> Steps[Ask, Reply]:
         client: Client | None = None
         try:
-            params = self._params(request)
+            params = parameters(request, PARAMS)
             hint = self._hint(params)
             client = self._client(params, hint)
             back = self._back(params, client)
@@ -130,13 +130,6 @@ class EndSession(Endpoint):
             return notice_reply("Signed out", "You are signed out.", *headers)
         state = params.get("state")
         return redirect(with_params(back, [("state", state)] if state is not None else []), *headers)
-
-    def _params(self, request: Request) -> dict[str, str]:
-        if request.method == "POST":
-            if not is_form(request):
-                raise BadRequest()
-            return parse_query(request.body.decode("utf-8", "replace"), PARAMS)
-        return parse_query(request.query, PARAMS)
 
     def _hint(self, params: Mapping[str, str]) -> dict[str, Any] | None:
         token = params.get("id_token_hint")
