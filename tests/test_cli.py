@@ -622,6 +622,49 @@ def test_verify_as_any_preset_asks_only_for_the_options_that_change_what_it_acce
     assert json.loads(result.stdout)["ok"] is True
 
 
+def _board(*, key: str, site: str | None = None, region: str | None = None, code: str = "",
+           name: str = "board") -> Any:
+    """A made-up preset: ``site`` or ``region`` is needed, ``region`` also sets the ``aud`` its
+    receiver requires; a ``code`` is refused unless it ends in ``a``."""
+    if (site is None and region is None) or (code and not code.endswith("a")):
+        raise ConfigurationError(f"service {name!r}: site or region, and a code ending in a.")
+    return services.generic(name=name, key=key, token=services.TokenRules(audience=region),
+                            destination=services.Destination(f"https://{site or region}.example/sso"))
+
+
+@pytest.mark.parametrize(("options", "asked"), [
+    pytest.param({}, "needs --option site=... (or --option region=...): it changes the receiver's audience",
+                 id="which-of-two-matters"),
+    pytest.param({"site": "acme"}, None, id="site-given"),
+    pytest.param({"region": "eu"}, None, id="region-given"),
+])
+def test_a_choice_between_options_that_changes_what_is_accepted_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch, options: dict[str, str], asked: str | None
+) -> None:
+    from sso_middleware.cli._common import UsageError
+    from sso_middleware.cli._presets import receiving_service
+
+    monkeypatch.setitem(services.PRESETS, "board", _board)
+    if asked is None:
+        _, policy = receiving_service("board", options, SECRET, lambda svc: svc.receiving_policy())
+        assert policy.audience == options.get("region")
+        return
+    with pytest.raises(UsageError, match=re.escape(asked)):
+        receiving_service("board", options, SECRET, lambda svc: svc.receiving_policy())
+
+
+def test_an_option_no_placeholder_stands_in_for_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sso_middleware.cli._common import UsageError
+    from sso_middleware.cli._presets import receiving_service
+
+    def coded(*, key: str, code: str, name: str = "coded") -> Any:
+        return _board(key=key, site="acme", code=code, name=name)
+
+    monkeypatch.setitem(services.PRESETS, "coded", coded)
+    with pytest.raises(UsageError, match=re.escape("needs --option code=...: no placeholder can stand in")):
+        receiving_service("coded", {}, SECRET, lambda svc: svc.receiving_policy())
+
+
 def test_verify_as_invoiced_needs_no_company_and_a_wrong_one_given_is_still_refused() -> None:
     now = int(time.time())
     invoiced = sign({"sub": 1234, "iss": "Ruby Backend", "exp": now + 60}, Key(SECRET))

@@ -8,7 +8,8 @@ Exit codes: 0 ok, 1 refused or a problem found, 2 a usage mistake (a missing key
 Where things live: this module is the parser and :func:`main`. Each command is a module named
 after it (``keygen``, ``mint``, ``decode``, ``verify``, ``check``, ``demo``) holding its ``HELP``
 line, its ``EXAMPLES`` (command lines), ``add_arguments(parser)`` and ``execute(args, out)``, which
-returns the exit code; what several commands share is in the private ``_common.py``. The back-ends
+returns the exit code; what several commands share is in the private ``_common.py`` (and a preset
+built from ``--option`` pairs, with the flags each command needs, in ``_presets.py``). The back-ends
 a command needs sit beside it (``explain.py`` for ``verify --explain``; the demo app in
 ``demo.py``). A new command is a new module and its entry in :data:`COMMANDS` below.
 """

@@ -200,8 +200,7 @@ def _unless_needed(name: str, fills: list[_Fill],
         return fills[0]
     asked = [list(fill.shapes) for fill in fills] if choice else [names for names in per_fill if names]
     known = sorted(changed - {_UNKNOWN})
-    why = f"the receiver's {', '.join(known)} depend{'s' if len(known) == 1 else ''} on it" if known else (
-        "no placeholder can stand in for it")
+    why = f"it changes the receiver's {', '.join(known)}" if known else "no placeholder can stand in for it"
     raise UsageError(f"verifying as {name} needs {_flags(asked)}: {why}{_see(name)}")
 
 
