@@ -22,7 +22,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
 if TYPE_CHECKING:
@@ -212,6 +212,17 @@ def _error_code(answer: Answer) -> str:
     return (found.group(1) or found.group(2)) if found else f"status_{answer.status}"
 
 
+def _consent_form(answer: Answer) -> tuple[str, dict[str, str]] | None:
+    """The consent page's form (its action and fields), when ``answer`` is one."""
+    from .messages import FormReader
+
+    if b'name="sso_consent"' not in answer.body:
+        return None
+    reader = FormReader()
+    reader.feed(answer.body.decode("utf-8", "replace"))
+    return reader.action or "", dict(reader.fields)
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -245,8 +256,9 @@ class _Browser:
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = urlencode(dict(form)).encode() if form is not None else b""
-        if form is not None:
+        if form is not None:  # a form on one of the site's own pages, as a browser marks it
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers.setdefault("Sec-Fetch-Site", "same-origin")
         answer = self.send(method, url, headers, body)
         self._keep(answer)
         return answer
@@ -497,13 +509,20 @@ class RelyingParty:
         endpoint = str(self.metadata["authorization_endpoint"])
         return endpoint + ("&" if "?" in endpoint else "?") + urlencode(params)
 
-    def _callback(self, browser: _Browser, url: str, login: Mapping[str, str] | None) -> str:
+    def _callback(self, browser: _Browser, url: str, login: Mapping[str, str] | None,
+                  consent: str = "allow") -> str:
         """Follow the browser from ``url`` until the app sends it to the redirect URI: its
-        redirects on the app's site, and once to its login page (``login`` posted there)."""
-        method, form, signed_in = "GET", None, login is None
+        redirects on the app's site, once to its login page (``login`` posted there), and the
+        consent page's button (``consent``: ``allow`` or ``deny``) when the app asks."""
+        method, signed_in = "GET", login is None
+        form: Mapping[str, str] | None = None
         for _ in range(_HOPS):
             answer = browser.open(method, url, form)
             location = answer.header("location")
+            asked = _consent_form(answer) if answer.status == 200 and location is None else None
+            if asked is not None:  # the consent page: the user presses a button; its form posts back
+                method, url, form = "POST", urljoin(url, asked[0]), {**asked[1], "decision": consent}
+                continue
             if answer.status not in (301, 302, 303, 307, 308) or location is None:
                 if signed_in or answer.status >= 400:
                     raise self._stuck(url, answer, "login" if form is not None else "authorize")
@@ -551,6 +570,7 @@ class RelyingParty:
         login: Mapping[str, str] | None = None,
         nonce: bool = True,
         prompt: str | None = None,
+        consent: Literal["allow", "deny"] = "allow",
     ) -> OpenIDLogin:
         """The whole flow, as the service and the user's browser run it: discovery, the
         browser to the authorization endpoint (with ``headers`` and ``cookies`` on every
@@ -563,6 +583,8 @@ class RelyingParty:
         :param login: the form fields of your app's login page, posted where it sends the browser.
         :param nonce: send a nonce (and require it back); ``False`` requires none back.
         :param prompt: e.g. ``"none"`` (then nobody signed in is ``login_required``).
+        :param consent: the button the user presses on a consent page (a client with
+            ``trusted=False``): ``"deny"`` ends in ``access_denied``.
         """
         state, verifier = secrets.token_urlsafe(16), secrets.token_urlsafe(48)
         sent_nonce = secrets.token_urlsafe(16) if nonce else None
@@ -570,7 +592,7 @@ class RelyingParty:
         parts = urlsplit(self.metadata["authorization_endpoint"])
         browser = _Browser(self.send, f"{parts.scheme}://{parts.netloc}", headers, cookies)
         url = self.authorization_url(state=state, challenge=challenge, nonce=sent_nonce, prompt=prompt)
-        code = self._code(self._callback(browser, url, login), state)
+        code = self._code(self._callback(browser, url, login, consent), state)
         tokens = self._redeem(code, verifier)
         claims, header = self.verify_id_token(tokens["id_token"], nonce=sent_nonce,
                                               access_token=tokens["access_token"])

@@ -122,6 +122,15 @@ def test_public_client_es256_client_and_post_authentication(skin: Skin) -> None:
     assert login.header["alg"] == "ES256" and login.header["kid"] == EC.kid
 
 
+def test_through_the_consent_page_of_an_untrusted_client(skin: Skin) -> None:
+    wiki = Client("wiki", secret=SECRET, redirect_uris=["https://wiki.acme.com/cb"], trusted=False)
+    site = app(skin, clients=[GRAFANA, wiki])
+    login = RelyingParty(site, wiki, issuer=ISSUER).sign_in(login={"user": "ada"})  # signs in, then Continue
+    assert login.claims["aud"] == "wiki" and login.userinfo["email"] == "ada@example.com"
+    with pytest.raises(RelyingPartyRefused, match="access_denied"):
+        RelyingParty(site, wiki, issuer=ISSUER).sign_in(headers={"X-User": "ada"}, consent="deny")
+
+
 def test_by_client_id_secret_and_redirect_uri() -> None:
     rp = RelyingParty(app(Skin("wsgi")), "grafana", issuer=ISSUER, secret=SECRET,
                       redirect_uri="https://grafana.acme.com/login/generic_oauth", scope="openid")
