@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import socket
 import threading
 import time
@@ -166,6 +167,40 @@ def test_nobody_signed_in_is_sent_to_the_login_url_with_next() -> None:
         assert anonymous.status_code == 303
         assert anonymous.headers["location"] == (
             "/login?next=%2Fsso%2Ffrill%3Fredirect%3Dhttps%253A%252F%252Ffeedback.acme.com%252Fb%252Fideas")
+
+
+@pytest.mark.network
+def test_the_openid_providers_logout_hook_gets_aiohttps_request_and_webfinger_answers() -> None:
+    """The provider's end_session hook is called as the extractor is, with aiohttp's own request
+    (awaited when async); WebFinger is answered at the root."""
+    from sso_middleware.oidc import Client, OpenIDProvider
+
+    seen: list[Any] = []
+
+    async def end_session(request: web.Request) -> list[tuple[str, str]]:
+        seen.append((type(request).__name__, request.cookies.get("app")))
+        return [("Set-Cookie", "app=; Max-Age=0; Path=/")]
+
+    provider = OpenIDProvider(
+        issuer="http://localhost/sso", key=Key.generate("RS256"), end_session=end_session,
+        webfinger_domains=["example.com"],
+        clients=[Client("wiki", secret="wiki-oidc-secret-0123456789abcdef",
+                        redirect_uris=["http://localhost/cb"],
+                        post_logout_redirect_uris=["http://localhost/bye"])],
+    )
+    issuer = aio.IssuerMiddleware(services=[], user=header_user, login_url="/login", openid=provider)
+    with aiohttp_server(application(issuer)) as url, browser(url) as client:
+        query = {"client_id": "wiki", "post_logout_redirect_uri": "http://localhost/bye", "state": "z"}
+        page = client.get("/sso/oidc/logout", params=query, headers={"X-User": "ada"})
+        fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', page.text))
+        assert page.status_code == 200 and "sso_logout" in fields and not seen
+        client.cookies.set("app", "abc")
+        same = {"X-User": "ada", "Sec-Fetch-Site": "same-origin"}
+        done = client.post("/sso/oidc/logout", data=fields, headers=same)
+        assert done.status_code == 303 and done.headers["location"] == "http://localhost/bye?state=z"
+        assert seen == [("Request", "abc")] and done.headers["set-cookie"].startswith("app=;")
+        finger = client.get("/.well-known/webfinger", params={"resource": "acct:ada@example.com"})
+        assert finger.json()["links"][0]["href"] == "http://localhost/sso"
 
 
 @pytest.mark.parametrize("target", ["https://evil.com/b", "https://feedback.acme.com@evil.com/",
