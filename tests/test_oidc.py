@@ -807,6 +807,7 @@ def test_a_login_page_that_bounces_back_without_signing_in_is_login_required_not
     found = query(resumed)
     assert resumed.status == 303 and (header(resumed, "Location") or "").startswith(GRAFANA_CB + "?")
     assert found["error"] == "login_required" and found["state"] == "st-9" and "code" not in found
+    assert found["error_description"] == "The user came back from the login page without signing in again."
 
 
 def test_prompt_login_without_the_apps_auth_time_is_login_required(op: OP) -> None:

@@ -155,8 +155,7 @@ class Authorize(Endpoint):
         except MustSignIn:
             return self._to_login(asked, request, params, now, anonymous=False)
         except CannotTell as e:
-            raise LoginRequiredError(description="The user must sign in again, and the app does not say "
-                                     "when they last did (auth_time).") from e
+            raise LoginRequiredError(description=str(e)) from e
         if not asked.client.trusted or "consent" in asked.prompts:
             page = consent(self.context, asked.client, principal, asked.scope, asked.silent, params,
                            request)

@@ -37,7 +37,11 @@ class MustSignIn(Exception):
 
 
 class CannotTell(Exception):
-    """Raised when a fresh sign-in is required and cannot be verified (``login_required``)."""
+    """Raised when a fresh sign-in is required and cannot be verified (``login_required``); its
+    message says why, in words the client's developer reads (``error_description``)."""
+
+    UNKNOWN = "The user must sign in again, and the app does not say when they last did (auth_time)."
+    NOT_AGAIN = "The user came back from the login page without signing in again."
 
 
 def app_auth_time(principal: Principal, now: float) -> int | None:
@@ -76,8 +80,10 @@ def authenticated_at(prompts: frozenset[str], max_age: int | None, principal: Pr
             return since  # nobody then, somebody now: they signed in since (no earlier than this)
     if not needs_sign_in(prompts, max_age, known, now):
         return known if known is not None else int(now)
-    if known is None or resumed is not None:
-        raise CannotTell()
+    if known is None:
+        raise CannotTell(CannotTell.UNKNOWN)
+    if resumed is not None:
+        raise CannotTell(CannotTell.NOT_AGAIN)
     raise MustSignIn()
 
 
