@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import logging
 import secrets
@@ -1284,6 +1285,77 @@ def test_consent_logout_and_webfinger_on_both_skins(skin: Skin) -> None:
     finger = client.get("/.well-known/webfinger?resource=acct:ada@example.com")
     assert finger.status == 200 and finger.json()["links"][0]["href"] == "http://localhost/sso"
     assert client.get("/.well-known/webfinger?resource=acct:ada@evil.com").status == 404
+
+
+def test_both_skins_answer_the_provider_identically() -> None:
+    """Parity, for the provider: one corpus (discovery, authorization with its login, consent and
+    refusals, token and userinfo refusals, logout's page, redirect and refusals, WebFinger) through
+    both skins, byte-identical answers (an issued code, random by design, masked)."""
+    import re
+
+    from helpers import USERS, call_asgi, call_wsgi
+
+    from sso_middleware import asgi, wsgi
+
+    def user(request: Any) -> Any:
+        found = USERS.get(request.headers.get("x-user", ""))
+        stamp = request.headers.get("x-auth-time")
+        return found if found is None or stamp is None else {**found, "auth_time": int(stamp)}
+
+    def build(module: Any) -> Any:
+        provider = OpenIDProvider(
+            issuer="http://localhost/sso", key=[RSA, EC], end_session=lambda request: None,
+            webfinger_domains=["example.com"],
+            clients=[Client("grafana", secret=SECRET, redirect_uris=[LOCAL_CB],
+                            post_logout_redirect_uris=["http://localhost/bye"]),
+                     Client("wiki", secret=SECRET, redirect_uris=[LOCAL_CB], trusted=False)],
+        )
+        inner = wsgi_app if module is wsgi else asgi_app
+        return module.IssuerMiddleware(inner, services=[], user=user, login_url="/login", openid=provider,
+                                       clock=Clock(1_800_000_000.0))
+
+    def wsgi_app(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"app"]
+
+    async def asgi_app(scope: Any, receive: Any, send: Any) -> None:
+        start = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]}
+        await send(start)
+        await send({"type": "http.response.body", "body": b"app"})
+
+    flow = {"response_type": "code", "redirect_uri": LOCAL_CB, "scope": "openid email", "state": "s"}
+    extras: list[dict[str, str]] = [{}, {"prompt": "login"}, {"prompt": "none"}, {"max_age": "60"},
+                                    {"nonce": "<"}]
+    queries = [urlencode({**flow, "client_id": c, **extra})
+               for c in ("grafana", "wiki", "nobody") for extra in extras]
+    people = [[], [("X-User", "ada")], [("X-User", "ada"), ("X-Auth-Time", "1799990000")],
+              [("X-User", "ada"), ("Accept", "application/json")]]
+    requests: list[tuple[str, str, list[tuple[str, str]], bytes]] = []
+    for query, headers in itertools.product(queries, people):
+        requests.append(("GET", "/sso/oidc/authorize?" + query, headers, b""))
+    logout = ["", "client_id=grafana&post_logout_redirect_uri=http%3A%2F%2Flocalhost%2Fbye&state=z",
+              "post_logout_redirect_uri=https%3A%2F%2Fevil.com", "id_token_hint=a.b.c", "client_id=nobody"]
+    for query, headers in itertools.product(logout, people[:2]):
+        requests.append(("GET", "/sso/oidc/logout?" + query, headers, b""))
+    paths = ["/.well-known/webfinger?resource=acct:ada@example.com", "/.well-known/webfinger?resource=x",
+             "/.well-known/webfinger", "/sso/.well-known/openid-configuration", "/sso/.well-known/jwks.json",
+             "/sso/oidc/userinfo", "/elsewhere"]
+    for path in paths:
+        for method in ("GET", "HEAD", "POST"):
+            requests.append((method, path, people[1], b""))
+    for body in (b"", b"grant_type=authorization_code&code=x", b"a=1&a=2"):
+        requests.append(("POST", "/sso/oidc/token", [], body))
+        requests.append(("POST", "/sso/oidc/authorize", people[1], body))
+    answers = {name: [call(build(module), request) for request in requests]
+               for name, module, call in (("wsgi", wsgi, call_wsgi), ("asgi", asgi, call_asgi))}
+    code = re.compile(r"code=[A-Za-z0-9_-]{40,}")
+    def masked(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return sorted((n.lower(), code.sub("code=*", v)) for n, v in headers)
+
+    for request, w, a in zip(requests, answers["wsgi"], answers["asgi"], strict=True):
+        assert (w[0], masked(w[1]), w[2]) == (a[0], masked(a[1]), a[2]), request
+    reached = {(status, b"sso_consent" in body) for status, _, body in answers["wsgi"]}
+    assert {(200, True), (303, False), (400, False), (404, False), (405, False)} <= reached
 
 
 # -- independent relying parties on real servers ----------------------------------------
