@@ -1098,12 +1098,20 @@ def test_a_hint_must_be_for_the_named_client_and_unaltered(out: tuple[OP, Ended]
     assert logout(op, id_token_hint=access).status == 400  # an access token is no ID token
 
 
+async def _too_late() -> list[tuple[str, str]]:
+    return []
+
+
 @pytest.mark.parametrize(
-    "answer", [[("Location", "https://evil.com")], "Set-Cookie: a=b", [("Set-Cookie", "a\r\nb")]]
+    "answer",
+    [[("Location", "https://evil.com")], "Set-Cookie: a=b", [("Set-Cookie", "a\r\nb")], _too_late],
+    ids=["location", "text", "crlf", "async-on-wsgi"],
 )
 def test_an_end_session_hook_may_add_only_cookie_headers(out: tuple[OP, Ended], answer: Any) -> None:
     op, _ = out
-    op.provider._context = replace(op.provider._context, end_session=lambda request: answer)
+    op.provider._context = replace(
+        op.provider._context, end_session=lambda request: answer() if callable(answer) else answer
+    )
     op.routes = dict(op.provider.routes("/sso", login_url="/login", clock=op.clock))
     reply = logout(op, id_token_hint=id_token(op))
     assert reply.status == 500 and header(reply, "Location") is None and b"evil" not in reply.body

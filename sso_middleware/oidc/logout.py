@@ -191,6 +191,8 @@ class EndSession(Endpoint):
         """What the app's hook returned: ``None``, or (name, value) pairs of :data:`HEADERS`."""
         if found is None:
             return []
+        if inspect.iscoroutine(found):  # an async hook on WSGI: nothing will await it
+            found.close()
         if inspect.isawaitable(found) or not isinstance(found, Iterable) or isinstance(found, (str, bytes)):
             raise ConfigurationError("OpenIDProvider: end_session must return None or a list of (name, "
                                      "value) headers (an async hook only on ASGI).")
