@@ -49,7 +49,7 @@ from .service import Service
 from .session import user_key
 from .steps import Steps, adrive, drive
 from .tokens import TokenPolicy, Verified, named_kid
-from .wiring import check_app, check_extractor, check_routed
+from .wiring import check_app, check_extractor, check_hook, check_routed
 
 if TYPE_CHECKING:  # the provider needs Authlib (an optional extra): imported only by its users
     from .oidc import Endpoint, OpenIDProvider
@@ -199,6 +199,7 @@ class IssuerMiddleware(Generic[App]):
         self._clock = clock or wall_clock
         self.openid = openid  # (sso-middleware check reads the provider's configuration)
         if openid is not None:  # OpenID Connect provider mode: its endpoints join the login paths
+            check_hook(openid.end_session, asgi=self._awaits, owner=owner, name="end_session")
             self._routes.update(openid.routes(prefix, login_url=self._login_url, error_page=error_page,
                                               clock=self._clock))
         if not self._routed:

@@ -295,6 +295,14 @@ def _instead(found: str | None, asgi: bool) -> str:
             + f" from sso_middleware.extractors, or your own extractor ({_RECIPES})")
 
 
+def check_hook(hook: Callable[..., Any] | None, *, asgi: bool, owner: str, name: str) -> None:
+    """An app's hook the skin calls with its request (as the extractor): a WSGI skin cannot
+    await an async one."""
+    if hook is not None and not asgi and _is_async(hook):
+        raise ConfigurationError(f"{name}: {owner} is WSGI and cannot await an async {name} hook; pass "
+                                 "a plain function, or use sso_middleware.asgi with an ASGI app.")
+
+
 def _is_async(user: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(user) or inspect.iscoroutinefunction(type(user).__call__)
 
@@ -314,6 +322,7 @@ __all__ = [
     "app_protocol",
     "check_app",
     "check_extractor",
+    "check_hook",
     "check_routed",
     "for_skin",
     "framework",

@@ -1120,6 +1120,20 @@ def test_an_end_session_hook_may_add_only_cookie_headers(out: tuple[OP, Ended], 
 # -- WebFinger -----------------------------------------------------------------------------
 
 
+def test_an_async_end_session_hook_is_refused_on_wsgi_when_built(skin: Skin) -> None:
+    async def end_session(request: Any) -> None:
+        return None
+
+    def build() -> Any:
+        return skin.issuer(services=[], openid=local_provider(end_session=end_session), login_url="/login")
+
+    if skin.name == "wsgi":
+        with pytest.raises(ConfigurationError, match="cannot await an async end_session hook"):
+            build()
+    else:
+        build()
+
+
 def test_webfinger_names_the_issuer_for_the_configured_domains(clock: Clock) -> None:
     op = OP(clock, webfinger_domains=["acme.com"])
     rel = "http://openid.net/specs/connect/1.0/issuer"

@@ -148,6 +148,7 @@ class OpenIDProvider:
             if hook is not None and not callable(hook):
                 raise ConfigurationError(f"OpenIDProvider: {label} must be a callable, or None.")
         self.webfinger_domains = check_domains(webfinger_domains)
+        self.end_session = end_session
         self.endpoints = {name: issuer + path for name, (path, _) in ENDPOINTS.items()
                           if name != "end_session" or end_session is not None}
         minter = Minter(self.keys, issuer, userinfo=self.endpoints["userinfo"],
