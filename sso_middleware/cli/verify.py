@@ -49,7 +49,7 @@ def add_arguments(verify: argparse.ArgumentParser) -> None:
     verify.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                         help="a preset option that changes what it accepts, e.g. project_id=p-123 "
                         "(userjot's iss); one that only says where the browser goes (invoiced's "
-                        "company, frill's hosts) is not needed, and a needed one is named")
+                        "company, frill's hosts) is not needed; the command names any it needs")
     verify.add_argument("--explain", action="store_true", help="print every check with what it saw")
     verify.add_argument("--algorithm", action="append", metavar="ALG", help="accepted algorithm (repeatable)")
     verify.add_argument("--issuer", action="append", metavar="ISS", help="accepted iss (repeatable)")
