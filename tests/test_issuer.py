@@ -95,6 +95,14 @@ def test_invoiced_needs_its_customer_id_and_takes_a_custom_base_url(skin: Skin) 
     assert decode(r.location.rsplit("/", 1)[1], OTHER_KEY)["sub"] == 1234
 
 
+def test_a_company_that_is_not_a_subdomain_names_the_example_then_base_url() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        services.invoiced(key=OTHER_KEY, company="Acme Inc", customer_id="invoiced_id")
+    assert str(caught.value) == (
+        "service 'invoiced': company must be your Invoiced subdomain (the 'acme' in acme.invoiced.com), "
+        "e.g. 'acme'; or pass base_url='https://billing.acme.com' for a custom domain.")
+
+
 BAD_RETURNS = [
     "https://evil.com/",
     "https://feedback.acme.com@evil.com/",

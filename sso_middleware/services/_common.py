@@ -87,10 +87,13 @@ def user_hash(
     )
 
 
-def dns_label(value: object, name: str, what: str) -> str:
-    """``value`` if it is one DNS label (a vendor subdomain such as ``acme``)."""
+def dns_label(value: object, name: str, what: str, otherwise: str = "") -> str:
+    """``value`` if it is one DNS label (a vendor subdomain such as ``acme``).
+
+    ``otherwise`` names the option that replaces it, said after the example.
+    """
     if not isinstance(value, str) or not _LABEL.fullmatch(value):
-        raise ConfigurationError(f"service {name!r}: {what}, e.g. 'acme'.")
+        raise ConfigurationError(f"service {name!r}: {what}, e.g. 'acme'{otherwise}.")
     return value
 
 

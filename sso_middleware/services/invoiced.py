@@ -69,8 +69,8 @@ def invoiced(
     """
     if base_url is None:
         base_url = "https://{}.invoiced.com".format(dns_label(
-            company, name, "company must be your Invoiced subdomain (the 'acme' in acme.invoiced.com), "
-            "or pass base_url='https://billing.acme.com'"))
+            company, name, "company must be your Invoiced subdomain (the 'acme' in acme.invoiced.com)",
+            "; or pass base_url='https://billing.acme.com' for a custom domain"))
     if not isinstance(issuer, str) or not issuer:
         raise ConfigurationError(f"service {name!r}: issuer must be a non-empty string.")
     if page is not None and page not in PAGES:
