@@ -451,6 +451,17 @@ class RelyingParty:
             raise RelyingPartyRefused("id_token", "at_hash_mismatch")
         return claims, dict(header)
 
+    def _fresh(self, claims: Mapping[str, Any], max_age: int) -> None:
+        """With ``max_age`` asked, ``auth_time`` is required and no older than that (leeway aside)."""
+        auth_time = claims.get("auth_time")
+        if not _is_number(auth_time):
+            raise RelyingPartyRefused("id_token", "auth_time_missing", "max_age was asked for")
+        import time
+
+        now = self.clock() if self.clock is not None else time.time()
+        if now - auth_time > max_age + self.leeway:
+            raise RelyingPartyRefused("id_token", "auth_time_too_old", f"signed in more than {max_age} s ago")
+
     def _key(self, kid: object, algorithm: str) -> Any:
         import jwt
 
@@ -497,7 +508,7 @@ class RelyingParty:
     # -- the front channel: the browser at the authorization endpoint ------------------------
 
     def authorization_url(self, *, state: str, challenge: str, nonce: str | None = None,
-                          prompt: str | None = None) -> str:
+                          prompt: str | None = None, max_age: int | None = None) -> str:
         """The URL the relying party sends the browser to (``response_type=code``, PKCE S256)."""
         params = {"response_type": "code", "client_id": self.client_id, "redirect_uri": self.redirect_uri,
                   "scope": self.scope, "state": state, "code_challenge": challenge,
@@ -506,6 +517,8 @@ class RelyingParty:
             params["nonce"] = nonce
         if prompt is not None:
             params["prompt"] = prompt
+        if max_age is not None:
+            params["max_age"] = str(max_age)
         endpoint = str(self.metadata["authorization_endpoint"])
         return endpoint + ("&" if "?" in endpoint else "?") + urlencode(params)
 
@@ -571,6 +584,7 @@ class RelyingParty:
         nonce: bool = True,
         prompt: str | None = None,
         consent: Literal["allow", "deny"] = "allow",
+        max_age: int | None = None,
     ) -> OpenIDLogin:
         """The whole flow, as the service and the user's browser run it: discovery, the
         browser to the authorization endpoint (with ``headers`` and ``cookies`` on every
@@ -585,17 +599,22 @@ class RelyingParty:
         :param prompt: e.g. ``"none"`` (then nobody signed in is ``login_required``).
         :param consent: the button the user presses on a consent page (a client with
             ``trusted=False``): ``"deny"`` ends in ``access_denied``.
+        :param max_age: ask for a sign-in at most this many seconds old, and require the ID
+            token's ``auth_time`` to show one (OpenID Connect Core 3.1.2.1).
         """
         state, verifier = secrets.token_urlsafe(16), secrets.token_urlsafe(48)
         sent_nonce = secrets.token_urlsafe(16) if nonce else None
         challenge = _b64(hashlib.sha256(verifier.encode("ascii")).digest())
         parts = urlsplit(self.metadata["authorization_endpoint"])
         browser = _Browser(self.send, f"{parts.scheme}://{parts.netloc}", headers, cookies)
-        url = self.authorization_url(state=state, challenge=challenge, nonce=sent_nonce, prompt=prompt)
+        url = self.authorization_url(state=state, challenge=challenge, nonce=sent_nonce, prompt=prompt,
+                                     max_age=max_age)
         code = self._code(self._callback(browser, url, login, consent), state)
         tokens = self._redeem(code, verifier)
         claims, header = self.verify_id_token(tokens["id_token"], nonce=sent_nonce,
                                               access_token=tokens["access_token"])
+        if max_age is not None:
+            self._fresh(claims, max_age)
         info = self._userinfo(tokens["access_token"], claims["sub"])
         return OpenIDLogin(claims, info, header, str(tokens.get("scope", "")), tokens)
 

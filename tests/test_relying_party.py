@@ -131,6 +131,26 @@ def test_through_the_consent_page_of_an_untrusted_client(skin: Skin) -> None:
         RelyingParty(site, wiki, issuer=ISSUER).sign_in(headers={"X-User": "ada"}, consent="deny")
 
 
+def test_max_age_is_asked_for_and_auth_time_checked(skin: Skin) -> None:
+    import time
+
+    def signed_in_at(when: float) -> Any:
+        def extractor(request: Any) -> Any:
+            return {"id": 7, "email": "ada@example.com", "auth_time": when}
+        return extractor
+
+    provider = OpenIDProvider(issuer=ISSUER, key=[RSA, EC], clients=[GRAFANA])
+    site = wsgi_site if skin.name == "wsgi" else asgi_site
+    recently = int(time.time()) - 30
+    fresh = skin.module.IssuerMiddleware(site, services=[], user=signed_in_at(recently), login_url="/login",
+                                         openid=provider)
+    assert RelyingParty(fresh, GRAFANA, issuer=ISSUER).sign_in(max_age=600).claims["auth_time"] == recently
+    long_ago = signed_in_at(recently - 3600)
+    stale = skin.module.IssuerMiddleware(site, services=[], user=long_ago, login_url=None, openid=provider)
+    with pytest.raises(RelyingPartyRefused, match="login_required"):  # no login page to send the user to
+        RelyingParty(stale, GRAFANA, issuer=ISSUER).sign_in(max_age=600)
+
+
 def test_by_client_id_secret_and_redirect_uri() -> None:
     rp = RelyingParty(app(Skin("wsgi")), "grafana", issuer=ISSUER, secret=SECRET,
                       redirect_uri="https://grafana.acme.com/login/generic_oauth", scope="openid")
