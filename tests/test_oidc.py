@@ -1098,6 +1098,38 @@ def test_a_hint_must_be_for_the_named_client_and_unaltered(out: tuple[OP, Ended]
     assert logout(op, id_token_hint=access).status == 400  # an access token is no ID token
 
 
+def test_consent_logout_and_webfinger_log_each_refusal_once_and_no_token(
+    out: tuple[OP, Ended], caplog: pytest.LogCaptureFixture
+) -> None:
+    op, _ = out
+    caplog.set_level(logging.DEBUG)
+    hint = id_token(op)
+    caplog.clear()
+    logout(op, id_token_hint=hint, post_logout_redirect_uri=GRAFANA_OUT, state="bye-secret-state")
+    logout(op, id_token_hint=hint, client_id="spa")  # refused: another client
+    page = logout(op, client_id="grafana")
+    from helpers import Form
+
+    form = Form()
+    form.feed(page.body.decode())
+    logout(op, method="POST", headers={"sec-fetch-site": "cross-site"}, **form.fields)  # refused
+    wiki = OP(op.clock, clients=untrusted(), webfinger_domains=["acme.com"])
+    fields = consent_form(wiki.authorize(**WIKI))
+    answer_consent(wiki, fields, "deny")
+    wiki.call("/.well-known/webfinger", query="resource=acct:ada@evil.com")
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    marks = (form.fields["sso_logout"], fields["sso_consent"])
+    for secret in (hint, *marks, SECRET, "ada@acme.com", "ada@evil.com", "bye-secret-state"):
+        assert secret not in text
+    refusals = [line for line in text.splitlines() if line.startswith("refused request")]
+    assert refusals == [
+        "refused request service=oidc endpoint=end_session code=invalid_logout_request",
+        "refused request service=oidc endpoint=end_session code=cross_site_request client=grafana",
+        "refused request service=oidc endpoint=authorize code=access_denied client=wiki",
+        "refused request service=oidc endpoint=webfinger code=unknown_resource",
+    ]
+
+
 async def _too_late() -> list[tuple[str, str]]:
     return []
 
