@@ -50,6 +50,14 @@ def b64encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def _b64(data: bytes) -> bytes:
+    """Unpadded base64url, as bytes (the signer joins bytes, and decodes once at the end)."""
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
+
+
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 # A segment of 4n+2 (4n+3) characters ends in one that carries 4 (2) unused bits: only the
 # characters with those bits zero are canonical. Others decode to the same bytes: refuse them
@@ -120,6 +128,33 @@ def json_value(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+_CLAIMS_JSON = json.JSONEncoder(separators=(",", ":"), allow_nan=False, default=json_value).encode
+"""Compact JSON for claims, the encoder built once (``json.dumps`` with options builds one per call)."""
+_HEADER_SEGMENTS: dict[tuple[str, str | None, str | None], bytes] = {}
+_MAX_HEADER_SEGMENTS = 1024  # (one per key and typ: a few per service; per-tenant keys are bounded too)
+
+
+def _header_segment(key: Key, typ: str | None, header: Mapping[str, str] | None) -> bytes:
+    """The encoded header and its dot: computed once per key and ``typ`` (a service's own extra
+    members, rare, are encoded each time)."""
+    if not header:
+        found = _HEADER_SEGMENTS.get((key.algorithm, key.kid, typ))
+        if found is not None:
+            return found
+    members: dict[str, str] = {"alg": key.algorithm}
+    if key.kid is not None:
+        members["kid"] = key.kid
+    if typ is not None:
+        members["typ"] = typ
+    if header:  # a service's own header members (Tableau's iss), never alg, kid or typ
+        members.update((name, value) for name, value in header.items() if name not in members)
+        return _b64(json.dumps(members, separators=(",", ":")).encode()) + b"."
+    found = _b64(json.dumps(members, separators=(",", ":")).encode()) + b"."
+    if len(_HEADER_SEGMENTS) < _MAX_HEADER_SEGMENTS:
+        _HEADER_SEGMENTS[key.algorithm, key.kid, typ] = found
+    return found
+
+
 def sign(claims: Mapping[str, Any], key: Key, *, typ: str | None = "JWT",
          header: Mapping[str, str] | None = None) -> str:
     """Sign ``claims`` as a compact JWS with ``key`` (header ``alg``, ``kid``, ``typ``).
@@ -130,21 +165,9 @@ def sign(claims: Mapping[str, Any], key: Key, *, typ: str | None = "JWT",
     >>> sign({"sub": "1"}, Key("a-secret-of-at-least-thirty-two-bytes!"))[:36]
     'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9'
     """
-    members: dict[str, str] = {"alg": key.algorithm}
-    if key.kid is not None:
-        members["kid"] = key.kid
-    if typ is not None:
-        members["typ"] = typ
-    if header:  # a service's own header members (Tableau's iss), never alg, kid or typ
-        members.update((name, value) for name, value in header.items() if name not in members)
-    signing_input = (
-        b64encode(json.dumps(members, separators=(",", ":")).encode())
-        + "."
-        + b64encode(
-            json.dumps(dict(claims), separators=(",", ":"), allow_nan=False, default=json_value).encode()
-        )
-    )
-    return signing_input + "." + b64encode(key.sign(signing_input.encode("ascii")))
+    payload = _CLAIMS_JSON(claims if isinstance(claims, dict) else dict(claims))
+    signing_input = _header_segment(key, typ, header) + _b64(payload.encode())
+    return (signing_input + b"." + _b64(key.sign(signing_input))).decode("ascii")
 
 
 def check_seconds(value: object, label: str, *, zero_ok: bool = False, maximum: float = math.inf) -> None:

@@ -151,3 +151,24 @@ def test_the_warning_names_the_exact_line() -> None:
         line = test_the_warning_names_the_exact_line.__code__.co_firstlineno + 4
         services.frill(key=SHORT, hosts=["a.com"])
     assert [(w.filename, w.lineno) for w in caught] == [(__file__, line)]
+
+
+# -- HMAC with the key's blocks hashed once -----------------------------------------------------
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "HS384", "HS512"])
+@pytest.mark.parametrize("length", [1, 31, 32, 63, 64, 65, 127, 128, 129, 300])
+def test_hmac_signs_and_verifies_as_the_standard_library_does(algorithm: str, length: int) -> None:
+    """Keys shorter than, as long as and longer than the hash's block (64 or 128 bytes, which
+    HMAC hashes first): the signature is ``hmac.digest``'s, byte for byte."""
+    import hmac
+
+    secret = bytes((7 * i + length) % 251 + 1 for i in range(length))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ShortKeyWarning)
+        key = Key(secret, algorithm=algorithm)
+    for message in (b"", b"a", b"x" * 1000, bytes(range(256))):
+        expected = hmac.digest(secret, message, algorithm.replace("HS", "sha"))
+        assert key.sign(message) == expected
+        assert key.verify(message, expected)
+        assert not key.verify(message, expected[:-1] + bytes([expected[-1] ^ 1]))
