@@ -61,7 +61,8 @@ class Principal:
             subject,
             email if _text(email) else None,
             name if _text(name) else None,
-            {k: v for k, v in claims.items() if k not in ("email", "name")},
+            # a proxy already: __post_init__ need not copy the dict again
+            MappingProxyType({k: v for k, v in claims.items() if k not in ("email", "name")}),
         )
 
     @classmethod

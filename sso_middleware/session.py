@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import hmac
 import math
 import re
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any, Generic, TypeVar
 
-from .errors import ConfigurationError, InvalidToken
+from .errors import ConfigurationError, InvalidSignature, InvalidToken
 from .keys import Key, KeySet
 from .principal import Principal
-from .tokens import TokenPolicy, sign, verify
+from .tokens import (
+    TOKEN_GATES,
+    TokenPolicy,
+    _b64decode,
+    _json_object,
+    b64encode,
+    check_claims,
+    sign,
+    split,
+    verify,
+)
 
 T = TypeVar("T")
 _TYP = "sso-session"
@@ -24,6 +36,9 @@ _SKEW = 5.0
 """Seconds a session's ``iat`` may be ahead of the reader's clock: hosts sharing sessions keep
 clocks that differ a little. Expiry is exact (checked apart from this leeway)."""
 _COOKIE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]{2,}")
+CACHE_SIZE = 4096
+"""Verified session cookies each process keeps per scheme (the least recently used leave first)."""
 
 
 def cookie_values(header: str, name: str) -> list[str]:
@@ -63,8 +78,9 @@ class Sessions:
     Max-Age. The cookie is signed
     with a key of its own (by default derived from the verifier's key for this
     purpose only), so a session cookie never verifies as a login token.
-    Verified cookies are cached (bounded, oldest out first, expiry honoured) to
-    keep authenticated requests cheap.
+    Verified cookies are cached (bounded: ``cache_size`` entries per scheme, the
+    least recently used out first; expiry honoured) to keep authenticated requests
+    cheap; a cookie the cache does not hold is checked in full again.
 
     >>> sessions = Sessions(Key("a-secret-of-at-least-thirty-two-bytes!"))
     >>> cookie = sessions.open(Principal(7, "ada@example.com", "Ada"), "frill", 1000.0, True)
@@ -78,12 +94,14 @@ class Sessions:
         *,
         cookie_name: str = "sso_session",
         max_age: int = 8 * 3600,
-        cache_size: int = 4096,
+        cache_size: int = CACHE_SIZE,
     ) -> None:
         if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age <= 0:
             raise ConfigurationError("session_max_age must be a positive number of seconds.")
         if not isinstance(cookie_name, str) or not _COOKIE_NAME.fullmatch(cookie_name):
             raise ConfigurationError(f"cookie_name {cookie_name!r}: use letters, digits, '_', '-', '.'.")
+        if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 1:
+            raise ConfigurationError("cache_size must be a whole number of sessions, at least 1.")
         self.key = key
         self.cookie_name = cookie_name
         self.max_age = max_age
@@ -92,10 +110,14 @@ class Sessions:
             max_lifetime=max_age,
         )
         # one cache per scheme: the same header names a different cookie on https (__Host-)
-        self._caches: tuple[dict[str | bytes, tuple[Session[Any], float]], ...] = ({}, {})
+        self._caches: tuple[OrderedDict[str | bytes, tuple[Session[Any], float]], ...] = (
+            OrderedDict(), OrderedDict())
         self._name_bytes = cookie_name.encode("ascii")
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self._own_header = _own_header(key, self.policy)
+        self._mac = (hmac.new(key.secret, digestmod="sha" + key.algorithm[2:])
+                     if key.secret is not None and key.algorithm.startswith("HS") else None)
 
     def open(self, principal: Principal, service: str, now: float, secure: bool, source: str = "") -> str:
         """A ``Set-Cookie`` value for a fresh session of ``principal``, opened by the login
@@ -137,43 +159,90 @@ class Sessions:
         builds what the caller hands its app (it is cached too, so it must be
         immutable). The header may be the bytes an ASGI server gave (latin-1, as HTTP is).
         """
-        raw = cookie_header
         cache = self._caches[secure]
-        cached = cache.get(raw)  # first: a hit needs no look for our name (a scan costs as much)
+        cached = cache.get(cookie_header)  # first: a hit needs no look for our name (a scan costs as much)
         if cached is not None:
             if now <= cached[1]:
+                try:  # the most recently used go out last (another thread may have just evicted it)
+                    cache.move_to_end(cookie_header)
+                except KeyError:
+                    pass
                 return cached[0], True
             with self._lock:
-                cache.pop(raw, None)
-        if (self._name_bytes if type(raw) is bytes else self.cookie_name) not in raw:  # type: ignore[operator]
-            return None, False
-        if isinstance(cookie_header, bytes):
-            cookie_header = cookie_header.decode("latin-1")
-        values = set(cookie_values(cookie_header, self.name(secure)))
-        if len(values) != 1:
-            return None, False
-        value = values.pop()
+                cache.pop(cookie_header, None)
+        value = self._value(cookie_header, secure)
         if not value:
             return None, False
         try:
-            verified = verify(value, self.policy, now)
+            subject, claims = self._claims(value, now)
         except InvalidToken:
             return None, True
-        claims = verified.claims
         if now >= claims["exp"]:  # the leeway is for another host's clock at the start, not the end
             return None, True
-        principal = Principal.from_claims(verified.subject, claims)
+        principal = Principal.from_claims(subject, claims)
         result = Session(view(principal), user_key(str(claims.get("svc", "")), principal.id),
                          str(claims["sid"]), float(claims["iat"]), float(claims["exp"]),
                          str(claims.get("src", "")))
-        with self._lock:  # eviction iterates the dict: keep other threads' writes out meanwhile
+        with self._lock:
             if len(cache) >= self._cache_size:
-                cache.pop(next(iter(cache), ""), None)  # oldest first: dicts keep insertion order
-            cache[raw] = (result, result.expires)
+                cache.popitem(last=False)  # the least recently used (O(1): a linked list, no scan)
+            cache[cookie_header] = (result, result.expires)
         return result, True
+
+    def _value(self, cookie_header: str | bytes, secure: bool) -> str | None:
+        """The one value of our cookie in the header; ``None`` if there is none, or several
+        different ones (cookie tossing: neither is trusted)."""
+        if isinstance(cookie_header, bytes):
+            if self._name_bytes not in cookie_header:
+                return None
+            cookie_header = cookie_header.decode("latin-1")
+        elif self.cookie_name not in cookie_header:
+            return None
+        values = set(cookie_values(cookie_header, self.name(secure)))
+        return values.pop() if len(values) == 1 else None
+
+    def _claims(self, value: str, now: float) -> tuple[Any, dict[str, Any]]:
+        """The subject and claims of a session cookie that passes every check of :attr:`policy`;
+        raise an ``InvalidToken``.
+
+        A cookie with the very header this key signs with (every cookie :meth:`open` made) is
+        checked here, with what that header leaves to check: the token's shape, the HMAC
+        (compared on its canonical encoding, so exactly one spelling passes, as
+        :func:`~sso_middleware.tokens.verify` demands) and every claim check. The header's own
+        gates passed once, at construction, and there is no one-time id to compute. Any other
+        header goes through :func:`~sso_middleware.tokens.verify`, as strict as ever.
+        """
+        own, mac = self._own_header, self._mac
+        if own is None or mac is None or not value.startswith(own):
+            verified = verify(value, self.policy, now)
+            return verified.subject, verified.claims
+        signing_input, _, signature = value.rpartition(".")
+        payload = signing_input[len(own):]
+        # the shape verify's first gate checks (the header is ours; the signature is compared whole)
+        if len(value) > self.policy.max_length or not _SEGMENT.fullmatch(payload) or not signature.isascii():
+            raise InvalidToken()
+        digest = mac.copy()  # the key's HMAC state, computed once (only the message is hashed here)
+        digest.update(signing_input.encode("ascii"))
+        if not hmac.compare_digest(b64encode(digest.digest()), signature):
+            raise InvalidSignature()
+        claims = _json_object(_b64decode(payload))
+        return check_claims(claims, self.policy, now).subject, claims
 
     def _cookie(self, value: str, max_age: int, secure: bool) -> str:
         return set_cookie(self.name(secure), value, max_age, secure)
+
+
+def _own_header(key: Key, policy: TokenPolicy) -> str | None:
+    """The header segment every session cookie of ``key`` carries, with its dot, when the
+    policy's header gates pass it (checked once, here, with the gates themselves), so
+    :meth:`Sessions.read` need only compare it; ``None`` for a key that is not an HMAC secret."""
+    if key.secret is None:
+        return None
+    parts = split(sign({}, key, typ=_TYP), policy)
+    for gate in TOKEN_GATES:
+        if gate.name != "signature":
+            gate.check(parts, policy)
+    return parts.header_b64 + "."
 
 
 def set_cookie(name: str, value: str, max_age: int, secure: bool) -> str:
