@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -39,7 +40,11 @@ def user(request: Any) -> dict[str, Any] | None:
         cookie: SimpleCookie = SimpleCookie(request.headers.get("cookie") or "")
         name = cookie["who"].value if "who" in cookie else ""
     found = USERS.get(name)
-    return None if found is None else {**found, "groups": ["admins"], "preferred_username": name}
+    if found is None:
+        return None
+    cookie = SimpleCookie(request.headers.get("cookie") or "")
+    when = {"auth_time": int(cookie["at"].value)} if "at" in cookie else {}  # when the password was checked
+    return {**found, "groups": ["admins"], "preferred_username": name, **when}
 
 
 def _login_answer(method: str, query: str, body: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
@@ -51,7 +56,9 @@ def _login_answer(method: str, query: str, body: bytes) -> tuple[str, list[tuple
     if name not in USERS:
         return "401 Unauthorized", [("Content-Type", "text/html")], b"<p>who are you?</p>"
     next_url = parse_qs(query).get("next", ["/"])[0]
-    return "303 See Other", [("Location", next_url), ("Set-Cookie", f"who={name}; Path=/; HttpOnly")], b""
+    cookies = [("Set-Cookie", f"who={name}; Path=/; HttpOnly"),
+               ("Set-Cookie", f"at={int(time.time())}; Path=/")]
+    return "303 See Other", [("Location", next_url), *cookies], b""
 
 
 def wsgi_site(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -131,9 +138,19 @@ def test_through_the_consent_page_of_an_untrusted_client(skin: Skin) -> None:
         RelyingParty(site, wiki, issuer=ISSUER).sign_in(headers={"X-User": "ada"}, consent="deny")
 
 
-def test_max_age_is_asked_for_and_auth_time_checked(skin: Skin) -> None:
-    import time
+def test_prompt_login_signs_in_again_through_the_apps_login_page(skin: Skin) -> None:
+    """Signed in an hour ago; the relying party asks for a fresh sign-in: the login page asks, the
+    flow resumes once, and the ID token's auth_time is the new sign-in's."""
+    long_ago = int(time.time()) - 3600
+    rp = RelyingParty(app(skin), GRAFANA, issuer=ISSUER)
+    login = rp.sign_in(cookies={"who": "ada", "at": str(long_ago)}, login={"user": "ada"}, prompt="login")
+    assert login.claims["auth_time"] >= long_ago + 3600 - 5
+    again = RelyingParty(app(skin), GRAFANA, issuer=ISSUER)
+    with pytest.raises(RelyingPartyRefused, match="/login answered 200"):  # the login page asks again
+        again.sign_in(cookies={"who": "ada", "at": str(long_ago)}, prompt="login")
 
+
+def test_max_age_is_asked_for_and_auth_time_checked(skin: Skin) -> None:
     def signed_in_at(when: float) -> Any:
         def extractor(request: Any) -> Any:
             return {"id": 7, "email": "ada@example.com", "auth_time": when}
