@@ -178,7 +178,7 @@ class EndSession(Endpoint):
                                    ttl=LOGOUT_TTL) is not None:
                 return None
         mark = context.marks.make("logout", "o", binding, context.clock())
-        who = principal.email or principal.name or str(principal.id)
+        who = (principal.email or principal.name or str(principal.id))[:200]
         asking = client.client_id if client is not None else "An application"
         view = ConfirmView(who, quote((request.root + request.path).encode("utf-8")),
                            (*every(params.items()), (LOGOUT, mark)), title="Sign out",
