@@ -844,6 +844,14 @@ def test_max_age_without_the_apps_auth_time_or_with_prompt_none_is_login_require
     assert found["error"] == "login_required"
 
 
+@pytest.mark.parametrize("max_age", ["\u00b2", "\u0662", "-1", "1.5", ""], ids=["superscript-two",
+                         "arabic-indic-two", "negative", "fraction", "empty"])
+def test_a_max_age_that_is_not_ascii_digits_is_invalid_request_not_a_500(op: OP, max_age: str) -> None:
+    """``str.isdigit`` is true for '²', which ``int`` refuses, and for other scripts' digits."""
+    found = query(op.authorize(user=signed_in_at(op.clock.now - 60), **FLOW, max_age=max_age))
+    assert found["error"] == "invalid_request" and found["state"] == "st-9", found
+
+
 def test_a_resume_mark_counts_only_for_its_own_request_and_for_fifteen_minutes(op: OP) -> None:
     old = signed_in_at(op.clock.now - 3600)
     again = resume_at(op.authorize(user=old, **FLOW, prompt="login"))

@@ -87,7 +87,7 @@ def _prompt(params: Mapping[str, str]) -> tuple[frozenset[str], int | None]:
     if "none" in prompts and len(prompts) > 1:
         raise InvalidRequestError("prompt=none cannot be combined with other values.")
     max_age = params.get("max_age")
-    if max_age is not None and not (max_age.isdigit() and len(max_age) < 12):
+    if max_age is not None and not (max_age.isascii() and max_age.isdigit() and len(max_age) < 12):
         raise InvalidRequestError("max_age must be a whole number of seconds.")
     return prompts, None if max_age is None else int(max_age)
 
