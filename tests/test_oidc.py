@@ -816,12 +816,27 @@ def test_prompt_login_without_the_apps_auth_time_is_login_required(op: OP) -> No
     assert found["error"] == "login_required" and "auth_time" in found["error_description"]
 
 
-def test_an_anonymous_user_who_signs_in_satisfies_prompt_login_without_auth_time(op: OP) -> None:
-    again = resume_at(op.authorize(user=None, **FLOW, prompt="login"))
+@pytest.mark.parametrize("ask", [{"prompt": "login"}, {"max_age": "600"}, {"max_age": "0"}])
+def test_without_the_apps_auth_time_a_resumed_anonymous_request_is_still_login_required(
+    op: OP, ask: dict[str, str]
+) -> None:
+    """Nothing but the app's ``auth_time`` shows a fresh sign-in: a mark from a browser where
+    nobody was signed in proves nothing about the browser that comes back with it (a session
+    holder opens the request in a private window, then resumes it with the session: no password)."""
+    again = resume_at(op.authorize(user=None, **FLOW, **ask))
+    op.clock.advance(30)
+    found = query(op.call("/sso/oidc/authorize", query=again, user=ADA))
+    assert found["error"] == "login_required" and "code" not in found, found
+    assert "auth_time" in found["error_description"]
+
+
+def test_an_anonymous_user_who_signs_in_is_given_the_time_they_were_sent_to_sign_in(op: OP) -> None:
+    """No freshness asked: the ID token's ``auth_time`` is no earlier than the sign-in."""
+    again = resume_at(op.authorize(user=None, **FLOW))
     since = int(op.clock.now)
     op.clock.advance(30)
     resumed = op.call("/sso/oidc/authorize", query=again, user=ADA)
-    assert auth_time_of(op, resumed) == since  # no earlier than when the provider sent them
+    assert auth_time_of(op, resumed) == since
 
 
 @pytest.mark.parametrize("max_age, age, fresh", [("600", 300, True), ("600", 900, False), ("0", 1, False)])

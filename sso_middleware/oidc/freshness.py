@@ -5,8 +5,7 @@ knows *when* the user authenticated only from the app: the principal's ``auth_ti
 attribute (Unix seconds of the user's last active sign-in, e.g. stored in the app's session
 when the password was checked). One more fact it knows by itself: when it sends a browser to
 the login page, it marks the URL it resumes at with the time (see :mod:`.marks`). Back there,
-either the app's ``auth_time`` is at or after that time (the user signed in again), or nobody
-was signed in when it sent them and somebody is now (they signed in since).
+the user signed in again if the app's ``auth_time`` is at or after that time.
 
 The rules (OpenID Connect Core 3.1.2.1):
 
@@ -17,8 +16,11 @@ The rules (OpenID Connect Core 3.1.2.1):
   client gets ``error=login_required``. No loop.
 - The app gives no ``auth_time``: the provider cannot tell whether the user signed in again,
   so ``prompt=login`` and ``max_age`` get ``error=login_required`` (the spec's answer when the
-  provider "cannot reauthenticate the End-User") unless the user was anonymous when the request
-  arrived and signed in since.
+  provider "cannot reauthenticate the End-User"), even for a request that was resumed from a
+  browser where nobody was signed in: the mark is not bound to a browser, and whoever holds a
+  session (a stolen cookie, an unlocked computer) can fetch one in a private window and resume
+  it with the session, no password typed. (Without either, the ID token's ``auth_time`` of a
+  user who was anonymous then is the time they were sent to sign in: no earlier than that.)
 - ``prompt=none``: never a page; ``login_required`` instead.
 """
 
@@ -72,14 +74,14 @@ def authenticated_at(prompts: frozenset[str], max_age: int | None, principal: Pr
     :raises CannotTell: ``login_required``.
     """
     known = app_auth_time(principal, now)
-    if resumed is not None:
-        since, anonymous = resumed
-        if known is not None and known >= since:
-            return known  # signed in after the provider asked
-        if known is None and anonymous:
-            return since  # nobody then, somebody now: they signed in since (no earlier than this)
+    since, anonymous = resumed if resumed is not None else (None, False)
+    if known is not None and since is not None and known >= since:
+        return known  # signed in after the provider asked
     if not needs_sign_in(prompts, max_age, known, now):
-        return known if known is not None else int(now)
+        if known is not None:
+            return known
+        # nobody then, somebody now: a sign-in no earlier than that (a guess, never shown as fresh)
+        return since if anonymous and since is not None else int(now)
     if known is None:
         raise CannotTell(CannotTell.UNKNOWN)
     if resumed is not None:
