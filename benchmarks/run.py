@@ -6,8 +6,9 @@
 From the repository's root, as every module here (``benchmarks`` is a package). Beside it:
 ``real_servers.py`` (uvicorn and gunicorn under wrk, with an A/A control; its smoke run
 is part of this one), ``server_instructions.py`` (instructions per request inside those servers,
-counted by callgrind: the figures a noisy machine cannot move) and ``storm.py`` (a million tokens
-expiring at once in the replay store; its smoke run is part of this one).
+counted by callgrind: the figures a noisy machine cannot move), ``storm.py`` (a million tokens
+expiring at once in the replay store; its smoke run is part of this one) and ``sessions.py`` (1 to
+100k live sessions against Starlette's session + auth pair; here in process, or its smoke run).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 from sso_middleware.keys import Key, KeySet
 from sso_middleware.tokens import TokenPolicy, sign, verify
 
-from . import apps, load, real_servers, replay_bench, storm
+from . import apps, load, real_servers, replay_bench, sessions, storm
 from .timing import Comparison, compare
 
 
@@ -172,6 +173,10 @@ def main() -> int:
     report["storm"] = storm.store_storm(*((20_000, 2_000) if args.smoke else (1_000_000, 100_000)))
     print()
     print(json.dumps(report["storm"]))
+
+    report["sessions"] = sessions.run(smoke=args.smoke, parts=("in_process",))
+    print()
+    sessions.show(report["sessions"])
 
     if not args.skip_load:
         servers = real_servers.run(*((1, 1, ["uvicorn-httptools"]) if args.smoke
