@@ -800,6 +800,17 @@ def test_prompt_login_sends_a_signed_in_user_to_sign_in_again_and_resumes(op: OP
     assert query(resumed)["state"] == "st-9" and auth_time_of(op, resumed) == int(fresh)
 
 
+def test_an_auth_time_a_few_seconds_ahead_of_the_providers_clock_is_a_fresh_sign_in(op: OP) -> None:
+    """The app's login ran on a host whose clock is 3 s ahead (the marks allow 5 s for that):
+    the sign-in counts, at the provider's now, not as "the app does not say when"."""
+    again = resume_at(op.authorize(user=signed_in_at(op.clock.now - 3600), **FLOW, prompt="login"))
+    op.clock.advance(10)
+    resumed = op.call("/sso/oidc/authorize", query=again, user=signed_in_at(op.clock.now + 3))
+    assert auth_time_of(op, resumed) == int(op.clock.now)
+    far = op.call("/sso/oidc/authorize", query=again, user=signed_in_at(op.clock.now + 3600))
+    assert query(far)["error"] == "login_required"  # an hour ahead is no time at all
+
+
 def test_a_login_page_that_bounces_back_without_signing_in_is_login_required_not_a_loop(op: OP) -> None:
     old = signed_in_at(op.clock.now - 3600)
     again = resume_at(op.authorize(user=old, **FLOW, prompt="login"))

@@ -32,6 +32,9 @@ from ..principal import Principal
 
 MARK_TTL = 900
 """Seconds a user may take at the login page (a resumed request older than that starts over)."""
+SKEW = 5
+"""Seconds an ``auth_time`` may be ahead of the provider's clock: the app's login may have run on
+another host (the marks allow as much)."""
 
 
 class MustSignIn(Exception):
@@ -47,14 +50,14 @@ class CannotTell(Exception):
 
 
 def app_auth_time(principal: Principal, now: float) -> int | None:
-    """The principal's ``auth_time`` attribute when it is a sane Unix time (not in the future,
-    not a bool, finite), else ``None``."""
+    """The principal's ``auth_time`` attribute when it is a sane Unix time (not a bool, finite,
+    not in the future but for :data:`SKEW`, which counts as now), else ``None``."""
     value = principal.attributes.get("auth_time")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if not (math.isfinite(value) and 0 < value <= now):
+    if not (math.isfinite(value) and 0 < value <= now + SKEW):
         return None
-    return int(value)
+    return int(min(value, now))
 
 
 def needs_sign_in(prompts: frozenset[str], max_age: int | None, known: int | None, now: float) -> bool:
@@ -89,4 +92,5 @@ def authenticated_at(prompts: frozenset[str], max_age: int | None, principal: Pr
     raise MustSignIn()
 
 
-__all__ = ["MARK_TTL", "CannotTell", "MustSignIn", "app_auth_time", "authenticated_at", "needs_sign_in"]
+__all__ = ["MARK_TTL", "SKEW", "CannotTell", "MustSignIn", "app_auth_time", "authenticated_at",
+           "needs_sign_in"]
