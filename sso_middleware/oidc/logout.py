@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from ..errors import ConfigurationError, CrossSiteRequest, InvalidToken, RequestError, SSOError
+from ..keys import KeySet
 from ..messages import MAX_FORM, Reply, Request, redirect, same_origin
 from ..pages import ConfirmView, confirm_reply, notice_reply
 from ..principal import Principal
@@ -50,9 +51,6 @@ LOGOUT_TTL = 600
 HEADERS = frozenset({"set-cookie", "clear-site-data"})
 """The headers an ``end_session`` hook may add to the answer."""
 
-EndSessionHook = Any
-"""``callable(framework request) -> iterable of (name, value) headers | None`` (async on ASGI allowed)."""
-
 
 class InvalidLogoutRequest(RequestError):
     """Raised by the logout endpoint when ``id_token_hint`` is not an ID token this provider
@@ -65,7 +63,7 @@ class InvalidLogoutRequest(RequestError):
     title = "Sign-out refused"
 
 
-def hint_policies(keys: Any, issuer: str, clients: Iterable[Client], algorithms: frozenset[str],
+def hint_policies(keys: KeySet, issuer: str, clients: Iterable[Client], algorithms: frozenset[str],
                   lifetime: float) -> dict[str, TokenPolicy]:
     """One policy per client: our keys and algorithms, ``iss``, ``aud`` = the client, ``typ: JWT``."""
     return {c.client_id: TokenPolicy(keys, algorithms=algorithms, issuer=(issuer,), audience=c.client_id,
