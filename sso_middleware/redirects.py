@@ -55,7 +55,7 @@ def split_netloc(netloc: str) -> tuple[str, int | None] | None:
     else:
         hostname, colon, rest = netloc.partition(":")
         port = rest if colon else None
-    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+    if port is not None and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
         return None
     hostname = hostname.lower()
     if not _valid_hostname(hostname):

@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeGuard
@@ -456,8 +457,6 @@ class RelyingParty:
         auth_time = claims.get("auth_time")
         if not _is_number(auth_time):
             raise RelyingPartyRefused("id_token", "auth_time_missing", "max_age was asked for")
-        import time
-
         now = self.clock() if self.clock is not None else time.time()
         if now - auth_time > max_age + self.leeway:
             raise RelyingPartyRefused("id_token", "auth_time_too_old", f"signed in more than {max_age} s ago")
@@ -489,8 +488,6 @@ class RelyingParty:
             raise RelyingPartyRefused("id_token", "invalid_sub", "sub must be a non-empty string")
 
     def _check_times(self, claims: Mapping[str, Any]) -> None:
-        import time
-
         now = self.clock() if self.clock is not None else time.time()
         exp, iat = claims.get("exp"), claims.get("iat")
         if not _is_number(exp) or now >= exp + self.leeway:

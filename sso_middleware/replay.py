@@ -94,7 +94,7 @@ def several_workers(argv: list[str] | None = None, environ: dict[str, str] | Non
     argv = sys.argv if argv is None else argv
     environ = dict(os.environ) if environ is None else environ
     concurrency = environ.get("WEB_CONCURRENCY", "")
-    if concurrency.isdigit() and int(concurrency) > 1:
+    if concurrency.isdecimal() and int(concurrency) > 1:  # (what int() reads, as the servers do)
         return f"WEB_CONCURRENCY={concurrency}"
     if not argv or not any(server in argv[0] for server in _SERVERS):
         return None
@@ -112,11 +112,11 @@ def _workers_at(args: list[str], i: int) -> str | None:
     name, _, value = args[i].partition("=")
     if name in ("--workers", "-w") and not value and i + 1 < len(args):
         value = args[i + 1]
-    elif name.startswith("-w") and name[2:].isdigit():
+    elif name.startswith("-w") and name[2:].isdecimal():
         value = name[2:]
     elif name not in ("--workers", "-w"):
         return None
-    if value.isdigit() and int(value) > 1:
+    if value.isdecimal() and int(value) > 1:
         return f"the server runs {value} workers ({name} {value})"
     return None
 

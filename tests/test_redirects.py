@@ -75,7 +75,8 @@ def test_http_only_for_loopback() -> None:
 @pytest.mark.parametrize(
     "pattern",
     ["https://feedback.acme.com", "feedback.acme.com/", "*.com", "*", "a b.com", "acme.com.",
-     "*.acme.com:443", "user@acme.com", "acme.com:0", "acme.com:x", "", "[zz]", "ac\\me.com"],
+     "*.acme.com:443", "user@acme.com", "acme.com:0", "acme.com:x", "", "[zz]", "ac\\me.com",
+     "acme.com:\u00b2", "acme.com:\u0661\u0662", "[::1]:\u00b2", "acme.com:\uff18\uff10"],
 )
 def test_bad_host_patterns_refused_at_construction(pattern: str) -> None:
     with pytest.raises(ConfigurationError, match="host pattern"):

@@ -15,7 +15,7 @@ from helpers import KEY, Clock, Skin
 from sso_middleware.errors import ConfigurationError, ReplayStoreFull
 from sso_middleware.keys import Key
 from sso_middleware.redis_store import RedisReplayStore
-from sso_middleware.replay import MemoryReplayStore, ReplayStore
+from sso_middleware.replay import MemoryReplayStore, ReplayStore, several_workers
 from sso_middleware.tokens import sign
 
 
@@ -196,3 +196,19 @@ def test_unreachable_redis_fails_closed(skin: Skin, clock: Clock, tmp_path: Path
     r = web.get(f"/sso?token={tok}", headers={"Accept": "application/json"})
     assert r.status == 503 and r.json()["error"] == "replay_store_unavailable"
     assert "Set-Cookie" not in r.headers
+
+
+@pytest.mark.parametrize(("argv", "environ", "found"), [
+    pytest.param([], {"WEB_CONCURRENCY": "\u00b2"}, None, id="web-concurrency-superscript"),
+    pytest.param(["/venv/bin/gunicorn", "app:app", "-w", "\u00b2"], {}, None, id="w-superscript"),
+    pytest.param(["/venv/bin/gunicorn", "app:app", "-w\u00b2"], {}, None, id="w-joined-superscript"),
+    pytest.param(["/venv/bin/uvicorn", "app:app", "--workers=\u00b3"], {}, None, id="workers-superscript"),
+    # int(), which the servers read these with, takes any decimal digits: so do we
+    pytest.param([], {"WEB_CONCURRENCY": "\u0664"}, "WEB_CONCURRENCY=\u0664", id="arabic-indic"),
+    pytest.param(["/venv/bin/gunicorn", "app:app"], {"GUNICORN_CMD_ARGS": "-w \uff14"},
+                 "the server runs \uff14 workers (-w \uff14)", id="fullwidth"),
+])
+def test_a_worker_count_is_read_as_the_servers_read_it(argv: list[str], environ: dict[str, str],
+                                                        found: str | None) -> None:
+    # '\u00b2' passes str.isdigit() but int() refuses it: no ValueError while the store is built
+    assert several_workers(argv, environ) == found

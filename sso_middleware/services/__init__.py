@@ -101,7 +101,7 @@ def _setting_value(option: str, value: Any) -> Any:
     """Settings are often strings (environment variables): a list option takes ``"a.com, b.com"``."""
     if option == "hosts" and isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
-    if option == "ttl" and isinstance(value, str) and value.strip().isdigit():
+    if option == "ttl" and isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value)
     if option == "widget" and isinstance(value, str):  # "true"/"false" from the environment
         return _FLAGS.get(value.strip().lower(), value)
