@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -147,6 +148,43 @@ def flask_vendor_snippet() -> Flask:
         token = jwt.encode({**USER, "iat": now, "exp": now + 300}, KEY, algorithm="HS256")
         target = request.args.get("redirect", "https://feedback.acme.com/")
         return redirect(f"{target}?ssoToken={token}", 302)
+
+    app.add_url_rule("/sso/frill", "sso", sso)
+    return app
+
+
+# The same work as the issuer does on a login, written as a route the usual way: the same claims
+# (a jti too), the four headers every reply carrying a token has, the redirect with the token.
+SAME_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer",
+                "X-Content-Type-Options": "nosniff"}
+
+
+def _same_claims() -> dict[str, Any]:
+    now = int(time.time())
+    return {**USER, "iat": now, "exp": now + 300, "jti": secrets.token_urlsafe(16)}
+
+
+def starlette_same_work() -> Starlette:
+    """The issuer's work as a Starlette route: claims with a jti, jwt.encode, the headers, redirect."""
+
+    async def sso(request: Request) -> Response:
+        token = jwt.encode({**user(request), **_same_claims()}, KEY, algorithm="HS256")
+        target = request.query_params.get("redirect", "https://feedback.acme.com/")
+        return RedirectResponse(f"{target}?ssoToken={token}", status_code=303, headers=SAME_HEADERS)
+
+    return Starlette(routes=[Route("/hello", _hello), Route("/sso/frill", sso)])
+
+
+def flask_same_work() -> Flask:
+    """The issuer's work as a Flask view: claims with a jti, jwt.encode, the headers, redirect."""
+    app = flask_hello()
+
+    def sso() -> Any:
+        token = jwt.encode({**USER, **_same_claims()}, KEY, algorithm="HS256")
+        target = request.args.get("redirect", "https://feedback.acme.com/")
+        response = redirect(f"{target}?ssoToken={token}", 303)
+        response.headers.update(SAME_HEADERS)
+        return response
 
     app.add_url_rule("/sso/frill", "sso", sso)
     return app

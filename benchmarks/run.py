@@ -24,7 +24,7 @@ from typing import Any
 from sso_middleware.keys import Key, KeySet
 from sso_middleware.tokens import TokenPolicy, sign, verify
 
-from . import apps, load, real_servers, replay_bench, sessions, storm
+from . import apps, floors, load, real_servers, replay_bench, sessions, storm
 from .timing import Comparison, compare
 
 
@@ -39,6 +39,22 @@ def in_process(number: int, repeat: int) -> list[Comparison]:
             apps.asgi_call(apps.asgi_issuer(apps.raw_asgi, n_services), "/hello"),
             apps.asgi_call(apps.raw_asgi, "/hello"),
             baseline_name="raw ASGI callable", target="<= +0.5 us", **a_args))
+    # ... and against the floors: two empty layers (as many as issuer + verifier), two dict lookups
+    both = apps.asgi_issuer(apps.asgi_verifier(apps.raw_asgi))
+    empty2 = floors.two_empty(apps.raw_asgi)
+    results.append(compare(
+        "pass-through raw ASGI, issuer + verifier", apps.asgi_call(both, "/hello"),
+        apps.asgi_call(empty2, "/hello"), baseline_name="two empty ASGI layers", target="<= +0.25 us",
+        **a_args))
+    results.append(compare(
+        "two dict-lookup layers (floor) raw ASGI",
+        apps.asgi_call(floors.Lookup(floors.Lookup(apps.raw_asgi)), "/hello"),
+        apps.asgi_call(empty2, "/hello"), baseline_name="two empty ASGI layers", target="(floor)", **a_args))
+    results.append(compare(
+        "pass-through raw WSGI, issuer + verifier",
+        apps.wsgi_call(apps.wsgi_issuer(apps.wsgi_verifier(apps.raw_wsgi)), "/hello"),
+        apps.wsgi_call(floors.two_empty_wsgi(apps.raw_wsgi), "/hello"), baseline_name="two empty WSGI layers",
+        target="(information)", **a_args))
     hello = apps.starlette_hello()
     results.append(compare(
         "pass-through Starlette app", apps.asgi_call(apps.asgi_issuer(hello), "/hello"),
@@ -70,6 +86,17 @@ def in_process(number: int, repeat: int) -> list[Comparison]:
         apps.wsgi_call(apps.flask_vendor_snippet().wsgi_app, "/sso/frill", query),
         baseline_name="jwt.encode + redirect view", target="<= 1.1x", **a_args))
 
+    results.append(compare(
+        "issue path Starlette, same work", apps.asgi_call(apps.asgi_issuer(hello), "/sso/frill", query),
+        apps.asgi_call(apps.starlette_same_work(), "/sso/frill", query),
+        baseline_name="route: same claims + jti, 4 headers, jwt.encode, redirect", target="<= 0.9x",
+        **a_args))
+    results.append(compare(
+        "issue path Flask, same work",
+        apps.wsgi_call(apps.wsgi_issuer(flask_app.wsgi_app), "/sso/frill", query),
+        apps.wsgi_call(apps.flask_same_work().wsgi_app, "/sso/frill", query),
+        baseline_name="view: same claims + jti, 4 headers, jwt.encode, redirect", target="<= 0.9x", **a_args))
+
     # 3. verify path: one fresh token per call for both sides
     count = number * repeat + 10
     results.append(compare(
@@ -93,6 +120,20 @@ def in_process(number: int, repeat: int) -> list[Comparison]:
         "token signing alone", lambda: sign(claims, key),
         lambda: jwt.encode(claims, apps.KEY, algorithm="HS256"),
         baseline_name="jwt.encode(claims, key, algorithm=...)", target="(information)",
+        number=number * 4, repeat=repeat))
+    secret = apps.KEY.encode()
+    if floors.raw_sign(claims, secret) != sign(claims, key):  # the floor does the same work
+        raise RuntimeError("the stdlib floor signs other bytes than sign()")
+    floors.raw_verify(token, secret)
+    results.append(compare(
+        "HS256 signing vs the stdlib floor", lambda: sign(claims, key),
+        lambda: floors.raw_sign(claims, secret),
+        baseline_name="json + base64url + hmac.digest, header precomputed", target="<= 1.2x",
+        number=number * 4, repeat=repeat))
+    results.append(compare(
+        "HS256 verification vs the stdlib floor", lambda: verify(token, policy, now),
+        lambda: floors.raw_verify(token, secret),
+        baseline_name="json + base64url + hmac.compare_digest, alg and exp", target="(information)",
         number=number * 4, repeat=repeat))
 
     results.extend(key_pairs(max(number // 10, 5), repeat, claims))

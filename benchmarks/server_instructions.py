@@ -35,12 +35,14 @@ HERE = Path(__file__).resolve().parent
 PLAN: dict[str, list[tuple[str, str, bool, bool]]] = {
     "bare": [("pass-through", "/hello", False, False), ("authenticated", "/hello", True, False)],
     "empty": [("pass-through", "/hello", False, False)],
+    "empty2": [("pass-through", "/hello", False, False)],
     "ours": [("pass-through", "/hello", False, False), ("authenticated", "/hello", True, False),
              ("issue", f"/sso/frill?{QUERY}", False, False), ("verify", "/sso", False, True)],
     "snippet": [("issue", f"/sso/frill?{QUERY}", False, False)],
+    "same": [("issue", f"/sso/frill?{QUERY}", False, False)],
     "hand": [("verify", "/sso", False, True)],
 }
-BASELINES = {"pass-through": "bare", "authenticated": "bare", "issue": "snippet", "verify": "hand"}
+BASELINES = {"pass-through": "bare", "authenticated": "bare", "issue": "same", "verify": "hand"}
 
 
 @contextmanager
@@ -93,7 +95,7 @@ def measure(server: str, count: int) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for app, plan in PLAN.items():
-            wanted = [p for p in plan if not (server.startswith("gunicorn") and p[0] in ("issue", "verify"))]
+            wanted = [p for p in plan if not (server.startswith("gunicorn") and p[0] == "verify")]
             if not wanted:
                 continue
             with counted(server, app, work) as (port, pid):
