@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from html.parser import HTMLParser
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from .errors import BadRequest
 
@@ -57,6 +57,28 @@ class Request:
         return self.headers.get(name)
 
 
+_HEX = "0123456789abcdefABCDEF"
+_ASCII_ESCAPES = {a + b: chr(int(a + b, 16)) for a in "01234567" for b in _HEX}
+"""``%XX`` escapes of ASCII characters, by their two digits (either case)."""
+
+
+def _unquote_plus(text: str) -> str:
+    """``urllib.parse.unquote_plus``, without its byte-by-byte work when every escape is of an
+    ASCII character (return URLs: ``https%3A%2F%2F...``); anything else the stdlib's way."""
+    if "+" in text:
+        text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    first, *rest = text.split("%")
+    parts = [first]
+    for part in rest:
+        char = _ASCII_ESCAPES.get(part[:2])
+        if char is None:  # an escape of a UTF-8 byte above 0x7F, or a stray "%": let the stdlib judge
+            return unquote_plus(text)
+        parts += (char, part[2:])
+    return "".join(parts)
+
+
 def parse_query(query: str, names: Iterable[str]) -> dict[str, str]:
     """The named parameters of ``query``; a name given twice is refused (ambiguous).
 
@@ -65,13 +87,16 @@ def parse_query(query: str, names: Iterable[str]) -> dict[str, str]:
     """
     if len(query) > MAX_QUERY:
         raise BadRequest()
-    wanted = set(names)
+    wanted = names if isinstance(names, (tuple, frozenset, set)) else tuple(names)
     found: dict[str, str] = {}
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        if name in wanted:
+    # parse_qsl(query, keep_blank_values=True), unquoting only the names and values that need it
+    for part in query.split("&"):
+        name, _, value = part.partition("=")
+        name = _unquote_plus(name)
+        if name in wanted and part:
             if name in found:
                 raise BadRequest()
-            found[name] = value
+            found[name] = _unquote_plus(value)
     return found
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
-from urllib.parse import quote, unquote_plus, urlencode, urlsplit
+from urllib.parse import quote, unquote_plus, urlsplit
 
 from .errors import ConfigurationError, RedirectNotAllowed
 
@@ -126,23 +126,31 @@ def host_key(url: str) -> str | None:
     backslashes, whitespace, control or non-ASCII characters, or a scheme
     other than http/https.
     """
+    split = _split_url(url)
+    return None if split is None else split[0]
+
+
+def _split_url(url: object) -> tuple[str, str] | None:
+    """:func:`host_key` of ``url``, and what follows its authority (path, query, fragment)."""
     if not isinstance(url, str) or not 0 < len(url) <= MAX_URL_LENGTH:
         return None
     if not _URL_CHARS.fullmatch(url):
         return None
-    scheme, sep, _ = url.partition("://")
+    scheme, sep, rest = url.partition("://")
     scheme = scheme.lower()
     if not sep or scheme not in _DEFAULT_PORTS:
         return None
-    split = split_netloc(_AUTHORITY_END.split(url[len(scheme) + 3 :], maxsplit=1)[0])
+    end = _AUTHORITY_END.search(rest)
+    authority, after = (rest[: end.start()], rest[end.start() :]) if end else (rest, "")
+    split = split_netloc(authority)
     if split is None:
         return None
     hostname, port = split
     if scheme == "http" and not _is_loopback(hostname):
         return None
     if port is None or port == _DEFAULT_PORTS[scheme]:
-        return hostname
-    return f"{hostname}:{port}"
+        return hostname, after
+    return f"{hostname}:{port}", after
 
 
 def check_url(url: object, hosts: AllowedHosts) -> str:
@@ -156,22 +164,16 @@ def check_url(url: object, hosts: AllowedHosts) -> str:
     """
     if not isinstance(url, str):
         raise RedirectNotAllowed()
-    key = host_key(url)
-    if key is None:
+    split = _split_url(url)
+    if split is None:
         raise RedirectNotAllowed(detail="not an https URL with a valid host")
+    key, after = split
     if key not in hosts:
         raise RedirectNotAllowed(detail=f"host {key[:100]!r} is not listed")
-    if _path_of(url).startswith("//"):
+    if after.startswith("//"):
         # a path starting "//" would make the service's own page bounce the browser elsewhere
         raise RedirectNotAllowed(detail="its path starts with //")
     return url
-
-
-def _path_of(url: str) -> str:
-    """What follows the authority of an absolute URL (path, query, fragment)."""
-    rest = url.partition("://")[2]
-    end = _AUTHORITY_END.search(rest)
-    return rest[end.start() :] if end else ""
 
 
 def absolute_url(value: object) -> bool:
@@ -220,8 +222,18 @@ def with_params(url: str, params: Sequence[tuple[str, str]]) -> str:
         for part in query.split("&")
         if part and unquote_plus(part.partition("=")[0]) not in names
     ]
-    kept.append(urlencode(params, quote_via=quote))
+    kept.extend(f"{_quoted(name)}={_quoted(value)}" for name, value in params)
     return f"{path}?{'&'.join(kept)}{hash_}{fragment}"
+
+
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _quoted(value: str) -> str:
+    """``value`` as ``urlencode(..., quote_via=quote)`` writes it: as it is when it has only
+    unreserved characters (a token, a parameter name), which ``quote`` leaves alone."""
+    value = str(value)
+    return value if _UNRESERVED.fullmatch(value) else quote(value, safe="")
 
 
 def without_params(url: str, names: Iterable[str]) -> str:
