@@ -26,7 +26,16 @@ Steps = Generator[C, Any, T]
 class AppCall(NamedTuple):
     """A call the steps need made with the framework's own request object: the skin calls
     ``hook(request)`` (and awaits what it returns when that is awaitable, on ASGI), as it calls
-    the user extractor. The OpenID provider's ``end_session`` hook is one."""
+    the user extractor. The OpenID provider's ``end_session`` hook is one.
+
+    >>> def end_session(request):
+    ...     return [("Set-Cookie", f"{request}=; Max-Age=0")]
+    >>> def steps():
+    ...     headers = yield AppCall(end_session)
+    ...     return headers[0][1]
+    >>> drive(steps(), lambda call: call.hook("session"))  # a skin passes the framework's request
+    'session=; Max-Age=0'
+    """
 
     hook: Callable[[Any], Any]
 

@@ -233,7 +233,22 @@ def check_routed(app: object, *, owner: str, role: Literal["issuer", "verifier"]
     """Refuse a middleware that Litestar builds for one of its routes (listed in
     ``Litestar(middleware=[...])``, a router's or a handler's ``middleware=``): Litestar runs it
     only for requests that match a route it knows, so its own ``paths`` would be 404s that
-    nobody explains. Raised while ``Litestar(...)`` is made, where Litestar builds its routes."""
+    nobody explains. Raised while ``Litestar(...)`` is made, where Litestar builds its routes.
+
+    >>> from litestar import Litestar, get
+    >>> @get("/")
+    ... async def home() -> str:
+    ...     return "home"
+    >>> def issuer(app):  # as a middleware's __init__ calls it
+    ...     check_routed(app, owner="IssuerMiddleware", role="issuer", paths=["/sso/frill"])
+    ...     return app
+    >>> issuer(Litestar([home])) is not None  # around the whole app: every path reaches it
+    True
+    >>> Litestar([home], middleware=[issuer])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+      ...
+    sso_middleware.errors.ConfigurationError: app: IssuerMiddleware is listed in a Litestar app's ...
+    """
     if not _litestar_route(app):
         return
     shown = sorted(path for path in paths if path)
@@ -297,7 +312,17 @@ def _instead(found: str | None, asgi: bool) -> str:
 
 def check_hook(hook: Callable[..., Any] | None, *, asgi: bool, owner: str, name: str) -> None:
     """An app's hook the skin calls with its request (as the extractor): a WSGI skin cannot
-    await an async one."""
+    await an async one.
+
+    >>> async def end_session(request):
+    ...     return None
+    >>> check_hook(end_session, asgi=True, owner="IssuerMiddleware", name="end_session")
+    >>> check_hook(end_session, asgi=False, owner="IssuerMiddleware", name="end_session")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+      ...
+    sso_middleware.errors.ConfigurationError: end_session: IssuerMiddleware is WSGI and cannot await an ...
+    """
     if hook is not None and not asgi and _is_async(hook):
         raise ConfigurationError(f"{name}: {owner} is WSGI and cannot await an async {name} hook; pass "
                                  "a plain function, or use sso_middleware.asgi with an ASGI app.")

@@ -75,6 +75,18 @@ def authenticated_at(prompts: frozenset[str], max_age: int | None, principal: Pr
         provider sent the user to at ``since`` (``anonymous``: nobody was signed in then).
     :raises MustSignIn: the user goes to the login page (only for a request not resumed).
     :raises CannotTell: ``login_required``.
+
+    >>> ada = Principal("ada", attributes={"auth_time": 1000})
+    >>> authenticated_at(frozenset(), 600, ada, None, 1060)  # signed in a minute ago
+    1000
+    >>> authenticated_at(frozenset(), 30, ada, None, 1060)  # longer ago than max_age
+    Traceback (most recent call last):
+      ...
+    sso_middleware.oidc.freshness.MustSignIn
+    >>> authenticated_at(frozenset({"login"}), None, ada, (1050, False), 1060)  # back, not again
+    Traceback (most recent call last):
+      ...
+    sso_middleware.oidc.freshness.CannotTell: The user came back from the login page without signing in again.
     """
     known = app_auth_time(principal, now)
     since, anonymous = resumed if resumed is not None else (None, False)

@@ -84,7 +84,20 @@ def _peek(token: str) -> Mapping[str, Any] | None:
 def read_hint(token: str, policies: Mapping[str, TokenPolicy], now: float) -> dict[str, Any]:
     """The claims of an ID token this provider issued to one of its clients, checked fully but
     for expiry (a hint may have expired: RP-Initiated Logout 1.0 section 4). Raises
-    :class:`InvalidLogoutRequest`."""
+    :class:`InvalidLogoutRequest`.
+
+    >>> from sso_middleware.keys import Key, KeySet
+    >>> from sso_middleware.tokens import sign
+    >>> keys, wiki = KeySet([Key.generate("ES256")]), Client("wiki", redirect_uris=["https://w.acme.com/cb"])
+    >>> policies = hint_policies(keys, "https://app.acme.com/sso", [wiki], frozenset({"ES256"}), 600)
+    >>> claims = {"iss": "https://app.acme.com/sso", "aud": "wiki", "sub": "ada", "iat": 1000, "exp": 1300}
+    >>> read_hint(sign(claims, keys.signing), policies, now=9000)["sub"]  # expired: still a hint
+    'ada'
+    >>> read_hint(sign(claims, Key.generate("ES256")), policies, now=9000)  # not our key
+    Traceback (most recent call last):
+      ...
+    sso_middleware.oidc.logout.InvalidLogoutRequest: This sign-out request is not valid, so nothing was done.
+    """
     peeked = _peek(token) if len(token) <= MAX_TOKEN_LENGTH else None
     aud, exp = (peeked or {}).get("aud"), (peeked or {}).get("exp")
     policy = policies.get(aud) if isinstance(aud, str) else None

@@ -43,7 +43,15 @@ class UnknownResource(RequestError):
 
 
 def check_domains(domains: object) -> frozenset[str]:
-    """The configured email domains, lower-cased (``acme.com``, not a URL, not an address)."""
+    """The configured email domains, lower-cased (``acme.com``, not a URL, not an address).
+
+    >>> sorted(check_domains(["Acme.com", "xn--bcher-kva.example"]))
+    ['acme.com', 'xn--bcher-kva.example']
+    >>> check_domains(["@acme.com"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+      ...
+    sso_middleware.errors.ConfigurationError: OpenIDProvider: webfinger_domains: '@acme.com' is not an ...
+    """
     found = [domains] if isinstance(domains, str) else domains
     if not isinstance(found, (list, tuple, set, frozenset)):
         raise ConfigurationError("OpenIDProvider: webfinger_domains is a list of email domains, e.g. "
