@@ -304,6 +304,8 @@ _TEXTS = [
     " ",
     "ada",
     "7",
+    "\u00b2",  # str.isdigit() says yes, int() says no
+    "\u0661\u0662",  # Arabic-Indic 12: int() reads it, an ASCII-digit check must not
     "HS256",
     "none",
     "\x00",
@@ -1267,7 +1269,8 @@ _OP_VALUES = st.one_of(
     st.sampled_from([
         "code", "grafana", "wiki", "spa", "nobody", OP_CB, OP_WIKI, OP_SPA, OP_OUT, OP_CB + "/", "openid",
         "openid email profile groups", "email", "login", "none", "consent", "none login", "select_account",
-        "0", "600", "-1", "1e3", "99999999999999", "S256", "plain", _CHALLENGE, _VERIFIER, "allow", "deny",
+        "0", "600", "-1", "1e3", "99999999999999", "\u00b2", "\u0661\u0662", "\uff16\uff10", "S256", "plain",
+        _CHALLENGE, _VERIFIER, "allow", "deny",
         "authorization_code", "refresh_token", OP_SECRET, "acct:ada@example.com", "acct:@example.com",
         "acct:ada@evil.com", "acct:ada%40x@EXAMPLE.com", "mailto:ada@example.com",
         "http://openid.net/specs/connect/1.0/issuer", "query", "fragment", *_REAL, *_REAL,
@@ -1324,7 +1327,7 @@ def provider_requests(draw: st.DrawFn) -> dict[str, Any]:
     found = list(draw(headers(cookie_header(["app", "session"], _LATIN1))))
     if draw(st.booleans()):
         found.append(("X-Auth-Time", draw(st.sampled_from(["1799999000", "1800000000", "1e309", "nan", "-5",
-                                                            "true", "1799990000.5", "4e12"]))))
+                                                            "true", "1799990000.5", "4e12", "\u00b2"]))))
     auth = draw(st.sampled_from([None, "basic", "bearer", "junk"]))
     return {
         "path": draw(st.sampled_from(OP_PATHS)),
@@ -1510,7 +1513,8 @@ def run_cli(*argv: str) -> tuple[int, str]:
 
 
 _CLI_TOKENS = tokens((Key(CLI_KEY),)).filter(lambda t: "\x00" not in t)
-_AT = st.sampled_from([None, "1800000000", "0", "-1", "1e20", "-1e300", "1e308", "nan", "inf", "-inf"])
+_AT = st.sampled_from([None, "1800000000", "0", "-1", "1e20", "-1e300", "1e308", "nan", "inf", "-inf",
+                       "\u00b2", "\u0661\u0662"])
 _CLAIM_VALUES = st.one_of(
     _NASTY_TEXT,
     st.sampled_from(_RAW_JSON),
@@ -1537,6 +1541,8 @@ def cli_runs(draw: st.DrawFn) -> list[str]:
                     ["--json"],
                     ["--ttl", "999999999999999999999"],
                     ["--ttl", "-5"],
+                    ["--ttl", "\u00b2"],
+                    ["--ttl", "\u0661\u0662"],
                     ["--algorithm", "HS512"],
                     ["--algorithm", "none"],
                 ]

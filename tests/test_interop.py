@@ -239,7 +239,8 @@ def test_joserfc_verifies_every_jwt_presets_token(name: str) -> None:
         warnings.simplefilter("ignore")  # joserfc's notes on EdDSA's name and HMAC key sizes
         decoded = jwt.decode(token, key, registry=registry)
         head, payload, sig = token.split(".")
-        with pytest.raises((BadSignatureError, ValueError)):
+        # (a payload ends in '}', which base64url never writes as 'AA': the token always changes)
+        with pytest.raises(BadSignatureError):  # joserfc checks the signature before it reads the payload
             jwt.decode(f"{head}.{payload[:-2]}AA.{sig}", key, registry=registry)
     assert decoded.header["alg"] == alg and decoded.header.get("kid") == svc.keys.signing.kid  # type: ignore[union-attr]
     claims = dict(decoded.claims)
