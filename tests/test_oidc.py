@@ -1183,6 +1183,49 @@ def test_an_end_session_hook_may_add_only_cookie_headers(out: tuple[OP, Ended], 
     assert reply.status == 500 and header(reply, "Location") is None and b"evil" not in reply.body
 
 
+class _Broken(frozenset[str]):
+    """A webfinger domain set that fails when asked (a bug on our side, as far as the endpoint knows)."""
+
+    def __contains__(self, item: object) -> bool:
+        raise RuntimeError("broken")
+
+
+@pytest.mark.parametrize(("path", "title", "words"), [
+    pytest.param("/sso/oidc/authorize", "Sign-in failed", "Sign-in failed on our side", id="authorize"),
+    pytest.param("/sso/oidc/logout", "Sign-out failed", "Sign-out failed on our side, so you may still be "
+                 "signed in", id="logout"),
+    pytest.param("/.well-known/webfinger", "Lookup failed", "Looking up this account's sign-in provider "
+                 "failed on our side", id="webfinger"),
+])
+def test_a_failure_on_our_side_is_told_in_the_endpoints_own_words(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch, path: str, title: str, words: str
+) -> None:
+    monkeypatch.setattr("jwt.api_jwt.datetime", _Frozen(clock), raising=False)
+    op = OP(clock, clients=logout_clients(), end_session=Ended(), webfinger_domains=["acme.com"])
+    hint = id_token(op)
+
+    def extra_claims(user: Principal) -> dict[str, Any]:
+        raise RuntimeError("the app's database is down")
+
+    def end_session(request: Any) -> None:
+        raise RuntimeError("the app's session store is down")
+
+    broken = Client("grafana", secret=SECRET, redirect_uris=[GRAFANA_CB], extra_claims=extra_claims,
+                    post_logout_redirect_uris=[GRAFANA_OUT])
+
+    op.provider._context = replace(op.provider._context, clients={"grafana": broken}, end_session=end_session,
+                                   webfinger=_Broken({"acme.com"}))
+    op.routes = dict(op.provider.routes("/sso", login_url="/login", clock=op.clock))
+    query = {"/sso/oidc/authorize": urlencode(FLOW), "/sso/oidc/logout": urlencode({"id_token_hint": hint}),
+             "/.well-known/webfinger": "resource=acct:ada@acme.com"}[path]
+    page = op.call(path, query=query, user=ADA, headers={"accept": "text/html"})
+    assert page.status == 500 and f"<h1>{title}</h1>" in page.body.decode()
+    assert words in page.body.decode().replace("&#x27;", "'")
+    answer = op.call(path, query=query, user=ADA, headers={"accept": "application/json"})
+    assert answer.status == 500 and body(answer)["error"] == "server_error"  # the code stays the same
+    assert body(answer)["message"].startswith(words)
+
+
 # -- WebFinger -----------------------------------------------------------------------------
 
 

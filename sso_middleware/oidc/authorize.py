@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError, UnsupportedResponseTypeError
@@ -33,7 +33,7 @@ from .claims import user_claims
 from .clients import Client
 from .codes import Grant
 from .consent import consent
-from .endpoint import Ask, Endpoint, RedirectMismatch, UnknownClient, logger, parameters, refused
+from .endpoint import Ask, Endpoint, RedirectMismatch, UnknownClient, logger, own_path, parameters, refused
 from .freshness import MARK_TTL, CannotTell, MustSignIn, authenticated_at
 from .marks import CONSENT, DECISION, LOGIN, bound, every
 
@@ -171,8 +171,7 @@ class Authorize(Endpoint):
         if asked.silent or login_url is None:
             raise LoginRequiredError()
         mark = self.context.marks.make("login", "a" if anonymous else "s", bound(params), now)
-        path = quote((request.root + request.path).encode("utf-8"))
-        resume = f"{path}?{urlencode([*every(params.items()), (LOGIN, mark)])}"
+        resume = f"{own_path(request)}?{urlencode([*every(params.items()), (LOGIN, mark)])}"
         again = [] if anonymous else [("prompt", "login")]  # (the login page must ask even a signed-in user)
         return redirect(with_params(login_url, [("next", resume), *again]))
 

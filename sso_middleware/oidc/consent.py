@@ -17,18 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749.errors import AccessDeniedError
 from authlib.oidc.core.errors import ConsentRequiredError
 
-from ..errors import CrossSiteRequest
-from ..messages import Reply, Request, same_origin
+from ..messages import Reply, Request
 from ..pages import ConfirmView, confirm_reply
 from ..principal import Principal
 from .claims import subject
 from .clients import Client
-from .endpoint import refused
+from .endpoint import form_returned, own_path, shown_name
 from .marks import CONSENT, DECISION, LOGIN, bound, every
 
 if TYPE_CHECKING:
@@ -67,20 +66,18 @@ def consent(context: Context, client: Client, principal: Principal, scopes: Coll
     if silent:
         raise ConsentRequiredError()
     binding = bound(params, subject(principal), client.client_id)
-    if request.method == "POST" and CONSENT in params:
-        if not same_origin(request):
-            refused("authorize", CrossSiteRequest.code, client)
-            return context.pages.reply(CrossSiteRequest(), request.header("accept"))
-        now = context.clock()
-        if context.marks.check("consent", params[CONSENT], binding, now=now, ttl=CONSENT_TTL) is not None:
-            if params.get(DECISION) == "deny":
-                raise AccessDeniedError("The user declined.")
-            if params.get(DECISION) == "allow":
-                return None
+    answered = form_returned(context, request, params, CONSENT, purpose="consent", binding=binding,
+                             ttl=CONSENT_TTL, endpoint="authorize", client=client)
+    if isinstance(answered, Reply):
+        return answered
+    if answered and params.get(DECISION) == "deny":
+        raise AccessDeniedError("The user declined.")
+    if answered and params.get(DECISION) == "allow":
+        return None
     mark = context.marks.make("consent", "c", binding, context.clock())
     view = ConfirmView(
-        principal.email or principal.name or str(principal.id),
-        quote((request.root + request.path).encode("utf-8")),
+        shown_name(principal),
+        own_path(request),
         (*every(params.items()), *[(k, v) for k, v in params.items() if k == LOGIN], (CONSENT, mark)),
         title=f"Sign in to {client.client_id}",
         message=sentence(client, scopes),

@@ -15,12 +15,14 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, NamedTuple
+from urllib.parse import quote
 
 from authlib.oauth2.base import OAuth2Error
 
-from ..errors import BadRequest, RequestError, SSOError
-from ..messages import NO_STORE, Reply, Request, parse_query
+from ..errors import BadRequest, CrossSiteRequest, RequestError, SSOError
+from ..messages import NO_STORE, Reply, Request, parse_query, same_origin
 from ..pages import ConfirmPageHook, ErrorPages
+from ..principal import Principal
 from ..replay import ReplayStore
 from ..steps import AppCall, Steps, drive
 from ..tokens import TokenPolicy
@@ -88,7 +90,9 @@ class RedirectMismatch(RequestError):
 
 
 class ServerError(RequestError):
-    """Raised when an endpoint fails on something other than the request (logged, a 500)."""
+    """Answered when an endpoint fails on something other than the request (logged, a 500): the
+    sign-in endpoints' words; an endpoint that signs nobody in has its own subclass (its
+    :attr:`Endpoint.failure`), with the same ``code``."""
 
     code = "server_error"
     status = 500
@@ -127,6 +131,39 @@ def is_form(request: Request) -> bool:
     return (request.header("content-type") or "").split(";")[0].strip().lower() == _FORM
 
 
+def own_path(request: Request) -> str:
+    """The path ``request`` was made to, root path included, as a same-site path to come back to
+    (a page's form, the login page's ``next``).
+
+    >>> own_path(Request("GET", "/sso/oidc/authorize", query="client_id=wiki", root="/my app"))
+    '/my%20app/sso/oidc/authorize'
+    """
+    return quote((request.root + request.path).encode("utf-8"))
+
+
+def shown_name(principal: Principal) -> str:
+    """The signed-in user as a page names them: the email, else the name, else the id (not escaped).
+
+    >>> shown_name(Principal(7, name="Ada")), shown_name(Principal(7))
+    ('Ada', '7')
+    """
+    return principal.email or principal.name or str(principal.id)
+
+
+def form_returned(context: Context, request: Request, params: Mapping[str, str], field: str, *, purpose: str,
+                  binding: str, ttl: int, endpoint: str, client: Client | None) -> Reply | bool:
+    """Whether our own page's form came back: ``True`` for a POST whose mark (its ``field``)
+    verifies for ``purpose`` and ``binding`` within ``ttl`` seconds; ``False`` for anything else
+    (no such POST, or a stale or forged mark: the page is drawn again); and when the POST came
+    from another site, the refusal to answer with (logged for ``endpoint`` and ``client``)."""
+    if request.method != "POST" or field not in params:
+        return False
+    if not same_origin(request):
+        refused(endpoint, CrossSiteRequest.code, client)
+        return context.pages.reply(CrossSiteRequest(), request.header("accept"))
+    return context.marks.check(purpose, params[field], binding, now=context.clock(), ttl=ttl) is not None
+
+
 def parameters(request: Request, names: Iterable[str]) -> dict[str, str]:
     """The named parameters of a GET's query or a POST's form (OpenID Connect Core 3.1.2.1 allows
     both); a repeated one, or a POST body that is no form, is a :class:`BadRequest`."""
@@ -147,6 +184,8 @@ class Endpoint:
     methods: ClassVar[tuple[str, ...]] = ("GET",)
     body_limit: ClassVar[int] = 0
     """Bytes of body the skin reads for this endpoint (0: none)."""
+    failure: ClassVar[type[ServerError]] = ServerError
+    """What a browser or client is told when this endpoint fails on our side (always ``server_error``)."""
 
     def __init__(self, context: Context) -> None:
         self.context = context
@@ -169,7 +208,7 @@ class Endpoint:
         except Exception as e:  # a bug or a misconfiguration: logged, never a traceback to the client
             message = e.message if isinstance(e, SSOError) else type(e).__name__
             logger.error("sso_middleware oidc %s failed: %s", self.name, message)
-            return self.context.pages.reply(ServerError(), request.header("accept"))
+            return self.context.pages.reply(self.failure(), request.header("accept"))
 
     def _not_allowed(self) -> Reply:
         return json_reply(405, {"error": "invalid_request"}, ("Allow", ", ".join(self.methods)))
@@ -196,11 +235,15 @@ __all__ = [
     "Context",
     "Endpoint",
     "RedirectMismatch",
+    "ServerError",
     "StoreCall",
     "UnknownClient",
+    "form_returned",
     "is_form",
     "json_reply",
     "oauth_error",
+    "own_path",
     "parameters",
     "refused",
+    "shown_name",
 ]

@@ -29,11 +29,10 @@ import inspect
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
-from urllib.parse import quote
 
-from ..errors import ConfigurationError, CrossSiteRequest, InvalidToken, RequestError, SSOError
+from ..errors import ConfigurationError, InvalidToken, RequestError, SSOError
 from ..keys import KeySet
-from ..messages import MAX_FORM, Reply, Request, redirect, same_origin
+from ..messages import MAX_FORM, Reply, Request, redirect
 from ..pages import ConfirmView, confirm_reply, notice_reply
 from ..principal import Principal
 from ..redirects import with_params
@@ -42,7 +41,19 @@ from ..tokens import MAX_TOKEN_LENGTH, TokenPolicy, verify
 from .claims import subject
 from .clients import Client
 from .consent import origin
-from .endpoint import Ask, Endpoint, RedirectMismatch, UnknownClient, logger, parameters, refused
+from .endpoint import (
+    Ask,
+    Endpoint,
+    RedirectMismatch,
+    ServerError,
+    UnknownClient,
+    form_returned,
+    logger,
+    own_path,
+    parameters,
+    refused,
+    shown_name,
+)
 from .marks import DECISION, LOGOUT, bound, every
 
 PARAMS = ("id_token_hint", "post_logout_redirect_uri", "state", "client_id", "logout_hint", "ui_locales",
@@ -61,6 +72,14 @@ class InvalidLogoutRequest(RequestError):
     status = 400
     message = "This sign-out request is not valid, so nothing was done."
     title = "Sign-out refused"
+
+
+class SignOutFailed(ServerError):
+    """Answered when the logout endpoint fails on our side (the app's ``end_session`` hook raised or
+    returned what it may not): the user may still be signed in, and is told so."""
+
+    message = "Sign-out failed on our side, so you may still be signed in; please try again."
+    title = "Sign-out failed"
 
 
 def hint_policies(keys: KeySet, issuer: str, clients: Iterable[Client], algorithms: frozenset[str],
@@ -115,6 +134,7 @@ class EndSession(Endpoint):
     name: ClassVar[str] = "end_session"
     methods: ClassVar[tuple[str, ...]] = ("GET", "POST")
     body_limit: ClassVar[int] = MAX_FORM
+    failure: ClassVar[type[ServerError]] = SignOutFailed
 
     def _answer(self, request: Request) -> Steps[Ask, Reply]:
         client: Client | None = None
@@ -181,18 +201,16 @@ class EndSession(Endpoint):
             return None
         binding = bound(params, user)
         context = self.context
-        if request.method == "POST" and LOGOUT in params:
-            if not same_origin(request):
-                refused(self.name, CrossSiteRequest.code, client)
-                return context.pages.reply(CrossSiteRequest(), request.header("accept"))
-            if context.marks.check("logout", params[LOGOUT], binding, now=context.clock(),
-                                   ttl=LOGOUT_TTL) is not None:
-                return None
+        answered = form_returned(context, request, params, LOGOUT, purpose="logout", binding=binding,
+                                 ttl=LOGOUT_TTL, endpoint=self.name, client=client)
+        if isinstance(answered, Reply):
+            return answered
+        if answered:
+            return None
         mark = context.marks.make("logout", "o", binding, context.clock())
-        who = (principal.email or principal.name or str(principal.id))[:200]
+        who = shown_name(principal)[:200]  # (the sentence says it again)
         asking = client.client_id if client is not None else "An application"
-        view = ConfirmView(who, quote((request.root + request.path).encode("utf-8")),
-                           (*every(params.items()), (LOGOUT, mark)), title="Sign out",
+        view = ConfirmView(who, own_path(request), (*every(params.items()), (LOGOUT, mark)), title="Sign out",
                            message=f"{asking} asks to sign you out ({who}).", button="Sign out")
         back = params.get("post_logout_redirect_uri")
         return confirm_reply(view, context.consent_page, then=None if back is None else origin(back))
@@ -217,4 +235,4 @@ class EndSession(Endpoint):
         return headers
 
 
-__all__ = ["EndSession", "InvalidLogoutRequest", "hint_policies", "read_hint"]
+__all__ = ["EndSession", "InvalidLogoutRequest", "SignOutFailed", "hint_policies", "read_hint"]

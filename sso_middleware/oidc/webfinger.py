@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, unquote
 from ..errors import ConfigurationError, RequestError
 from ..messages import MAX_QUERY, Reply, Request
 from ..steps import Steps
-from .endpoint import Ask, Endpoint, json_reply, refused
+from .endpoint import Ask, Endpoint, ServerError, json_reply, refused
 
 WEBFINGER_PATH = "/.well-known/webfinger"
 ISSUER_REL = "http://openid.net/specs/connect/1.0/issuer"
@@ -40,6 +40,13 @@ class UnknownResource(RequestError):
     code = "unknown_resource"
     status = 404
     message = "Nothing is known here about this resource."
+
+
+class LookupFailed(ServerError):
+    """Answered when the WebFinger endpoint fails on our side: nobody was signing in."""
+
+    message = "Looking up this account's sign-in provider failed on our side; please try again."
+    title = "Lookup failed"
 
 
 def check_domains(domains: object) -> frozenset[str]:
@@ -81,6 +88,7 @@ class WebFinger(Endpoint):
 
     name: ClassVar[str] = "webfinger"
     methods: ClassVar[tuple[str, ...]] = ("GET", "HEAD")
+    failure: ClassVar[type[ServerError]] = LookupFailed
 
     def _answer(self, request: Request) -> Steps[Ask, Reply]:
         pairs = parse_qsl(request.query, keep_blank_values=True) if len(request.query) <= MAX_QUERY else []
@@ -104,4 +112,5 @@ class WebFinger(Endpoint):
         return json_reply(err.status, {"error": err.code, "message": err.message})
 
 
-__all__ = ["ISSUER_REL", "WEBFINGER_PATH", "BadResource", "UnknownResource", "WebFinger", "check_domains"]
+__all__ = ["ISSUER_REL", "WEBFINGER_PATH", "BadResource", "LookupFailed", "UnknownResource", "WebFinger",
+           "check_domains"]
