@@ -219,9 +219,10 @@ class Sessions:
         A cookie with the very header this key signs with (every cookie :meth:`open` made) is
         checked here, with what that header leaves to check: the token's shape, the HMAC
         (compared on its canonical encoding, so exactly one spelling passes, as
-        :func:`~sso_middleware.tokens.verify` demands) and every claim check. The header's own
-        gates passed once, at construction, and there is no one-time id to compute. Any other
-        header goes through :func:`~sso_middleware.tokens.verify`, as strict as ever.
+        :func:`~sso_middleware.tokens.verify` demands) and every claim check (compared inline
+        for claims shaped as :meth:`open` writes them, else by the table itself). The header's
+        own gates passed once, at construction, and there is no one-time id to compute. Any
+        other header goes through :func:`~sso_middleware.tokens.verify`, as strict as ever.
         """
         own, mac = self._own_header, self._mac
         if own is None or mac is None or not value.startswith(own):
