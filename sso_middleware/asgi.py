@@ -8,12 +8,11 @@ Every decision is in :mod:`sso_middleware.flows`.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
 from starlette.requests import Request as StarletteRequest
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import flows
@@ -24,11 +23,38 @@ from .steps import AppCall, adrive
 __all__ = ["PRINCIPAL_KEY", "IssuerMiddleware", "SSOUser", "VerifierMiddleware"]
 
 
-def _response(reply: Reply) -> Response:
-    response = Response(reply.body, status_code=reply.status)
-    response.raw_headers = [(name.lower().encode("latin-1"), value.encode("latin-1"))
-                            for name, value in reply.headers]
-    return response
+_NAMES: dict[str, bytes] = {}
+"""Header names as ASGI writes them (lower-case latin-1), each encoded once: only our own
+code names headers, so the set is small (bounded all the same)."""
+
+
+def _name(name: str) -> bytes:
+    found = _NAMES.get(name)
+    if found is None:
+        found = name.lower().encode("latin-1")
+        if len(_NAMES) < 256:
+            _NAMES[name] = found
+    return found
+
+
+class _Response:
+    """A :class:`Reply` as an ASGI app: exactly its status, headers and body (what Starlette's
+    ``Response`` sends with ``raw_headers`` set, without the headers it would compute first)."""
+
+    __slots__ = ("_body", "_start")
+
+    def __init__(self, reply: Reply) -> None:
+        headers = [(_name(name), value.encode("latin-1")) for name, value in reply.headers]
+        self._start = {"type": "http.response.start", "status": reply.status, "headers": headers}
+        self._body = {"type": "http.response.body", "body": reply.body}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(self._start)
+        await send(self._body)
+
+
+def _response(reply: Reply) -> _Response:
+    return _Response(reply)
 
 
 def _route_path(scope: Scope) -> str:
@@ -58,14 +84,34 @@ def _headers(scope: Scope) -> dict[str, str]:
     return found
 
 
-def _cookie(scope: Scope) -> bytes | None:
-    """The ``Cookie`` header as the server gave it (latin-1 bytes; the session cache is keyed on
-    them, so a signed-in request decodes nothing)."""
-    found: bytes | None = None
-    for name, value in scope["headers"]:  # a loop, not a list: this runs on every request
-        if name == b"cookie":
-            found = value if found is None else found + b"; " + value  # (HTTP/2 splits cookies)
-    return found
+class _Headers(Mapping[str, str]):
+    """:func:`_headers` of a scope, decoded when first read: a sign-in that goes well reads none."""
+
+    __slots__ = ("_decoded", "_scope")
+
+    def __init__(self, scope: Scope) -> None:
+        self._scope = scope
+        self._decoded: dict[str, str] | None = None
+
+    def _all(self) -> dict[str, str]:
+        if self._decoded is None:
+            self._decoded = _headers(self._scope)
+        return self._decoded
+
+    def __getitem__(self, name: str) -> str:
+        return self._all()[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._all().get(name, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
 
 
 async def _body(receive: Receive, limit: int) -> bytes | None:
@@ -88,7 +134,7 @@ def _request(scope: Scope, body: bytes = b"") -> Request:
         query=scope["query_string"].decode("latin-1"),
         root=scope.get("root_path", ""),
         secure=scope.get("scheme") in ("https", "wss"),
-        headers=_headers(scope),
+        headers=_Headers(scope),
         body=body,
     )
 
@@ -183,6 +229,11 @@ class IssuerMiddleware(flows.IssuerMiddleware[ASGIApp]):
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # most requests: not a path of ours, not mounted below a root (lifespan has neither). The
+        # answer is another method: its closure would cost every request a frame with cells.
+        if scope.get("path") not in self._routes and not scope.get("root_path"):
+            await self.app(scope, receive, send)
+            return
         if scope["type"] != "http":
             service = None
         elif not scope.get("root_path"):
@@ -192,7 +243,10 @@ class IssuerMiddleware(flows.IssuerMiddleware[ASGIApp]):
         if service is None:
             await self.app(scope, receive, send)
             return
+        await self._respond(service, scope, receive, send)
 
+    async def _respond(self, service: Any, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a path of ours: read its body (if its endpoint takes one), run the flow."""
         limit = getattr(service, "body_limit", 0)  # (an OpenID Connect endpoint reads a form)
         body = await _body(receive, limit) if limit else b""
         if body is None:
@@ -234,25 +288,33 @@ class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if kind not in ("http", "websocket"):  # lifespan and the rest are not ours
+        if kind == "http":
+            # most requests are not ours: a set lookup settles it without a call (unless mounted
+            # below a root)
+            if scope["path"] in self._watch or scope.get("root_path"):
+                route = self._routed(scope)
+                if route is not None:
+                    await self._respond(route, scope, receive, send)
+                    return
+        elif kind != "websocket":  # lifespan and the rest are not ours
             await self.app(scope, receive, send)
             return
-        if kind == "http":
-            path = scope["path"] if not scope.get("root_path") else _route_path(scope)
-            # most requests are not ours: a set lookup settles it without a call
-            route = self._route(scope["method"], path, scope["query_string"]) if (
-                self._paths is None or path in self._paths) else None
-            if route is not None:
-                await self._respond(route, scope, receive, send)
-                return
 
-        header = _cookie(scope)
-        if header is None:
-            user = clear = None
-        else:
-            secure = scope.get("scheme") in ("https", "wss")
-            user, clear = (self._session_in_memory(header, secure) if self._in_memory
-                           else await self._arun(self._session(header.decode("latin-1"), secure)))
+        # the Cookie header as the server gave it (latin-1 bytes; the session cache is keyed on
+        # them, so a signed-in request decodes nothing): a loop written out, as it runs every time
+        header = None
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                header = value if header is None else header + b"; " + value  # (HTTP/2 splits cookies)
+        if header is None:  # no cookie at all: nobody is signed in, nothing to clear
+            if "user" not in scope:  # keep what an outer authentication middleware set
+                scope["user"] = _ANONYMOUS
+                scope["auth"] = _NO_CREDENTIALS
+            await self.app(scope, receive, send)
+            return
+        secure = scope.get("scheme") in ("https", "wss")
+        user, clear = (self._session_in_memory(header, secure) if self._in_memory
+                       else await self._arun(self._session(header.decode("latin-1"), secure)))
         if user is not None:
             scope["user"] = user
             scope["auth"] = _AUTHENTICATED
@@ -264,6 +326,13 @@ class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):
             await self.app(scope, receive, send)
             return
         await self.app(scope, receive, _clearing(send, clear.encode("latin-1")))
+
+    def _routed(self, scope: Scope) -> flows.Route | None:
+        """The route of an HTTP request that may be ours (its path below any root)."""
+        path = scope["path"] if not scope.get("root_path") else _route_path(scope)
+        if self._paths is not None and path not in self._paths:
+            return None
+        return self._route(scope["method"], path, scope["query_string"])
 
     async def _respond(self, route: flows.Route, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer a request to one of our paths (a sign-in, a logout): read its body, run the flow."""

@@ -355,6 +355,7 @@ class VerifierMiddleware(Generic[App]):
         self._listen = receiver.listen
         self._logout_path = receiver.logout_path
         self._paths = receiver.paths
+        self._watch = receiver.paths if receiver.paths is not None else _EVERY_PATH
         self._login = receiver.login
         self._policy = receiver.policy
         self._sessions = receiver.sessions
@@ -560,6 +561,19 @@ class VerifierMiddleware(Generic[App]):
     def _revoked(self, secure: bool) -> tuple[None, str]:
         _log_refusal(self._service, SessionRevoked())
         return None, self._sessions.close(secure)
+
+
+class _EveryPath:
+    """What a verifier whose placement reads every request's query watches: every path (so the
+    skins' first test, ``path in self._watch``, is one set lookup for every other verifier)."""
+
+    __slots__ = ()
+
+    def __contains__(self, path: object) -> bool:
+        return True
+
+
+_EVERY_PATH = _EveryPath()
 
 
 class StoreCall(NamedTuple):

@@ -114,8 +114,7 @@ class VerifierMiddleware(flows.VerifierMiddleware[WSGIApp]):
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")
-        route = self._route(method, path, environ.get("QUERY_STRING", "")) if (
-            self._paths is None or path in self._paths) else None
+        route = self._route(method, path, environ.get("QUERY_STRING", "")) if path in self._watch else None
         if route is not None:
             reply = self._run(self._answer(route, _request(environ, route.body_limit)))
             return _response(reply)(environ, start_response)
