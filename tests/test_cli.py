@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 import json
 import os
 import re
@@ -239,8 +240,11 @@ def test_mint_refusals_and_mistakes() -> None:
                                 code=2).stderr
     assert "no preset named" in cli("mint", "frll", "--key-env", "APPS_KEY", "--user-json", USER,
                                     code=2).stderr
-    assert "takes no such option" in cli("mint", "frill", "--key-env", "APPS_KEY", "--option", "host=a.com",
-                                         "--user-json", USER, code=2).stderr
+    misspelled = cli("mint", "frill", "--key-env", "APPS_KEY", "--option", "host=a.com", "--user-json", USER,
+                     code=2).stderr  # named by its flag, as it was given, not as a settings file would
+    assert misspelled.startswith("sso-middleware: --option host=...: frill takes no such option; it takes "
+                                 "--option default_redirect=..., --option hosts=...,")
+    assert "service[" not in misspelled
     warned = cli("mint", "generic", "--key", SECRET, "--claim", "sub=ada")
     assert "shell history" in warned.stderr
 
@@ -679,15 +683,69 @@ def test_mint_names_every_flag_a_preset_needs_to_sign_users_in() -> None:
     def needs(*args: str) -> str:
         return cli("mint", *args, "--key-env", "APPS_KEY", "--user-json", USER, code=2).stderr.strip()
 
+    attribute = ("customer_id names an attribute of the user (not its value), which --user-json must carry, "
+                 "e.g. --option customer_id=invoiced_id --user-json '{\"id\": 7, \"invoiced_id\": 1234}'")
     assert needs("invoiced") == (
         "sso-middleware: invoiced needs --option company=... --option customer_id=... "
-        "(or --option customer_id=... --option base_url=...) (see help(services.invoiced))")
+        f"(or --option customer_id=... --option base_url=...) (see help(services.invoiced)); {attribute}")
     assert needs("invoiced", "--option", "company=acme") == (
-        "sso-middleware: invoiced needs --option customer_id=... (see help(services.invoiced))")
+        f"sso-middleware: invoiced needs --option customer_id=... (see help(services.invoiced)); {attribute}")
     assert needs("uservoice") == ("sso-middleware: uservoice needs --option subdomain=... (or --option "
                                   "portal=...) (see help(services.uservoice))")
     assert needs("tableau") == ("sso-middleware: tableau needs --option secret_id=... --option client_id=... "
                                 "(see help(services.tableau))")
+
+
+def test_mint_says_that_customer_id_names_an_attribute_of_the_user() -> None:
+    def mint(customer_id: str, user: str, code: int) -> subprocess.CompletedProcess[str]:
+        return cli("mint", "invoiced", "--key-env", "APPS_KEY", "--option", "company=acme", "--option",
+                   f"customer_id={customer_id}", "--user-json", user, "--token-only", code=code)
+
+    example = "e.g. --option customer_id=invoiced_id --user-json '{\"id\": 7, \"invoiced_id\": 1234}'"
+    value = mint("1234", USER, 2).stderr  # the customer's id itself: JSON, so a number, no attribute name
+    assert value.startswith("sso-middleware: --option customer_id=1234: customer_id names an attribute of "
+                            "the user (not its value), which --user-json must carry") and example in value
+    absent = mint("invoiced_id", USER, 2).stderr
+    assert absent == ("sso-middleware: --user-json has no 'invoiced_id', the attribute of the user --option "
+                      "customer_id=invoiced_id names: give it, e.g. --user-json "
+                      "'{\"id\": 7, \"invoiced_id\": 1234}'\n")
+    token = mint("invoiced_id", json.dumps({"id": 7, "invoiced_id": 1234}), 0).stdout.strip()
+    assert pyjwt.decode(token, options={"verify_signature": False})["sub"] == 1234  # Invoiced's integer id
+
+
+@pytest.mark.parametrize("command", ["mint", "verify"])
+def test_a_key_of_the_wrong_type_is_named_with_the_flags_still_needed(command: str, tmp_path: Path) -> None:
+    """Mintlify signs with EdDSA: an RSA key is refused whatever docs= says, so no placeholder makes it
+    build; the flag still needed is named as a flag all the same, with what else is wrong."""
+    key = tmp_path / "rsa.pem"
+    key.write_text(_preset_keys()[1])
+    run = (["mint", "mintlify", "--user-json", USER] if command == "mint"
+           else ["verify", "--service", "mintlify", "a.b.c"])
+    refusal = "service 'mintlify': key: a RSA key cannot sign EdDSA (EdDSA needs OKP); it signs RS256."
+    assert cli(*run, "--key-file", str(key), code=2).stderr == (
+        f"sso-middleware: mintlify needs --option docs=... (see help(services.mintlify)); with it, it still "
+        f"refuses: {refusal}\n")
+    given = cli(*run, "--key-file", str(key), "--option", "docs=https://docs.acme.com", code=2).stderr
+    assert given == f"sso-middleware: {refusal}\n"
+
+
+def test_every_option_a_preset_needs_is_named_by_its_flag_whatever_the_key() -> None:
+    """With a secret or a key pair of either kind, a preset's usage error never names an option the
+    way a settings file does (``services.frill needs hosts.``, ``service['frill']``)."""
+    from sso_middleware.cli._common import UsageError
+    from sso_middleware.cli._presets import preset_service, receiving_service
+
+    def refusal(build: Any, *args: Any) -> str:
+        try:
+            build(*args)
+        except UsageError as e:
+            return str(e)
+        return ""
+
+    for name, key in itertools.product(sorted(services.PRESETS), _preset_keys()):
+        for said in (refusal(preset_service, name, {}, key),
+                     refusal(receiving_service, name, {}, key, lambda svc: svc.receiving_policy())):
+            assert not re.search(r"services\.\w+ needs|service\[", said), (name, said)
 
 
 # -- check, an OpenID Connect provider's configuration -----------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import ConfigurationError, SSOError
 from ..principal import Principal
 from ._common import OK, REFUSED, Out, UsageError, add_key_options, pairs, read_key
-from ._presets import preset_service
+from ._presets import check_attributes, preset_service
 
 HELP = ("sign a token for a preset (and show where the browser would go) or claims, or make an "
         "emailed sign-in link (--link)")
@@ -75,6 +75,7 @@ def execute(args: argparse.Namespace, out: Out) -> int:
         options["extra_claims"] = claims
     service = preset_service(args.service, options, key)
     user = _user(args)
+    check_attributes(args.service, options, user)
     try:
         token, reply = service.issue(service.prepare(args.query or ""), user, now)
     except SSOError as e:
