@@ -1078,6 +1078,7 @@ def test_logout_without_a_hint_asks_first_and_only_a_same_origin_post_ends_it(ou
     form.feed(page.body.decode())
     cross = logout(op, method="POST", headers={"sec-fetch-site": "cross-site"}, **form.fields)
     assert cross.status == 403 and not ended.calls
+    assert b"<h1>Sign-out refused</h1>" in cross.body and b"cross_site_request" in cross.body  # its own words
     other = logout(op, user=Principal(8, "eve@acme.com"), method="POST",
                    headers={"sec-fetch-site": "same-origin"}, **form.fields)
     assert other.status == 200 and not ended.calls  # a mark made for Ada does not sign Eve out

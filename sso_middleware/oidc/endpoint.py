@@ -151,16 +151,18 @@ def shown_name(principal: Principal) -> str:
 
 
 def form_returned(context: Context, request: Request, params: Mapping[str, str], field: str, *, purpose: str,
-                  binding: str, ttl: int, endpoint: str, client: Client | None) -> Reply | bool:
+                  binding: str, ttl: int, endpoint: str, client: Client | None,
+                  cross_site: type[CrossSiteRequest] = CrossSiteRequest) -> Reply | bool:
     """Whether our own page's form came back: ``True`` for a POST whose mark (its ``field``)
     verifies for ``purpose`` and ``binding`` within ``ttl`` seconds; ``False`` for anything else
     (no such POST, or a stale or forged mark: the page is drawn again); and when the POST came
-    from another site, the refusal to answer with (logged for ``endpoint`` and ``client``)."""
+    from another site, the refusal ``cross_site`` to answer with (logged for ``endpoint`` and
+    ``client``)."""
     if request.method != "POST" or field not in params:
         return False
     if not same_origin(request):
-        refused(endpoint, CrossSiteRequest.code, client)
-        return context.pages.reply(CrossSiteRequest(), request.header("accept"))
+        refused(endpoint, cross_site.code, client)
+        return context.pages.reply(cross_site(), request.header("accept"))
     return context.marks.check(purpose, params[field], binding, now=context.clock(), ttl=ttl) is not None
 
 

@@ -30,7 +30,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from ..errors import ConfigurationError, InvalidToken, RequestError, SSOError
+from ..errors import ConfigurationError, InvalidToken, RequestError, SignOutRefused, SSOError
 from ..keys import KeySet
 from ..messages import MAX_FORM, Reply, Request, redirect
 from ..pages import ConfirmView, confirm_reply, notice_reply
@@ -202,7 +202,7 @@ class EndSession(Endpoint):
         binding = bound(params, user)
         context = self.context
         answered = form_returned(context, request, params, LOGOUT, purpose="logout", binding=binding,
-                                 ttl=LOGOUT_TTL, endpoint=self.name, client=client)
+                                 ttl=LOGOUT_TTL, endpoint=self.name, client=client, cross_site=SignOutRefused)
         if isinstance(answered, Reply):
             return answered
         if answered:
