@@ -396,6 +396,7 @@ local cookies = {}
 local i = 0
 init = function(args)
   for line in io.lines(args[1]) do cookies[#cookies + 1] = line end
+  i = tonumber(args[2])  -- where the last run stopped: each run goes on through the cycle
 end
 request = function()
   i = i + 1
@@ -421,12 +422,14 @@ def wall_clock_in_uvicorn(sizes: tuple[int, ...], seconds: float, rounds: int) -
                 served = {"bare": bare_at, "ours": ours_at, "pair": pair_at}
                 for app, (port, _) in served.items():  # warm: every cookie once, where it fits
                     _send_cycling(port, made[app], 0, min(_warm(n), 5000))
+                at = dict.fromkeys(APPS, min(_warm(n), 5000))
                 for r in range(rounds):
                     for app in (APPS if r % 2 == 0 else APPS[::-1]):
                         port, pid = served[app]
                         before = cpu_seconds(pid)
                         run = wrk(f"http://127.0.0.1:{port}", seconds, script=work / "cycle.lua",
-                                  script_args=(str(work / f"{app}.cookies"),))
+                                  script_args=(str(work / f"{app}.cookies"), str(at[app] % n)))
+                        at[app] += int(run["requests"])
                         if run["errors"]:
                             raise RuntimeError(f"{app}: {run['errors']} errors under wrk")
                         per_app[app].append((cpu_seconds(pid) - before) / max(run["requests"], 1))
