@@ -150,6 +150,19 @@ def _clearing(send: Send, cookie: bytes) -> Send:
     return clearing
 
 
+def _exposed(scope: Scope, user: SSOUser | None, clear: str | None, send: Send) -> Send:
+    """Hand the app the session's user (or the anonymous one, unless an outer authentication
+    middleware set its own); the ``send`` to answer with, clearing a refused cookie on HTTP."""
+    if user is not None:
+        scope["user"] = user
+        scope["auth"] = _AUTHENTICATED
+        scope[PRINCIPAL_KEY] = user.principal
+    elif "user" not in scope:
+        scope["user"] = _ANONYMOUS
+        scope["auth"] = _NO_CREDENTIALS
+    return send if clear is None or scope["type"] != "http" else _clearing(send, clear.encode("latin-1"))
+
+
 class SSOUser(BaseUser):
     """Starlette's ``request.user`` for a verified session (``@requires("authenticated")`` works).
 
@@ -315,17 +328,7 @@ class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):
         secure = scope.get("scheme") in ("https", "wss")
         user, clear = (self._session_in_memory(header, secure) if self._in_memory
                        else await self._arun(self._session(header.decode("latin-1"), secure)))
-        if user is not None:
-            scope["user"] = user
-            scope["auth"] = _AUTHENTICATED
-            scope[PRINCIPAL_KEY] = user.principal
-        elif "user" not in scope:  # keep what an outer authentication middleware set
-            scope["user"] = _ANONYMOUS
-            scope["auth"] = _NO_CREDENTIALS
-        if clear is None or kind != "http":
-            await self.app(scope, receive, send)
-            return
-        await self.app(scope, receive, _clearing(send, clear.encode("latin-1")))
+        await self.app(scope, receive, _exposed(scope, user, clear, send))
 
     def _routed(self, scope: Scope) -> flows.Route | None:
         """The route of an HTTP request that may be ours (its path below any root)."""
