@@ -17,11 +17,8 @@ from typing import Any, Generic, TypeVar
 
 from .errors import ConfigurationError, InvalidSignature, InvalidToken
 from .keys import Key, KeySet
-from .principal import Principal, encodable
+from .principal import Principal
 from .tokens import (
-    _DECODER,
-    CLAIM_CHECKS,
-    MAX_IDENTITY_LENGTH,
     TOKEN_GATES,
     TokenPolicy,
     _b64decode,
@@ -40,10 +37,6 @@ _SKEW = 5.0
 clocks that differ a little. Expiry is exact (checked apart from this leeway)."""
 _COOKIE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]{2,}")
-_OPENED_WITH = frozenset({"sub", "svc", "email", "name", "sid", "iat", "exp", "src"})
-"""The claims :meth:`Sessions.open` writes."""
-_PLAIN_CHECKED = ("iat", "nbf", "exp", "iss", "aud", "jti", "required", "identity")
-"""The claim checks :func:`_plain_subject` answers for (in ``tokens.CLAIM_CHECKS``' order)."""
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 CACHE_SIZE = 16_384
 """Verified session cookies each process keeps per scheme, the least recently used leaving first
@@ -126,7 +119,6 @@ class Sessions:
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self._own_header = _own_header(key, self.policy)
-        self._plain_claims = _plain_policy(self.policy)
         self._mac = (hmac.new(key.secret, digestmod="sha" + key.algorithm[2:])
                      if key.secret is not None and key.algorithm.startswith("HS") else None)
 
@@ -219,8 +211,8 @@ class Sessions:
         A cookie with the very header this key signs with (every cookie :meth:`open` made) is
         checked here, with what that header leaves to check: the token's shape, the HMAC
         (compared on its canonical encoding, so exactly one spelling passes, as
-        :func:`~sso_middleware.tokens.verify` demands) and every claim check (compared inline
-        for claims shaped as :meth:`open` writes them, else by the table itself). The header's
+        :func:`~sso_middleware.tokens.verify` demands), the strict JSON decoder and every claim
+        check, by the table itself (``tokens.check_claims``). The header's
         own gates passed once, at construction, and there is no one-time id to compute. Any
         other header goes through :func:`~sso_middleware.tokens.verify`, as strict as ever.
         """
@@ -238,89 +230,11 @@ class Sessions:
         expected = binascii.b2a_base64(digest.digest(), newline=False).translate(_TO_URLSAFE).rstrip(b"=")
         if not hmac.compare_digest(expected, signature.encode("ascii")):
             raise InvalidSignature()
-        data = _b64decode(payload)
-        plain = _plain_object(data)
-        subject = None if plain is None or not self._plain_claims else _plain_subject(plain, self.policy, now)
-        if plain is None or subject is None:  # not the plain shape open() writes: the table decides
-            claims = _json_object(data)
-            return check_claims(claims, self.policy, now).subject, claims
-        return subject, plain
+        claims = _json_object(_b64decode(payload))
+        return check_claims(claims, self.policy, now).subject, claims
 
     def _cookie(self, value: str, max_age: int, secure: bool) -> str:
         return set_cookie(self.name(secure), value, max_age, secure)
-
-
-def _plain_policy(policy: TokenPolicy) -> bool:
-    """Whether :func:`_plain_subject` may answer for the claim checks under ``policy``: the checks
-    are those it stands for (a new one: the table decides every session), and the policy is a
-    session's (no issuer, audience, maximum age or milliseconds; ``sub``, ``sid``, ``iat``)."""
-    return tuple(check.name for check in CLAIM_CHECKS) == _PLAIN_CHECKED and not (
-        policy.iat_in_ms or policy.max_age is not None or policy.issuer is not None
-        or policy.audience is not None or policy.expiry_optional
-        or policy.required != ("sub", "sid", "iat") or policy.identity != ("sub",))
-
-
-def _plain_object(data: bytes) -> dict[str, Any] | None:
-    """``data`` as :func:`~sso_middleware.tokens._json_object` reads it (the same strict decoder)
-    when it is one JSON object and nothing else; ``None`` for anything else, which that function
-    then judges (this one skips its wrapper, not its strictness)."""
-    try:
-        # the strict decoder's own scanner: duplicates, NaN and Infinity refused as ever
-        text = data.decode("utf-8")
-        found, end = _SCAN(text, 0)
-    except (ValueError, RecursionError, StopIteration):
-        return None
-    return found if type(found) is dict and end == len(text) else None
-
-
-_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
-"""The strict decoder's own scanner (its ``decode`` less the whitespace around the value)."""
-_NUMBER = (int, float)
-_FAR = 1e15
-"""Beyond any date (seconds); below what ``float()`` turns into infinity."""
-
-
-def _plain_subject(claims: dict[str, Any], policy: TokenPolicy, now: float) -> Any:
-    """The subject of claims shaped as :meth:`Sessions.open` writes them, when every check of
-    :data:`~sso_middleware.tokens.CLAIM_CHECKS` passes them under a session ``policy``; ``None``
-    otherwise (the table itself then decides, and says why).
-
-    Only what can fail on this shape is compared: no ``nbf``, ``aud``, ``jti``, ``iss`` or ``id``
-    is present (their checks pass), every other value is flat (the depth bound holds), and the
-    times, the required claims and the identity are what the table would compare.
-    """
-    if not claims.keys() <= _OPENED_WITH or not _plain_times(claims, policy, now):
-        return None
-    sid, sub = claims.get("sid"), claims.get("sub")
-    if type(sid) is not str or not sid or not _flat(claims):
-        return None
-    return sub if _plain_identity(sub) else None
-
-
-def _plain_times(claims: dict[str, Any], policy: TokenPolicy, now: float) -> bool:
-    """``iat`` and ``exp`` are finite numbers, the session has begun (within the leeway), has not
-    expired, and is no longer than the longest lifetime: the table's ``iat`` and ``exp`` checks."""
-    iat, exp = claims.get("iat"), claims.get("exp")
-    if type(iat) not in _NUMBER or type(exp) not in _NUMBER:
-        return False
-    leeway, longest = policy.leeway, policy.max_lifetime + policy.leeway
-    return (-_FAR < iat < _FAR and -_FAR < exp < _FAR and iat <= now + leeway  # type: ignore[operator]
-            and now < exp + leeway and exp - now <= longest and exp - iat <= longest)  # type: ignore[operator]
-
-
-def _plain_identity(sub: object) -> bool:
-    """``sub`` passes the table's ``required`` and ``identity`` checks (a non-empty printable
-    string of at most 512 characters that UTF-8 can encode, or a 64-bit integer)."""
-    if type(sub) is str:
-        return bool(sub) and len(sub) <= MAX_IDENTITY_LENGTH and sub.isprintable() and encodable(sub)
-    return type(sub) is int and -(2**63) <= sub < 2**64
-
-
-def _flat(claims: dict[str, Any]) -> bool:
-    """Whether the claims :func:`_plain_subject` does not compare are strings, when present."""
-    get = claims.get
-    return (type(get("svc", "")) is str and type(get("email", "")) is str and type(get("name", "")) is str
-            and type(get("src", "")) is str)
 
 
 def _own_header(key: Key, policy: TokenPolicy) -> str | None:
