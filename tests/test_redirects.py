@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, quote, unquote_plus, urlencode
+
 import pytest
 from helpers import DJANGO, PAYLOADS
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sso_middleware.errors import ConfigurationError, RedirectNotAllowed
+from sso_middleware.errors import BadRequest, ConfigurationError, RedirectNotAllowed
+from sso_middleware.messages import parse_query
 from sso_middleware.redirects import (
     AllowedHosts,
     check_url,
@@ -136,3 +141,34 @@ def test_first_is_the_first_listed_exact_host() -> None:
         "zeta.example.com"
     )
     assert AllowedHosts(["*.frill.co"]).first() is None
+
+
+# -- the quick paths of the issue path say what the standard library says ----------------------
+
+_QUERY_TEXT = st.text(alphabet="ab=&%+2F0Ae7fz;\x00\x80é ", max_size=24)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=8), st.text(max_size=12)), max_size=3))
+def test_appended_parameters_are_written_as_urlencode_writes_them(params: list[tuple[str, str]]) -> None:
+    expected = f"https://feedback.acme.com/b?{urlencode(params, quote_via=quote)}" if params else (
+        "https://feedback.acme.com/b")
+    assert with_params("https://feedback.acme.com/b", params) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(_QUERY_TEXT, st.lists(st.sampled_from(["a", "b", "", " ", "a b", "/"]), max_size=3))
+def test_query_parameters_are_read_as_parse_qsl_reads_them(query: str, names: list[str]) -> None:
+    wanted = set(names)
+    pairs = [(name, value) for name, value in parse_qsl(query, keep_blank_values=True) if name in wanted]
+    if len({name for name, _ in pairs}) < len(pairs):
+        with pytest.raises(BadRequest):
+            parse_query(query, names)
+    else:
+        assert parse_query(query, names) == dict(pairs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_QUERY_TEXT)
+def test_values_are_unquoted_as_unquote_plus_does(text: str) -> None:
+    assert parse_query(f"v={text.replace('&', '')}", ["v"])["v"] == unquote_plus(text.replace("&", ""))
