@@ -45,6 +45,8 @@ def fields(
             value = optional(user, name)
             if value is not None:
                 found[claim] = value
+        if not as_text:  # most presets: the values as they are, no second dict
+            return found
         return {k: str(v) if k in as_text else v for k, v in found.items()}
 
     return claims
