@@ -64,34 +64,6 @@ class ShortKeyWarning(UserWarning):
     """A key is shorter than its algorithm's hash output (RFC 7518 §3.2)."""
 
 
-_IPAD = bytes(x ^ 0x36 for x in range(256))
-_OPAD = bytes(x ^ 0x5C for x in range(256))
-
-
-class _HMAC:
-    """HMAC (RFC 2104) with the key's two padded blocks hashed once, at start: each signature then
-    hashes only the message and the inner digest. The same bytes as ``hmac.digest`` (tests compare
-    them for keys shorter than, equal to and longer than a block), in about half its time, which
-    re-hashes both padded keys on every call."""
-
-    __slots__ = ("_inner", "_outer")
-
-    def __init__(self, secret: bytes, hash_name: str) -> None:
-        inner, outer = hashlib.new(hash_name), hashlib.new(hash_name)
-        if len(secret) > inner.block_size:  # a long key is hashed first (RFC 2104 section 2)
-            secret = hashlib.new(hash_name, secret).digest()
-        block = secret.ljust(inner.block_size, b"\0")
-        inner.update(block.translate(_IPAD))
-        outer.update(block.translate(_OPAD))
-        self._inner, self._outer = inner, outer
-
-    def digest(self, message: bytes) -> bytes:
-        inner, outer = self._inner.copy(), self._outer.copy()
-        inner.update(message)
-        outer.update(inner.digest())
-        return outer.digest()
-
-
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -333,7 +305,9 @@ class Key:
         self.accepts = frozenset({algorithm})
         self.private = True
         self._alg = HMACAlgorithm(_HASHES[algorithm])
-        self._hmac = _HMAC(data, algorithm.replace("HS", "sha"))
+        # the stdlib's HMAC with the key's padded blocks hashed once, copied per signature: only
+        # the message is hashed then (hmac.digest re-hashes both blocks on every call)
+        self._hmac = hmac.new(data, digestmod=algorithm.replace("HS", "sha"))
         self._prepared = self._alg.prepare_key(data)
         digest_size: int = _HASHES[algorithm]().digest_size
         self.signature_size = digest_size
@@ -412,7 +386,9 @@ class Key:
 
     def sign(self, signing_input: bytes) -> bytes:
         if self.secret is not None:  # HMAC: what PyJWT's sign computes, the key's blocks hashed once
-            return self._hmac.digest(signing_input)
+            mac = self._hmac.copy()
+            mac.update(signing_input)
+            return mac.digest()
         if not self.private:
             raise ConfigurationError(f"key {self.kid!r} is a public key: it can verify but not sign.")
         signature: bytes = self._alg.sign(signing_input, self._prepared)
@@ -420,7 +396,7 @@ class Key:
 
     def verify(self, signing_input: bytes, signature: bytes) -> bool:
         if self.secret is not None:  # constant-time, as PyJWT's HMAC verify compares
-            return hmac.compare_digest(self._hmac.digest(signing_input), signature)
+            return hmac.compare_digest(self.sign(signing_input), signature)
         good: bool = self._alg.verify(signing_input, self._public, signature)
         return good
 

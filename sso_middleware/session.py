@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import binascii
 import hmac
 import math
 import re
@@ -23,6 +22,7 @@ from .tokens import (
     TokenPolicy,
     _b64decode,
     _json_object,
+    b64encode,
     check_claims,
     sign,
     split,
@@ -37,7 +37,6 @@ _SKEW = 5.0
 clocks that differ a little. Expiry is exact (checked apart from this leeway)."""
 _COOKIE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]{2,}")
-_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 CACHE_SIZE = 16_384
 """Verified session cookies each process keeps per scheme, the least recently used leaving first
 (about 1.5 KB each with a 300-byte cookie: some 25 MB at most; ``benchmarks/sessions.py``
@@ -119,8 +118,6 @@ class Sessions:
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self._own_header = _own_header(key, self.policy)
-        self._mac = (hmac.new(key.secret, digestmod="sha" + key.algorithm[2:])
-                     if key.secret is not None and key.algorithm.startswith("HS") else None)
 
     def open(self, principal: Principal, service: str, now: float, secure: bool, source: str = "") -> str:
         """A ``Set-Cookie`` value for a fresh session of ``principal``, opened by the login
@@ -216,8 +213,8 @@ class Sessions:
         own gates passed once, at construction, and there is no one-time id to compute. Any
         other header goes through :func:`~sso_middleware.tokens.verify`, as strict as ever.
         """
-        own, mac = self._own_header, self._mac
-        if own is None or mac is None or not value.startswith(own):
+        own = self._own_header
+        if own is None or not value.startswith(own):
             verified = verify(value, self.policy, now)
             return verified.subject, verified.claims
         signing_input, _, signature = value.rpartition(".")
@@ -225,10 +222,8 @@ class Sessions:
         # the shape verify's first gate checks (the header is ours; the signature is compared whole)
         if len(value) > self.policy.max_length or not _SEGMENT.fullmatch(payload) or not signature.isascii():
             raise InvalidToken()
-        digest = mac.copy()  # the key's HMAC state, computed once (only the message is hashed here)
-        digest.update(signing_input.encode("ascii"))
-        expected = binascii.b2a_base64(digest.digest(), newline=False).translate(_TO_URLSAFE).rstrip(b"=")
-        if not hmac.compare_digest(expected, signature.encode("ascii")):
+        expected = b64encode(self.key.sign(signing_input.encode("ascii")))
+        if not hmac.compare_digest(expected, signature):
             raise InvalidSignature()
         claims = _json_object(_b64decode(payload))
         return check_claims(claims, self.policy, now).subject, claims
