@@ -127,6 +127,17 @@ async def _body(receive: Receive, limit: int) -> bytes | None:
     return body[: limit + 1]
 
 
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """``receive`` with the body already read handed out first, so the app's hook reads the same
+    body (its ``await request.form()`` never waits for a message that will not come)."""
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replayed
+
+
 def _request(scope: Scope, body: bytes = b"") -> Request:
     return Request(
         method=scope["method"],
@@ -269,7 +280,7 @@ class IssuerMiddleware(flows.IssuerMiddleware[ASGIApp]):
             if call is not None and not isinstance(call, AppCall):  # a replay-store call (OpenID Connect)
                 return await getattr(call.on, "a" + call.method)(*call.args)
             hook = self._user if call is None else call.hook  # the extractor, or the app's hook
-            user = hook(StarletteRequest(scope, receive))
+            user = hook(StarletteRequest(scope, _replay(body, receive) if body else receive))
             return await user if inspect.isawaitable(user) else user
 
         reply = await adrive(self._issue(service, _request(scope, body)), ask)

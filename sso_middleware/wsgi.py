@@ -7,6 +7,7 @@ decision is in :mod:`sso_middleware.flows`.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,12 @@ def _response(reply: Reply) -> Response:
 def _text(environ: WSGIEnvironment, name: str) -> str:
     # PEP 3333 hands paths over as bytes decoded as latin-1; browsers send UTF-8.
     return str(environ.get(name, "")).encode("latin-1").decode("utf-8", "replace")
+
+
+def _replay(environ: WSGIEnvironment, body: bytes) -> WSGIEnvironment:
+    """``environ`` with the body already read as its input again, so the app's hook reads the
+    same body (``request.form``)."""
+    return {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
 
 
 def _request(environ: WSGIEnvironment, body_limit: int = 0) -> Request:
@@ -82,13 +89,16 @@ class IssuerMiddleware(flows.IssuerMiddleware[WSGIApp]):
         if service is None:
             return self.app(environ, start_response)
 
+        # (an OpenID Connect endpoint reads a form: its body_limit)
+        request = _request(environ, getattr(service, "body_limit", 0))
+        seen = _replay(environ, request.body) if request.body else environ
+
         def ask(call: Any) -> Any:  # None: who is signed in; an AppCall: the app's hook; else a store call
             if call is not None and not isinstance(call, AppCall):
                 return getattr(call.on, call.method)(*call.args)
-            return (self._user if call is None else call.hook)(WerkzeugRequest(environ))
+            return (self._user if call is None else call.hook)(WerkzeugRequest(seen))
 
-        # (an OpenID Connect endpoint reads a form: its body_limit)
-        reply = drive(self._issue(service, _request(environ, getattr(service, "body_limit", 0))), ask)
+        reply = drive(self._issue(service, request), ask)
         return _response(reply)(environ, start_response)
 
 

@@ -1370,12 +1370,13 @@ def test_consent_logout_and_webfinger_on_both_skins(skin: Skin) -> None:
 
     seen: list[Any] = []
 
-    def ended(request: Any) -> list[tuple[str, str]]:
-        seen.append((type(request).__module__.split(".")[0], request.cookies.get("app_session")))
+    def ended(request: Any, form: Any = None) -> list[tuple[str, str]]:
+        fields = sorted(request.form if form is None else form)  # the sign-out form, read again
+        seen.append((type(request).__module__.split(".")[0], request.cookies.get("app_session"), fields))
         return [("Set-Cookie", "app_session=; Max-Age=0; Path=/")]
 
     async def aended(request: Any) -> list[tuple[str, str]]:
-        return ended(request)
+        return ended(request, parse_qs((await request.body()).decode()))  # (form() needs python-multipart)
 
     provider = local_provider(
         clients=[Client("wiki", secret=SECRET, redirect_uris=[LOCAL_CB], trusted=False,
@@ -1412,7 +1413,7 @@ def test_consent_logout_and_webfinger_on_both_skins(skin: Skin) -> None:
     done = client.request("POST", form.action, data=form.fields, headers=same)
     assert done.status == 303 and done.location == "http://localhost/bye?state=z"
     assert done.headers["Set-Cookie"].startswith("app_session=;")
-    assert seen == [("werkzeug" if skin.name == "wsgi" else "starlette", "abc")]
+    assert seen == [("werkzeug" if skin.name == "wsgi" else "starlette", "abc", sorted(form.fields))]
 
     finger = client.get("/.well-known/webfinger?resource=acct:ada@example.com")
     assert finger.status == 200 and finger.json()["links"][0]["href"] == "http://localhost/sso"
