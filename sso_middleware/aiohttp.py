@@ -91,6 +91,8 @@ async def _body(request: web.Request, limit: int) -> bytes | None:
     went away, or sent a body aiohttp could not parse)."""
     body = b""
     try:
+        if request.content_length is not None and request.content_length <= limit:
+            return (await request.read())[: limit + 1]  # (aiohttp keeps it: the hook reads it too)
         while len(body) <= limit:
             chunk = await request.content.read(limit + 1 - len(body))
             if not chunk:

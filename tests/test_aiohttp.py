@@ -178,7 +178,8 @@ def test_the_openid_providers_logout_hook_gets_aiohttps_request_and_webfinger_an
     seen: list[Any] = []
 
     async def end_session(request: web.Request) -> list[tuple[str, str]]:
-        seen.append((type(request).__name__, request.cookies.get("app")))
+        form = await request.post()  # the sign-out form, read again
+        seen.append((type(request).__name__, request.cookies.get("app"), sorted(form)))
         return [("Set-Cookie", "app=; Max-Age=0; Path=/")]
 
     provider = OpenIDProvider(
@@ -198,7 +199,7 @@ def test_the_openid_providers_logout_hook_gets_aiohttps_request_and_webfinger_an
         same = {"X-User": "ada", "Sec-Fetch-Site": "same-origin"}
         done = client.post("/sso/oidc/logout", data=fields, headers=same)
         assert done.status_code == 303 and done.headers["location"] == "http://localhost/bye?state=z"
-        assert seen == [("Request", "abc")] and done.headers["set-cookie"].startswith("app=;")
+        assert seen == [("Request", "abc", sorted(fields))] and done.headers["set-cookie"].startswith("app=;")
         finger = client.get("/.well-known/webfinger", params={"resource": "acct:ada@example.com"})
         assert finger.json()["links"][0]["href"] == "http://localhost/sso"
 
