@@ -187,55 +187,63 @@ def cases(wsgi: bool) -> list[Case]:
 
 def measure(server: str, seconds: float, rounds: int, work: Path) -> list[dict[str, Any]]:
     """Every case on ``server``: each subject's runs, and its median ratio to the baseline."""
-    wsgi = server.startswith("gunicorn")
-    todo = cases(wsgi)
+    todo = cases(server.startswith("gunicorn"))
     names = sorted({app for case in todo for app in case.subjects.values()})
     (work / "tokens.lua").write_text(TOKENS_LUA)
     rows: list[dict[str, Any]] = []
     with ExitStack() as stack:
         started = {name: stack.enter_context(serve(server, name, work / f"{server}-{name}.log"))
                    for name in names}
-        urls = {name: url for name, (url, _) in started.items()}
-        pids = {name: pid for name, (_, pid) in started.items()}
-        for url in urls.values():  # warm up: imports, first-request caches
+        for url, _ in started.values():  # warm up: imports, first-request caches
             wrk(url + "/hello", 1)
         for case in todo:
-            labels = list(case.subjects)
             for r in range(rounds):
-                order = labels if r % 2 == 0 else labels[::-1]
-                tokens: tuple[str, ...] = ()
-                if case.tokens:  # every request its own token; each round's file is new to every server
-                    path = work / f"tokens-{case.name}-{r}"
-                    count = int(20000 * seconds) + 1000
-                    path.write_text("\n".join(apps.fresh_tokens(count, f"{server}-{r}")))
-                    tokens = (str(path),)
-                for label in order:
-                    app = case.subjects[label]
-                    url = urls[app] + (case.path if not case.tokens else "")
-                    before = cpu_seconds(pids[app])
-                    script = work / "tokens.lua" if case.tokens else None
-                    run = wrk(url, seconds, case.headers, script, tokens)
-                    # the server's own CPU per request: a second view of the cost beside requests/s
-                    run["cpu_us"] = (cpu_seconds(pids[app]) - before) / max(run["requests"], 1) * 1e6
-                    case.results.setdefault(label, []).append(run)
-            base = case.results[case.baseline]
-            for label in labels:
-                runs = case.results[label]
-                ratios = [s["rps"] / b["rps"] for s, b in zip(runs, base) if b["rps"]]
-                cpu = [s["cpu_us"] / b["cpu_us"] for s, b in zip(runs, base) if b["cpu_us"]]
-                rows.append({
-                    "server": server, "case": case.name, "subject": label,
-                    "rps": round(statistics.median(r["rps"] for r in runs), 1),
-                    "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 3),
-                    "p99_ms": round(statistics.median(r["p99_ms"] for r in runs), 3),
-                    "ratio": round(statistics.median(ratios), 4) if ratios else None,
-                    "spread": [round(min(ratios), 4), round(max(ratios), 4)] if ratios else None,
-                    "cpu_us": round(statistics.median(r["cpu_us"] for r in runs), 2),
-                    "cpu_ratio": round(statistics.median(cpu), 4) if cpu else None,
-                    "cpu_spread": [round(min(cpu), 4), round(max(cpu), 4)] if cpu else None,
-                    "errors": sum(int(r["errors"]) for r in runs),
-                })
+                _round(case, r, server, seconds, started, work)
+            rows += [_row(server, case, label) for label in case.subjects]
     return rows
+
+
+def _round(case: Case, r: int, server: str, seconds: float, started: dict[str, tuple[str, int]],
+           work: Path) -> None:
+    """One round of ``case``: each subject once, in alternating order (drift hits all alike)."""
+    labels = list(case.subjects)
+    tokens: tuple[str, ...] = ()
+    if case.tokens:  # every request its own token; each round's file is new to every server
+        path = work / f"tokens-{case.name}-{r}"
+        path.write_text("\n".join(apps.fresh_tokens(int(20000 * seconds) + 1000, f"{server}-{r}")))
+        tokens = (str(path),)
+    for label in labels if r % 2 == 0 else labels[::-1]:
+        url, pid = started[case.subjects[label]]
+        before = cpu_seconds(pid)
+        script = work / "tokens.lua" if case.tokens else None
+        run = wrk(url + ("" if case.tokens else case.path), seconds, case.headers, script, tokens)
+        # the server's own CPU per request: a second view of the cost beside requests/s
+        run["cpu_us"] = (cpu_seconds(pid) - before) / max(run["requests"], 1) * 1e6
+        case.results.setdefault(label, []).append(run)
+
+
+def _median_and_spread(values: list[float]) -> tuple[float | None, list[float] | None]:
+    if not values:
+        return None, None
+    return round(statistics.median(values), 4), [round(min(values), 4), round(max(values), 4)]
+
+
+def _row(server: str, case: Case, label: str) -> dict[str, Any]:
+    """``label``'s runs in ``case``: medians, and its ratios to the baseline with their spread."""
+    runs, base = case.results[label], case.results[case.baseline]
+    ratio, spread = _median_and_spread([s["rps"] / b["rps"] for s, b in zip(runs, base) if b["rps"]])
+    cpu_ratio, cpu_spread = _median_and_spread(
+        [s["cpu_us"] / b["cpu_us"] for s, b in zip(runs, base) if b["cpu_us"]])
+    return {
+        "server": server, "case": case.name, "subject": label,
+        "rps": round(statistics.median(r["rps"] for r in runs), 1),
+        "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 3),
+        "p99_ms": round(statistics.median(r["p99_ms"] for r in runs), 3),
+        "ratio": ratio, "spread": spread,
+        "cpu_us": round(statistics.median(r["cpu_us"] for r in runs), 2),
+        "cpu_ratio": cpu_ratio, "cpu_spread": cpu_spread,
+        "errors": sum(int(r["errors"]) for r in runs),
+    }
 
 
 def run(seconds: float, rounds: int, servers: list[str]) -> dict[str, Any]:
