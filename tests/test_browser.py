@@ -84,59 +84,84 @@ def _shot(driver: Any, name: str) -> None:
 def test_demo_click_through_in_a_browser(browser: Any, name: str) -> None:
     server = DemoServer(port=0)
     server.start()
-    base = server.url.replace("127.0.0.1", name)
     try:
-        browser.delete_all_cookies()
-        browser.get(base + "/")
-        assert "This demo is five sites in one process" in _wait_for(browser, "Sign in as")
-        _shot(browser, f"{name}-1-home")
-        browser.find_element("css selector", "input[value='grace']").click()
-        browser.find_element("css selector", "button[type='submit']").click()
-        _wait_for(browser, "Hello, Grace Hopper")
-        _shot(browser, f"{name}-2-signed-in")
-        browser.find_element("id", "frill").click()
-        page = _wait_for(browser, "Frill board (stand-in)")
-        assert "Signed in as Grace Hopper" in page and "grace@example.com" in page
-        assert re.search(r"exp\s+\d\d:\d\d:\d\d \(in 5 min\)", page), page
-        assert browser.current_url == f"{server.url}/frill/b/roadmap"  # token gone from the URL
-        _shot(browser, f"{name}-3-frill")
-        # a login URL opened twice in this browser (a second tab, a reload): the session goes on
-        app_session = {"demo_user": browser.get_cookie("demo_user")["value"]}
-        login = httpx.get(f"{server.url}/sso/frill", cookies=app_session).headers["location"]
-        for _ in range(2):
-            browser.get(login)
-            page = _wait_for(browser, "Frill board (stand-in)")
-            assert "Signed in as Grace Hopper" in page and "already been used" not in page
-        browser.get(server.url + "/")
-        browser.find_element("id", "invoiced").click()
-        page = _wait_for(browser, "Invoiced portal (stand-in)")
-        assert "Signed in as Grace Hopper's account (id 1002)" in page and re.search(r"sub\s+1002", page)
-        _shot(browser, f"{name}-4-invoiced")
-        browser.get(server.url + "/")
-        browser.find_element("id", "forum").click()  # Discourse Connect: the forum's nonce, then back
-        page = _wait_for(browser, "Forum (stand-in Discourse)")
-        assert "Signed in as Grace Hopper" in page and re.search(r"external_id\s+\"2\"", page), page
-        assert browser.current_url == f"{server.url}/forum/"  # sso and sig gone from the URL
-        _shot(browser, f"{name}-4b-forum")
-        browser.get(server.url + "/")  # the chat widget booted with the token its page fetched
-        assert "booted for user_id 2 with a token from /sso/intercom/token" in _wait_for(browser, "booted")
-        _shot(browser, f"{name}-4c-widget")
-        browser.find_element("id", "grafana").click()  # ES256, checked against the app's JWKS
-        page = _wait_for(browser, "Grafana (stand-in)")
-        assert "Signed in as Grace Hopper" in page and re.search(r"email\s+\"grace@example.com\"", page), page
-        assert browser.current_url == f"{server.url}/grafana/d/overview"  # auth_token gone from the URL
-        _shot(browser, f"{name}-4d-grafana")
-        # a broken link: the error page's "Sign in again" restarts the flow at the app
-        browser.get(server.url + "/frill/b/roadmap?ssoToken=not-a-token")
-        page = _wait_for(browser, "Sign-in failed")
-        assert "token_invalid" in page and "not-a-token" not in browser.page_source
-        _shot(browser, f"{name}-5-error")
-        browser.find_element("id", "again").click()
-        page = _wait_for(browser, "Frill board (stand-in)")
-        assert "Signed in as Grace Hopper" in page
-        assert browser.current_url == f"{server.url}/frill/b/roadmap"
+        _sign_in_then_frill(browser, server.url, name)
+        _a_login_url_opened_twice(browser, server.url)
+        _invoiced_and_the_forum(browser, server.url, name)
+        _the_widget_and_grafana(browser, server.url, name)
+        _a_broken_link_then_sign_in_again(browser, server.url, name)
     finally:
         server.stop()
+
+
+def _sign_in_then_frill(browser: Any, url: str, name: str) -> None:
+    browser.delete_all_cookies()
+    browser.get(url.replace("127.0.0.1", name) + "/")
+    assert "This demo is five sites in one process" in _wait_for(browser, "Sign in as")
+    _shot(browser, f"{name}-1-home")
+    browser.find_element("css selector", "input[value='grace']").click()
+    browser.find_element("css selector", "button[type='submit']").click()
+    _wait_for(browser, "Hello, Grace Hopper")
+    _shot(browser, f"{name}-2-signed-in")
+    browser.find_element("id", "frill").click()
+    page = _wait_for(browser, "Frill board (stand-in)")
+    assert "Signed in as Grace Hopper" in page
+    assert "grace@example.com" in page
+    assert re.search(r"exp\s+\d\d:\d\d:\d\d \(in 5 min\)", page), page
+    assert browser.current_url == f"{url}/frill/b/roadmap"  # token gone from the URL
+    _shot(browser, f"{name}-3-frill")
+
+
+def _a_login_url_opened_twice(browser: Any, url: str) -> None:
+    # a login URL opened twice in this browser (a second tab, a reload): the session goes on
+    app_session = {"demo_user": browser.get_cookie("demo_user")["value"]}
+    login = httpx.get(f"{url}/sso/frill", cookies=app_session).headers["location"]
+    for _ in range(2):
+        browser.get(login)
+        page = _wait_for(browser, "Frill board (stand-in)")
+        assert "Signed in as Grace Hopper" in page
+        assert "already been used" not in page
+
+
+def _invoiced_and_the_forum(browser: Any, url: str, name: str) -> None:
+    browser.get(url + "/")
+    browser.find_element("id", "invoiced").click()
+    page = _wait_for(browser, "Invoiced portal (stand-in)")
+    assert "Signed in as Grace Hopper's account (id 1002)" in page
+    assert re.search(r"sub\s+1002", page)
+    _shot(browser, f"{name}-4-invoiced")
+    browser.get(url + "/")
+    browser.find_element("id", "forum").click()  # Discourse Connect: the forum's nonce, then back
+    page = _wait_for(browser, "Forum (stand-in Discourse)")
+    assert "Signed in as Grace Hopper" in page
+    assert re.search(r"external_id\s+\"2\"", page), page
+    assert browser.current_url == f"{url}/forum/"  # sso and sig gone from the URL
+    _shot(browser, f"{name}-4b-forum")
+
+
+def _the_widget_and_grafana(browser: Any, url: str, name: str) -> None:
+    browser.get(url + "/")  # the chat widget booted with the token its page fetched
+    assert "booted for user_id 2 with a token from /sso/intercom/token" in _wait_for(browser, "booted")
+    _shot(browser, f"{name}-4c-widget")
+    browser.find_element("id", "grafana").click()  # ES256, checked against the app's JWKS
+    page = _wait_for(browser, "Grafana (stand-in)")
+    assert "Signed in as Grace Hopper" in page
+    assert re.search(r"email\s+\"grace@example.com\"", page), page
+    assert browser.current_url == f"{url}/grafana/d/overview"  # auth_token gone from the URL
+    _shot(browser, f"{name}-4d-grafana")
+
+
+def _a_broken_link_then_sign_in_again(browser: Any, url: str, name: str) -> None:
+    # a broken link: the error page's "Sign in again" restarts the flow at the app
+    browser.get(url + "/frill/b/roadmap?ssoToken=not-a-token")
+    page = _wait_for(browser, "Sign-in failed")
+    assert "token_invalid" in page
+    assert "not-a-token" not in browser.page_source
+    _shot(browser, f"{name}-5-error")
+    browser.find_element("id", "again").click()
+    page = _wait_for(browser, "Frill board (stand-in)")
+    assert "Signed in as Grace Hopper" in page
+    assert browser.current_url == f"{url}/frill/b/roadmap"
 
 
 def test_auto_submitting_form_runs_under_its_csp(browser: Any) -> None:
