@@ -20,10 +20,9 @@ from .principal import Principal
 from .tokens import (
     TOKEN_GATES,
     TokenPolicy,
-    _b64decode,
-    _json_object,
     b64encode,
     check_claims,
+    segment_json,
     sign,
     split,
     verify,
@@ -225,7 +224,7 @@ class Sessions:
         expected = b64encode(self.key.sign(signing_input.encode("ascii")))
         if not hmac.compare_digest(expected, signature):
             raise InvalidSignature()
-        claims = _json_object(_b64decode(payload))
+        claims = segment_json(payload)
         return check_claims(claims, self.policy, now).subject, claims
 
     def _cookie(self, value: str, max_age: int, secure: bool) -> str:

@@ -109,6 +109,17 @@ def _json_object(data: bytes) -> dict[str, Any]:
     return obj
 
 
+def segment_json(segment: str) -> dict[str, Any]:
+    """The JSON object a token's header or payload segment holds, read strictly (canonical
+    unpadded base64url, UTF-8, no NaN or duplicate names, an object at the top); raise
+    ``InvalidToken``. The segment has already matched a token's shape (base64url only).
+
+    >>> segment_json("eyJzdWIiOiIxIn0")
+    {'sub': '1'}
+    """
+    return _json_object(_b64decode(segment))
+
+
 def _shallow(obj: dict[str, Any]) -> bool:
     """Whether ``obj`` nests objects and arrays at most :data:`MAX_JSON_DEPTH` deep."""
     stack: list[tuple[Any, int]] = [(obj, 1)]
@@ -298,7 +309,7 @@ def check_header(header: Mapping[str, Any]) -> None:
 def _header(segment: str) -> dict[str, Any]:
     """The parsed, checked header of a segment (as strict as :func:`_json_object`, then
     :func:`check_header`). Never mutated; :func:`verify` hands out a copy."""
-    header = _json_object(_b64decode(segment))
+    header = segment_json(segment)
     check_header(header)
     return header
 
@@ -332,7 +343,7 @@ def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
         return None
     header_b64, payload_b64, _ = token.split(".")
     try:
-        return _json_object(_b64decode(header_b64)), _json_object(_b64decode(payload_b64))
+        return segment_json(header_b64), segment_json(payload_b64)
     except InvalidToken:
         return None
 
@@ -369,7 +380,7 @@ def verify(token: object, policy: TokenPolicy, now: float) -> Verified:
     parts = split(token, policy)
     for gate in TOKEN_GATES:
         gate.check(parts, policy)
-    claims = _json_object(_b64decode(parts.payload_b64))
+    claims = segment_json(parts.payload_b64)
     expires, subject = check_claims(claims, policy, now)
     return Verified(claims, dict(parts.header), subject, expires, _once(claims))
 
@@ -701,6 +712,7 @@ __all__ = [
     "looks_like_token",
     "named_kid",
     "peek",
+    "segment_json",
     "sign",
     "split",
     "verify",

@@ -23,10 +23,7 @@ end a session the app keeps, and a logout that leaves the user signed in is wors
 
 from __future__ import annotations
 
-import base64
-import binascii
 import inspect
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -37,7 +34,7 @@ from ..pages import ConfirmView, confirm_reply, notice_reply
 from ..principal import Principal
 from ..redirects import with_params
 from ..steps import AppCall, Steps
-from ..tokens import MAX_TOKEN_LENGTH, TokenPolicy, verify
+from ..tokens import TokenPolicy, peek, verify
 from .claims import subject
 from .clients import Client
 from .consent import origin
@@ -90,16 +87,6 @@ def hint_policies(keys: KeySet, issuer: str, clients: Iterable[Client], algorith
             for c in clients}
 
 
-def _peek(token: str) -> Mapping[str, Any] | None:
-    """The payload's JSON, unverified, only to pick the policy and the time to verify at."""
-    try:
-        segment = token.split(".")[1]
-        found = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (IndexError, ValueError, binascii.Error, RecursionError, UnicodeDecodeError):
-        return None
-    return found if isinstance(found, dict) else None
-
-
 def read_hint(token: str, policies: Mapping[str, TokenPolicy], now: float) -> dict[str, Any]:
     """The claims of an ID token this provider issued to one of its clients, checked fully but
     for expiry (a hint may have expired: RP-Initiated Logout 1.0 section 4). Raises
@@ -117,8 +104,8 @@ def read_hint(token: str, policies: Mapping[str, TokenPolicy], now: float) -> di
       ...
     sso_middleware.oidc.logout.InvalidLogoutRequest: This sign-out request is not valid, so nothing was done.
     """
-    peeked = _peek(token) if len(token) <= MAX_TOKEN_LENGTH else None
-    aud, exp = (peeked or {}).get("aud"), (peeked or {}).get("exp")
+    peeked = peek(token)  # unverified, only to pick the policy and the time to verify at
+    aud, exp = (peeked[1].get("aud"), peeked[1].get("exp")) if peeked else (None, None)
     policy = policies.get(aud) if isinstance(aud, str) else None
     if policy is None or isinstance(exp, bool) or not isinstance(exp, (int, float)) or not exp == exp:
         raise InvalidLogoutRequest()
