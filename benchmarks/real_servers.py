@@ -110,6 +110,21 @@ def cpu_seconds(pid: int) -> float:
     return total / ticks
 
 
+def wait_for_port(process: subprocess.Popen[Any], port: int, log: Path, what: str, timeout: float,
+                  step: float = 0.05) -> None:
+    """Return once ``port`` accepts a connection; raise with ``log``'s tail if ``process`` ends or
+    ``timeout`` seconds pass first (a server starting: polled, there is nothing to wait on)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start: {log.read_text()[-2000:]}") from None
+            time.sleep(step)
+
+
 @contextmanager
 def serve(server: str, app: str, log: Path, *, wrapper: tuple[str, ...] = (), threads: int = 8,
           startup: float = 30) -> Iterator[tuple[str, int]]:
@@ -127,15 +142,7 @@ def serve(server: str, app: str, log: Path, *, wrapper: tuple[str, ...] = (), th
         process = subprocess.Popen([*_pin(core), *wrapper, *command], cwd=ROOT, stdout=out,
                                    stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + startup
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{server} {app} did not start: {log.read_text()[-2000:]}") from None
-                time.sleep(0.05)
+        wait_for_port(process, port, log, f"{server} {app}", startup)
         yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.terminate()

@@ -30,7 +30,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -55,7 +54,7 @@ from sso_middleware.principal import Principal
 from sso_middleware.session import CACHE_SIZE
 
 from . import apps
-from .real_servers import _free_port, _pin, _tree, cpu_seconds, wrk
+from .real_servers import _free_port, _pin, _tree, cpu_seconds, wait_for_port, wrk
 
 HERE = Path(__file__).resolve().parent
 SIZES = (1, 1_000, 10_000, 100_000)
@@ -342,15 +341,7 @@ def _served(app: str, work: Path, wrapper: tuple[str, ...] = ()) -> Iterator[tup
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=HERE.parent, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{app} did not start: {log.read_text()[-2000:]}") from None
-                time.sleep(0.1)
+        wait_for_port(process, port, log, app, 300, step=0.1)
         yield port, _tree(process.pid)[-1]
     finally:
         process.terminate()
