@@ -195,7 +195,7 @@ class VerifierMiddleware(flows.VerifierMiddleware[AiohttpHandler]):
         path = _path(request)
         # most requests are not ours: a set lookup settles it without a call
         route = self._route(request.method, path, _latin1(request.rel_url.raw_query_string)) if (
-            self._paths is None or path in self._paths) else None
+            path in self._watch) else None
         if route is not None:
             return _response(await self._login_or_logout(route, request, path))
         header = _cookie(request)

@@ -344,7 +344,7 @@ class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):
     def _routed(self, scope: Scope) -> flows.Route | None:
         """The route of an HTTP request that may be ours (its path below any root)."""
         path = scope["path"] if not scope.get("root_path") else _route_path(scope)
-        if self._paths is not None and path not in self._paths:
+        if path not in self._watch:
             return None
         return self._route(scope["method"], path, scope["query_string"])
 
