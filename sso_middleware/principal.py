@@ -14,6 +14,8 @@ _CORE = ("id", "email", "name")
 
 def encodable(value: str) -> bool:
     """Whether UTF-8 can encode ``value`` (JSON lets a lone surrogate through; headers cannot)."""
+    if value.isascii():  # most are: no copy made
+        return True
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -23,7 +25,7 @@ def encodable(value: str) -> bool:
 
 def _text(value: object) -> bool:
     """A short string that is safe to hand an app."""
-    return isinstance(value, str) and len(value) <= 256 and encodable(value)
+    return isinstance(value, str) and len(value) <= 256 and (value.isascii() or encodable(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +58,11 @@ class Principal:
         >>> Principal.from_claims("ada", {"sub": "ada", "name": "Ada", "plan": "pro"})
         Principal(id='ada', email=None, name='Ada', attributes=mappingproxy({'sub': 'ada', 'plan': 'pro'}))
         """
-        email, name = claims.get("email"), claims.get("name")
-        return cls(
-            subject,
-            email if _text(email) else None,
-            name if _text(name) else None,
-            # a proxy already: __post_init__ need not copy the dict again
-            MappingProxyType({k: v for k, v in claims.items() if k not in ("email", "name")}),
-        )
+        attributes = dict(claims)
+        email, name = attributes.pop("email", None), attributes.pop("name", None)
+        # a proxy already: __post_init__ need not copy the dict again
+        return cls(subject, email if _text(email) else None, name if _text(name) else None,
+                   MappingProxyType(attributes))
 
     @classmethod
     def coerce(cls, user: object) -> Principal | None:

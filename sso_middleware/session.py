@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hmac
+import functools
 import math
 import re
 import secrets
@@ -10,32 +10,20 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from http.cookies import SimpleCookie
-from typing import Any, Generic, TypeVar
+from typing import Any, NamedTuple
 
-from .errors import ConfigurationError, InvalidSignature, InvalidToken
+from .errors import ConfigurationError, InvalidToken
 from .keys import Key, KeySet
 from .principal import Principal
-from .tokens import (
-    TOKEN_GATES,
-    TokenPolicy,
-    b64encode,
-    check_claims,
-    segment_json,
-    sign,
-    split,
-    verify,
-)
+from .tokens import OwnTokens, TokenPolicy, sign
 
-T = TypeVar("T")
 _TYP = "sso-session"
 _MAX_FIELD = 256
 _SKEW = 5.0
 """Seconds a session's ``iat`` may be ahead of the reader's clock: hosts sharing sessions keep
 clocks that differ a little. Expiry is exact (checked apart from this leeway)."""
 _COOKIE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_SEGMENT = re.compile(r"[A-Za-z0-9_-]{2,}")
 CACHE_SIZE = 16_384
 """Verified session cookies each process keeps per scheme, the least recently used leaving first
 (about 1.5 KB each with a 300-byte cookie: some 25 MB at most; ``benchmarks/sessions.py``
@@ -48,19 +36,23 @@ def cookie_values(header: str, name: str) -> list[str]:
     >>> cookie_values("a=1; sso=x; b=2; sso=y", "sso")
     ['x', 'y']
     """
-    found = []
-    for part in header.split(";"):
-        key, sep, value = part.partition("=")
-        if sep and key.strip() == name:
-            found.append(value.strip())
-    return found
+    return [value.strip() for value in _cookie_pattern(name).findall(header)]
 
 
-@dataclass(frozen=True, slots=True)
-class Session(Generic[T]):
-    """A verified session cookie: what the app is handed, and what revocation needs."""
+@functools.lru_cache(maxsize=64)
+def _cookie_pattern(name: str) -> re.Pattern[str]:
+    """What :func:`cookie_values` finds: each ``;``-separated part whose name, stripped (``\\s`` is
+    what ``str.strip`` strips), is ``name``; the part's value after its first ``=``."""
+    return re.compile(r"(?:^|;)\s*" + re.escape(name) + r"\s*=([^;]*)")
 
-    view: T
+
+class Session(NamedTuple):
+    """A verified session cookie: what the app is handed, and what revocation needs (a named
+    tuple: one is built on every cache miss, and a frozen dataclass's ``__init__`` costs a call
+    per field)."""
+
+    view: Any
+    """What the verifier's ``view`` made of the user (immutable: it is cached)."""
     user: str
     """The user, as revocation files them: ``service`` and ``sub``."""
     sid: str
@@ -111,12 +103,13 @@ class Sessions:
             max_lifetime=max_age,
         )
         # one cache per scheme: the same header names a different cookie on https (__Host-)
-        self._caches: tuple[OrderedDict[str | bytes, tuple[Session[Any], float]], ...] = (
+        self._caches: tuple[OrderedDict[str | bytes, Session], ...] = (
             OrderedDict(), OrderedDict())
         self._name_bytes = cookie_name.encode("ascii")
         self._cache_size = cache_size
         self._lock = threading.Lock()
-        self._own_header = _own_header(key, self.policy)
+        self._tokens = OwnTokens(key, self.policy, typ=_TYP)
+        self._patterns = (_cookie_pattern(self.name(False)), _cookie_pattern(self.name(True)))
 
     def open(self, principal: Principal, service: str, now: float, secure: bool, source: str = "") -> str:
         """A ``Set-Cookie`` value for a fresh session of ``principal``, opened by the login
@@ -145,8 +138,8 @@ class Sessions:
         return "__Host-" + self.cookie_name if secure else self.cookie_name
 
     def read(
-        self, cookie_header: str | bytes, now: float, view: Callable[[Principal], T], secure: bool = False
-    ) -> tuple[Session[T] | None, bool]:
+        self, cookie_header: str | bytes, now: float, view: Callable[[Principal], Any], secure: bool = False
+    ) -> tuple[Session | None, bool]:
         """The session in a ``Cookie`` header (its ``view`` is ``view(principal)``), and whether
         a session cookie was sent at all. Revocation is the caller's to check.
 
@@ -161,19 +154,19 @@ class Sessions:
         cache = self._caches[secure]
         cached = cache.get(cookie_header)  # first: a hit needs no look for our name (a scan costs as much)
         if cached is not None:
-            if now <= cached[1]:
+            if now <= cached.expires:
                 try:  # the most recently used go out last (another thread may have just evicted it)
                     cache.move_to_end(cookie_header)
                 except KeyError:
                     pass
-                return cached[0], True
+                return cached, True
             with self._lock:
                 cache.pop(cookie_header, None)
         value = self._value(cookie_header, secure)
         if not value:
             return None, False
         try:
-            subject, claims = self._claims(value, now)
+            subject, claims = self._tokens.read(value, now)
         except InvalidToken:
             return None, True
         if now >= claims["exp"]:  # the leeway is for another host's clock at the start, not the end
@@ -185,7 +178,7 @@ class Sessions:
         with self._lock:
             if len(cache) >= self._cache_size:
                 cache.popitem(last=False)  # the least recently used (O(1): a linked list, no scan)
-            cache[cookie_header] = (result, result.expires)
+            cache[cookie_header] = result
         return result, True
 
     def _value(self, cookie_header: str | bytes, secure: bool) -> str | None:
@@ -197,51 +190,14 @@ class Sessions:
             cookie_header = cookie_header.decode("latin-1")
         elif self.cookie_name not in cookie_header:
             return None
-        values = set(cookie_values(cookie_header, self.name(secure)))
-        return values.pop() if len(values) == 1 else None
-
-    def _claims(self, value: str, now: float) -> tuple[Any, dict[str, Any]]:
-        """The subject and claims of a session cookie that passes every check of :attr:`policy`;
-        raise an ``InvalidToken``.
-
-        A cookie with the very header this key signs with (every cookie :meth:`open` made) is
-        checked here, with what that header leaves to check: the token's shape, the HMAC
-        (compared on its canonical encoding, so exactly one spelling passes, as
-        :func:`~sso_middleware.tokens.verify` demands), the strict JSON decoder and every claim
-        check, by the table itself (``tokens.check_claims``). The header's
-        own gates passed once, at construction, and there is no one-time id to compute. Any
-        other header goes through :func:`~sso_middleware.tokens.verify`, as strict as ever.
-        """
-        own = self._own_header
-        if own is None or not value.startswith(own):
-            verified = verify(value, self.policy, now)
-            return verified.subject, verified.claims
-        signing_input, _, signature = value.rpartition(".")
-        payload = signing_input[len(own):]
-        # the shape verify's first gate checks (the header is ours; the signature is compared whole)
-        if len(value) > self.policy.max_length or not _SEGMENT.fullmatch(payload) or not signature.isascii():
-            raise InvalidToken()
-        expected = b64encode(self.key.sign(signing_input.encode("ascii")))
-        if not hmac.compare_digest(expected, signature):
-            raise InvalidSignature()
-        claims = segment_json(payload)
-        return check_claims(claims, self.policy, now).subject, claims
+        values: list[str] = self._patterns[secure].findall(cookie_header)
+        if len(values) == 1:  # (the usual case: no set to build)
+            return values[0].strip()
+        found = {value.strip() for value in values}
+        return found.pop() if len(found) == 1 else None
 
     def _cookie(self, value: str, max_age: int, secure: bool) -> str:
         return set_cookie(self.name(secure), value, max_age, secure)
-
-
-def _own_header(key: Key, policy: TokenPolicy) -> str | None:
-    """The header segment every session cookie of ``key`` carries, with its dot, when the
-    policy's header gates pass it (checked once, here, with the gates themselves), so
-    :meth:`Sessions.read` need only compare it; ``None`` for a key that is not an HMAC secret."""
-    if key.secret is None:
-        return None
-    parts = split(sign({}, key, typ=_TYP), policy)
-    for gate in TOKEN_GATES:
-        if gate.name != "signature":
-            gate.check(parts, policy)
-    return parts.header_b64 + "."
 
 
 def set_cookie(name: str, value: str, max_age: int, secure: bool) -> str:

@@ -86,7 +86,7 @@ PUBLIC: dict[str, list[str]] = {
     "sso_middleware.testing": ["LiveStandIn", "OpenIDLogin", "RelyingParty", "RelyingPartyRefused", "StandIn",
         "StandInRefused"],
     "sso_middleware.tokens": ["CLAIM_CHECKS", "Checked", "ClaimCheck", "MAX_IDENTITY_LENGTH",
-        "MAX_JSON_DEPTH", "MAX_TOKEN_LENGTH", "Parts", "TOKEN_GATES", "TokenGate", "TokenPolicy",
+        "MAX_JSON_DEPTH", "MAX_TOKEN_LENGTH", "OwnTokens", "Parts", "TOKEN_GATES", "TokenGate", "TokenPolicy",
         "Verified", "b64encode", "check_claims", "check_header", "check_seconds", "json_value",
         "looks_like_token", "named_kid", "peek", "segment_json", "sign", "split", "verify"],
     "sso_middleware.wiring": ["app_protocol", "check_app", "check_extractor", "check_hook", "for_skin",

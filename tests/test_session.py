@@ -3,10 +3,12 @@ from __future__ import annotations
 from http.cookies import SimpleCookie
 
 from helpers import KEY
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sso_middleware.keys import Key
 from sso_middleware.principal import Principal
-from sso_middleware.session import Sessions
+from sso_middleware.session import Sessions, cookie_values
 
 NOW = 1_800_000_000.0
 
@@ -78,3 +80,39 @@ def test_a_session_is_read_back_the_same_millisecond_and_on_a_host_a_little_behi
     assert session is not None and session.opened == 1000.0  # rounded down: revocation errs safe
     assert Sessions(sessions.key).read(cookie, 1000.0007 - 4, Principal.coerce)[0] is not None
     assert Sessions(sessions.key).read(cookie, 1000.0007 - 6, Principal.coerce)[0] is None
+
+
+def _split_values(header: str, name: str) -> list[str]:
+    """What a ``Cookie`` header holds for ``name``, read the plain way: each ``;``-separated part
+    whose name, stripped, is ``name``; its value after the first ``=``, stripped."""
+    found = []
+    for part in header.split(";"):
+        key, sep, value = part.partition("=")
+        if sep and key.strip() == name:
+            found.append(value.strip())
+    return found
+
+
+_COOKIE_TEXT = st.text(
+    alphabet=st.sampled_from(list("sso_ion=; \t\n\x0b\x0c\r\x1c\x85\xa0\u2003ab.-_=é")), max_size=40)
+
+
+@settings(derandomize=True, max_examples=600, deadline=None)
+@given(before=_COOKIE_TEXT, after=_COOKIE_TEXT, value=_COOKIE_TEXT,
+       name=st.sampled_from(["sso_session", "__Host-sso_session", "s", "sso_session_frill_nonce"]))
+def test_cookie_values_reads_a_header_as_the_plain_split_does(before: str, after: str, value: str,
+                                                              name: str) -> None:
+    """The compiled pattern answers as ``split(";")`` + ``partition("=")`` + ``strip()`` would,
+    whitespace of every kind (what ``str.strip`` strips) included."""
+    for header in (f"{before}{name}={value}{after}", f"{before}; {name} ={value};{after}", before + after):
+        assert cookie_values(header, name) == _split_values(header, name)
+
+
+def test_the_session_reads_its_cookie_as_cookie_values_does() -> None:
+    sessions = Sessions(Key(KEY))
+    cookie = _value(sessions.open(Principal(1, "a@example.com", "A"), "svc", NOW, False))
+    for header in (f"sso_session={cookie}", f"a=1;\t sso_session = {cookie} ;b=2",
+                   f"sso_session={cookie}; x=y"):
+        session, sent = sessions.read(header, NOW, lambda p: p)
+        assert sent and session is not None and session.view.id == 1, header
+        assert cookie_values(header, "sso_session") == [cookie]

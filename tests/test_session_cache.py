@@ -42,6 +42,13 @@ def _token(payload: bytes, key: str = SESSION_KEY, header: bytes = HEADER) -> st
     return signing_input + "." + _b64(mac)
 
 
+def _segments(header: str, payload: str, key: str = SESSION_KEY) -> str:
+    """A token whose HMAC is good over any segment text (what no encoder writes: other
+    characters, padding, a non-canonical last character)."""
+    signing_input = header + "." + payload
+    return signing_input + "." + _b64(hmac.digest(key.encode(), signing_input.encode(), hashlib.sha256))
+
+
 def _general(sessions: Sessions, value: str, now: float) -> Any:
     """What ``tokens.verify`` makes of ``value`` under the session policy, as ``read`` answers it."""
     try:
@@ -203,6 +210,25 @@ def _json(claims: dict[str, Any]) -> bytes:
     pytest.param(_token(_json(GOOD)) + ".x", id="four-segments"),
     pytest.param(_token(_json(GOOD))[:-3] + "\u00e9" + _token(_json(GOOD))[-2:], id="latin-1-in-signature"),
     pytest.param(_token(_json(GOOD)).replace("-", "+").replace("_", "/"), id="standard-alphabet"),
+    pytest.param(_segments(_b64(HEADER), _b64(_json(GOOD)) + "="), id="padded-payload-good-mac"),
+    # four at once: the length modulo 4 (what padding is added) stays what it was
+    pytest.param(_segments(_b64(HEADER), _b64(_json(GOOD))[:8] + "+/+/" + _b64(_json(GOOD))[8:]),
+                 id="standard-alphabet-in-payload-good-mac"),
+    pytest.param(_segments(_b64(HEADER), _b64(_json(GOOD))[:8] + "!!!!" + _b64(_json(GOOD))[8:]),
+                 id="bang-in-payload-good-mac"),
+    pytest.param(_segments(_b64(HEADER), _b64(_json(GOOD))[:8] + "...." + _b64(_json(GOOD))[8:]),
+                 id="dots-in-payload-good-mac"),
+    pytest.param(_segments(_b64(HEADER), _b64(_json(GOOD))[:8] + " \t\r\n" + _b64(_json(GOOD))[8:]),
+                 id="whitespace-in-payload-good-mac"),
+    pytest.param(_segments(_b64(HEADER), _b64(_json(GOOD))[:8] + "\u00e9" + _b64(_json(GOOD))[8:]),
+                 id="latin-1-in-payload-good-mac"),
+    pytest.param(_segments(_b64(HEADER), _b64(_json(GOOD))[:-1] + "B"), id="non-canonical-payload-good-mac"),
+    pytest.param(_segments(_b64(HEADER), _b64(_json(GOOD)) + "A"), id="payload-of-4n+1-good-mac"),
+    pytest.param(_segments(_b64(HEADER), ""), id="empty-payload-good-mac"),
+    pytest.param(_token(_json({**GOOD, "exp": 2**53 + 1})), id="exp-beyond-exact-floats"),
+    pytest.param(_token(_json({**GOOD, "iat": 2**53})), id="iat-at-the-edge-of-exact-floats"),
+    pytest.param(_token(_json({**GOOD, "name": "{"})), id="brace-in-a-string"),
+    pytest.param(_token(b"\n" + _json(GOOD) + b"\t"), id="whitespace-both-sides"),
 ])
 def test_a_miss_judges_the_token_as_verify_does(token: str) -> None:
     _same(Sessions(Key(SESSION_KEY)), token)

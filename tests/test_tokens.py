@@ -13,7 +13,7 @@ from helpers import KEY, vectors
 
 from sso_middleware import errors
 from sso_middleware.keys import Key, KeySet, ShortKeyWarning
-from sso_middleware.tokens import TokenPolicy, b64encode, sign, verify
+from sso_middleware.tokens import OwnTokens, TokenPolicy, b64encode, sign, verify
 
 NOW = 1_800_000_000
 
@@ -437,3 +437,29 @@ def test_explain_walks_the_same_checks_and_agrees_with_verify(header: Any, paylo
         report = explain(token, the_policy, NOW)
         first = next((s.code for s in report.steps if s.ok is False), None)
         assert (first, None if report.error is None else report.error.code) == (expected, expected)
+
+
+def test_own_tokens_take_only_a_key_of_their_policy() -> None:
+    """The header an ``OwnTokens`` skips the gates for is its key's: a key outside the policy
+    would let its tokens past the key gate."""
+    with pytest.raises(errors.ConfigurationError, match="one of the policy's keys"):
+        OwnTokens(Key("another-secret-of-at-least-32-bytes!!"), policy(), typ="JWT")
+
+
+@pytest.mark.parametrize("claims", [good(), good(exp=NOW - 60), good(sub=""), good(iat="soon")],
+                         ids=["good", "expired", "no-subject", "string-iat"])
+def test_own_tokens_answer_as_verify_does_for_a_key_pair(claims: dict[str, Any]) -> None:
+    """A key pair has no shared header shortcut: every token goes through ``verify``."""
+    key = Key.generate("EdDSA")
+    rules = TokenPolicy(KeySet([key]), identity=("sub",))
+    token = sign(claims, key)
+    try:
+        expected: Any = verify(token, rules, NOW)
+        expected = (expected.subject, expected.claims)
+    except errors.InvalidToken as e:
+        expected = type(e)
+    try:
+        found: Any = OwnTokens(key, rules, typ="JWT").read(token, NOW)
+    except errors.InvalidToken as e:
+        found = type(e)
+    assert found == expected

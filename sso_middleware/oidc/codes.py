@@ -23,7 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..keys import KeySet
-from ..tokens import json_value
+from ..tokens import b64encode, json_value
 
 MAX_CODE_LENGTH = 8192
 _VERSION = b"\x01"
@@ -53,10 +53,6 @@ class Grant:
         return str(self.claims["sub"])
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 class Codes:
     """Seals grants into codes and opens them (newest key seals, every key opens: rotation).
 
@@ -74,7 +70,7 @@ class Codes:
     def seal(self, grant: Grant) -> str:
         nonce = os.urandom(_NONCE)
         data = json.dumps(asdict(grant), separators=(",", ":"), default=json_value).encode("utf-8")
-        return _b64(_VERSION + nonce + self._ciphers[0].encrypt(nonce, data, self._aad))
+        return b64encode(_VERSION + nonce + self._ciphers[0].encrypt(nonce, data, self._aad))
 
     def open(self, code: str, now: float) -> Grant:
         """The grant ``code`` seals; :class:`InvalidCode` when it is not one of ours or expired."""

@@ -11,7 +11,6 @@ another user, or older than its lifetime does not verify.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -19,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..keys import KeySet
+from ..tokens import b64encode
 
 LOGIN = "sso_login"
 """The parameter that marks an authorization request resumed from the login page."""
@@ -39,10 +39,6 @@ class Mark:
 
     issued: int
     flag: str
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def bound(params: Mapping[str, str], *extra: str) -> str:
@@ -70,7 +66,7 @@ class Marks:
     def _mac(self, key: bytes, purpose: str, issued: int, flag: str, binding: str) -> str:
         message = b"\x1f".join((self._issuer, purpose.encode(), str(issued).encode(), flag.encode(),
                                 binding.encode("utf-8", "surrogatepass")))
-        return _b64(hmac.new(key, message, hashlib.sha256).digest())
+        return b64encode(hmac.new(key, message, hashlib.sha256).digest())
 
     def make(self, purpose: str, flag: str, binding: str, now: float) -> str:
         issued = int(now)
