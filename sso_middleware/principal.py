@@ -25,7 +25,7 @@ def encodable(value: str) -> bool:
 
 def _text(value: object) -> bool:
     """A short string that is safe to hand an app."""
-    return isinstance(value, str) and len(value) <= 256 and (value.isascii() or encodable(value))
+    return isinstance(value, str) and len(value) <= 256 and encodable(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,14 +10,16 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
-from typing import Any, NamedTuple
+from typing import Any, Generic, TypeVar
 
 from .errors import ConfigurationError, InvalidToken
 from .keys import Key, KeySet
 from .principal import Principal
 from .tokens import OwnTokens, TokenPolicy, sign
 
+T = TypeVar("T")
 _TYP = "sso-session"
 _MAX_FIELD = 256
 _SKEW = 5.0
@@ -42,17 +44,21 @@ def cookie_values(header: str, name: str) -> list[str]:
 @functools.lru_cache(maxsize=64)
 def _cookie_pattern(name: str) -> re.Pattern[str]:
     """What :func:`cookie_values` finds: each ``;``-separated part whose name, stripped (``\\s`` is
-    what ``str.strip`` strips), is ``name``; the part's value after its first ``=``."""
+    what ``str.strip`` strips), is ``name``; the part's value after its first ``=``. A name no
+    such part can have (a ``;`` or ``=`` in it, whitespace around it) is never found."""
+    if ";" in name or "=" in name or name != name.strip():
+        return re.compile(r"(?!)")
     return re.compile(r"(?:^|;)\s*" + re.escape(name) + r"\s*=([^;]*)")
 
 
-class Session(NamedTuple):
-    """A verified session cookie: what the app is handed, and what revocation needs (a named
-    tuple: one is built on every cache miss, and a frozen dataclass's ``__init__`` costs a call
-    per field)."""
+@dataclass(slots=True)
+class Session(Generic[T]):
+    """A verified session cookie: what the app is handed, and what revocation needs. Cached and
+    shared by every request of the session: read, never written (not frozen, as a frozen
+    dataclass's ``__init__`` costs a call per field on every cache miss)."""
 
-    view: Any
-    """What the verifier's ``view`` made of the user (immutable: it is cached)."""
+    view: T
+    """What the verifier's ``view`` made of the user (immutable too)."""
     user: str
     """The user, as revocation files them: ``service`` and ``sub``."""
     sid: str
@@ -103,7 +109,7 @@ class Sessions:
             max_lifetime=max_age,
         )
         # one cache per scheme: the same header names a different cookie on https (__Host-)
-        self._caches: tuple[OrderedDict[str | bytes, Session], ...] = (
+        self._caches: tuple[OrderedDict[str | bytes, Session[Any]], ...] = (
             OrderedDict(), OrderedDict())
         self._name_bytes = cookie_name.encode("ascii")
         self._cache_size = cache_size
@@ -138,8 +144,8 @@ class Sessions:
         return "__Host-" + self.cookie_name if secure else self.cookie_name
 
     def read(
-        self, cookie_header: str | bytes, now: float, view: Callable[[Principal], Any], secure: bool = False
-    ) -> tuple[Session | None, bool]:
+        self, cookie_header: str | bytes, now: float, view: Callable[[Principal], T], secure: bool = False
+    ) -> tuple[Session[T] | None, bool]:
         """The session in a ``Cookie`` header (its ``view`` is ``view(principal)``), and whether
         a session cookie was sent at all. Revocation is the caller's to check.
 

@@ -284,6 +284,9 @@ class Verified(NamedTuple):
     once: str
 
 
+_MAX_EXACT = 2**53  # an integer a float holds exactly (any larger one goes the long way)
+
+
 def _numeric(claims: Mapping[str, Any], name: str) -> float | None:
     """A date claim as a finite number of seconds; ``None`` when absent; raise ``InvalidClaim``."""
     value: Any = claims.get(name)
@@ -306,8 +309,6 @@ def _numeric(claims: Mapping[str, Any], name: str) -> float | None:
         raise InvalidClaim(name)
     return number
 
-
-_MAX_EXACT = 2**53  # an integer a float holds exactly (any larger one goes the long way)
 
 _STRING_MEMBERS = ("alg", "kid", "typ", "cty")
 """Header members that are strings when present (RFC 7515 4.1): anything else is malformed."""
@@ -515,6 +516,8 @@ def _check_iat(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> No
 
 
 def _check_nbf(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> None:
+    if "nbf" not in claims:  # (most tokens: no call)
+        return
     nbf = _numeric(claims, "nbf")
     if nbf is not None and nbf > now + policy.leeway:
         raise TokenNotYetValid()
@@ -649,8 +652,7 @@ def _fits_identity(value: object) -> bool:
     ones), and encodable so ``REMOTE_USER`` and logs can carry it.
     """
     if isinstance(value, str):
-        return (len(value) <= MAX_IDENTITY_LENGTH and value.isprintable()
-                and (value.isascii() or encodable(value)))
+        return len(value) <= MAX_IDENTITY_LENGTH and value.isprintable() and encodable(value)
     return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**64
 
 
@@ -715,17 +717,16 @@ def check_claims(claims: Mapping[str, Any], policy: TokenPolicy, now: float,
     return Checked(ran.get("exp", now), ran.get("identity"))
 
 
-
 class OwnTokens:
-    """Reads tokens that one HMAC key of this process signed (the verifier's session cookies)
-    exactly as strictly as :func:`verify`, at less cost.
+    """Reads tokens that one HMAC key of this process signed (the verifier's session cookies):
+    the same answer as :func:`verify`, at less cost.
 
     Every token the key signs with ``typ`` carries the same header: its gates (``format``,
     ``algorithm``, ``typ``, ``key``) passed once, here. A token starting with that very header
-    is left its length, its HMAC (compared on the canonical encoding, so one spelling passes),
-    its payload (strict base64url and JSON) and every claim check, by the table itself; no
-    one-time id is computed. Any other token (another header, or a key pair) goes through
-    :func:`verify`.
+    and carrying the key's HMAC (compared on the canonical encoding, so one spelling passes) is
+    left its payload (strict base64url and JSON) and every claim check, by the table itself; no
+    one-time id is computed. Any other token, and any refusal, goes through :func:`verify`
+    (another key of the policy, a key pair, the refusal's own error).
 
     >>> key = Key("a-secret-of-at-least-thirty-two-bytes!")
     >>> own = OwnTokens(key, TokenPolicy(KeySet([key]), identity=("sub",)), typ="JWT")
@@ -742,25 +743,29 @@ class OwnTokens:
         self._header: str | None = None
         if key.secret is not None:
             parts = split(sign({}, key, typ=typ), policy)
-            for gate in TOKEN_GATES:
-                if gate.name != "signature":  # (what read() compares instead)
-                    gate.check(parts, policy)
+            try:
+                for gate in TOKEN_GATES:
+                    if gate.name != "signature":  # (what read() compares instead)
+                        gate.check(parts, policy)
+            except InvalidToken as e:
+                raise ConfigurationError(
+                    f"OwnTokens: the policy refuses the tokens its key {key.kid or key.algorithm} signs "
+                    f"with typ {typ!r} ({e.code}): give the policy that key's algorithm and typ."
+                ) from e
             self._header = parts.header_b64 + "."
 
-    def read(self, token: str, now: float) -> tuple[str | int | None, dict[str, Any]]:
+    def read(self, token: object, now: float) -> tuple[str | int | None, dict[str, Any]]:
         """The subject and claims of ``token`` if it passes every check; raise an ``InvalidToken``."""
         header = self._header
-        if header is None or not token.startswith(header):
-            verified = verify(token, self._policy, now)
-            return verified.subject, verified.claims
-        if len(token) > self._policy.max_length or not token.isascii():
-            raise InvalidToken()
-        signing_input, _, signature = token.rpartition(".")
-        expected = _b64(self._key.sign(signing_input.encode("ascii")))
-        if not hmac.compare_digest(expected, signature.encode("ascii")):
-            raise InvalidSignature()
-        claims = _json_object(_b64decode(signing_input[len(header):]))
-        return check_claims(claims, self._policy, now).subject, claims
+        if (header is not None and type(token) is str and token.startswith(header)
+                and len(token) <= self._policy.max_length and token.isascii()):
+            signing_input, _, signature = token.rpartition(".")
+            expected = _b64(self._key.sign(signing_input.encode("ascii")))
+            if hmac.compare_digest(expected, signature.encode("ascii")):
+                claims = _json_object(_b64decode(signing_input[len(header):]))
+                return check_claims(claims, self._policy, now).subject, claims
+        verified = verify(token, self._policy, now)
+        return verified.subject, verified.claims
 
 
 __all__ = [

@@ -99,7 +99,8 @@ _COOKIE_TEXT = st.text(
 
 @settings(derandomize=True, max_examples=600, deadline=None)
 @given(before=_COOKIE_TEXT, after=_COOKIE_TEXT, value=_COOKIE_TEXT,
-       name=st.sampled_from(["sso_session", "__Host-sso_session", "s", "sso_session_frill_nonce"]))
+       name=st.sampled_from(["sso_session", "__Host-sso_session", "s", "sso_session_frill_nonce", "",
+                             "a;b", "a=b", " s", "s\t", "a.b", "(s)+"]))
 def test_cookie_values_reads_a_header_as_the_plain_split_does(before: str, after: str, value: str,
                                                               name: str) -> None:
     """The compiled pattern answers as ``split(";")`` + ``partition("=")`` + ``strip()`` would,

@@ -463,3 +463,23 @@ def test_own_tokens_answer_as_verify_does_for_a_key_pair(claims: dict[str, Any])
     except errors.InvalidToken as e:
         found = type(e)
     assert found == expected
+
+
+def test_own_tokens_refuse_a_policy_that_refuses_their_header() -> None:
+    key = Key(KEY)
+    with pytest.raises(errors.ConfigurationError, match="refuses the tokens"):
+        OwnTokens(key, TokenPolicy(KeySet([key]), typ="JWT"), typ="other")
+
+
+def test_own_tokens_read_what_verify_reads_when_the_policy_holds_more_keys() -> None:
+    """Key rotation: the header of two secrets without ``kid`` is the same; a token of the older
+    key is still the policy's, and the refusals are verify's own."""
+    new, old = Key(KEY), Key("an-older-secret-of-at-least-32-bytes")
+    rules = TokenPolicy(KeySet([new, old]), identity=("sub",))
+    own = OwnTokens(new, rules, typ="JWT")
+    assert own.read(sign(good(), old), NOW)[0] == "7"
+    for token in (None, b"a.b.c", "x" * 9000, sign(good(), Key("a-third-secret-of-at-least-32-bytes!"))):
+        with pytest.raises(errors.InvalidToken) as found:
+            own.read(token, NOW)
+        with pytest.raises(type(found.value)):
+            verify(token, rules, NOW)
