@@ -28,7 +28,7 @@ clocks that differ a little. Expiry is exact (checked apart from this leeway).""
 _COOKIE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 CACHE_SIZE = 16_384
 """Verified session cookies each process keeps per scheme, the least recently used leaving first
-(about 1.5 KB each with a 300-byte cookie: some 25 MB at most; ``benchmarks/sessions.py``
+(about 1.6 KB each with a 300-byte cookie: some 25 MB at most; ``benchmarks/sessions.py``
 measures it). A cookie not held is checked in full again, so the bound costs time, never safety."""
 
 
