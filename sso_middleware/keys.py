@@ -13,7 +13,6 @@ none, and every token would fail its signature check.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -25,6 +24,7 @@ from typing import Any, Literal, TypeAlias
 
 from jwt.algorithms import HMACAlgorithm
 
+from .base64url import encode
 from .errors import ConfigurationError
 
 Algorithm = Literal[
@@ -64,10 +64,6 @@ class ShortKeyWarning(UserWarning):
     """A key is shorter than its algorithm's hash output (RFC 7518 §3.2)."""
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def thumbprint(jwk: Mapping[str, Any]) -> str:
     """The RFC 7638 SHA-256 thumbprint of a public JWK, base64url: a ``kid`` derived from the key.
 
@@ -81,7 +77,7 @@ def thumbprint(jwk: Mapping[str, Any]) -> str:
     if members is None:
         raise ConfigurationError(f"no thumbprint for a key of type {kty!r}.")
     canonical = json.dumps({name: jwk[name] for name in members}, separators=(",", ":"), sort_keys=True)
-    return _b64url(hashlib.sha256(canonical.encode("utf-8")).digest())
+    return encode(hashlib.sha256(canonical.encode("utf-8")).digest())
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep

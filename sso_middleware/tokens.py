@@ -11,7 +11,6 @@ so PyJWT's per-call short-key warning never reaches the logs.
 
 from __future__ import annotations
 
-import binascii
 import functools
 import hashlib
 import hmac
@@ -23,6 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeGuard
 from uuid import UUID
 
+from .base64url import decode as _b64decode
+from .base64url import encode as b64encode
+from .base64url import encode_bytes as _b64
 from .dates import number, stamp, when
 from .errors import (
     ConfigurationError,
@@ -44,51 +46,6 @@ MAX_TOKEN_LENGTH = 8192
 MAX_JSON_DEPTH = 32
 MAX_IDENTITY_LENGTH = 512
 _SHAPE = re.compile(r"[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}")
-
-
-_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
-
-
-def _b64(data: bytes) -> bytes:
-    """Unpadded base64url, as bytes (the signer joins bytes, and decodes once at the end)."""
-    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
-
-
-def b64encode(data: bytes) -> str:
-    """Unpadded base64url, as a string.
-
-    >>> b64encode(bytes([251, 255]))
-    '-_8'
-    """
-    return _b64(data).decode("ascii")
-
-
-_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-# A segment of 4n+2 (4n+3) characters ends in one that carries 4 (2) unused bits: only the
-# characters with those bits zero are canonical. Others decode to the same bytes: refuse them
-# (one token, one spelling), without re-encoding to compare.
-_CANONICAL_LAST = {2: frozenset(_ALPHABET[::16]), 3: frozenset(_ALPHABET[::4])}
-_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")  # on bytes: str.translate is several times slower
-_NOT_ALPHABET = bytes(sorted(set(range(256)) - set(_ALPHABET.encode())))
-"""What translating a segment deletes: a segment that loses any character was not base64url
-(``a2b_base64`` would skip it silently)."""
-_PADDING = (b"", b"", b"==", b"=")
-
-
-def _b64decode(segment: str) -> bytes:
-    """Strict unpadded base64url: its alphabet only (no padding, no other character), the last
-    character canonical; raise ``InvalidToken``."""
-    rest = len(segment) % 4
-    if rest == 1 or not segment.isascii() or (rest and segment[-1] not in _CANONICAL_LAST[rest]):
-        raise InvalidToken()
-    data = segment.encode("ascii")
-    standard = data.translate(_FROM_URLSAFE, _NOT_ALPHABET)  # one pass: checked and mapped
-    if len(standard) != len(data):
-        raise InvalidToken()
-    try:
-        return binascii.a2b_base64(standard + _PADDING[rest])
-    except (binascii.Error, ValueError) as e:
-        raise InvalidToken() from e
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

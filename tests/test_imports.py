@@ -16,6 +16,7 @@ PUBLIC: dict[str, list[str]] = {
         "RedisReplayStore", "RequestError", "SSOError", "Service", "services"],
     "sso_middleware.__main__": ["main"],
     "sso_middleware.asgi": ["IssuerMiddleware", "PRINCIPAL_KEY", "SSOUser", "VerifierMiddleware"],
+    "sso_middleware.base64url": ["decode", "encode", "encode_bytes"],
     "sso_middleware.dates": ["OUT_OF_RANGE", "ago", "number", "stamp", "when"],
     "sso_middleware.demo": ["DemoServer", "build", "run"],
     "sso_middleware.errors": ["BadRequest", "ConfigurationError", "CrossSiteRequest", "InvalidAlgorithm",

@@ -22,8 +22,9 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from ..base64url import encode as b64encode
 from ..keys import KeySet
-from ..tokens import b64encode, json_value
+from ..tokens import json_value
 
 MAX_CODE_LENGTH = 8192
 _VERSION = b"\x01"

@@ -17,8 +17,8 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from ..base64url import encode as b64encode
 from ..keys import KeySet
-from ..tokens import b64encode
 
 LOGIN = "sso_login"
 """The parameter that marks an authorization request resumed from the login page."""
