@@ -53,10 +53,6 @@ class _Response:
         await send(self._body)
 
 
-def _response(reply: Reply) -> _Response:
-    return _Response(reply)
-
-
 def _route_path(scope: Scope) -> str:
     """The path below ``root_path`` (servers put the root in ``path`` too, per the ASGI spec).
     Inlined as ``scope["path"] if not scope.get("root_path") else _route_path(scope)`` on the
@@ -284,7 +280,7 @@ class IssuerMiddleware(flows.IssuerMiddleware[ASGIApp]):
             return await user if inspect.isawaitable(user) else user
 
         reply = await adrive(self._issue(service, _request(scope, body)), ask)
-        await _response(reply)(scope, receive, send)
+        await _Response(reply)(scope, receive, send)
 
 
 class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):
@@ -354,5 +350,5 @@ class VerifierMiddleware(flows.VerifierMiddleware[ASGIApp]):
         if body is None:
             return  # the client is gone: nobody to answer
         reply = await self._arun(self._answer(route, _request(scope, body)))
-        await _response(reply)(scope, receive, send)
+        await _Response(reply)(scope, receive, send)
 

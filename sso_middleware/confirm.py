@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import quote
 
 from .errors import ConfigurationError, CrossSiteRequest
-from .messages import MAX_FORM, Reply, Request, parse_query, same_origin
+from .messages import MAX_FORM, Reply, Request, own_path, parse_query, same_origin
 from .pages import ConfirmPageHook, ConfirmView, confirm_reply
 from .placements import Placement, QueryParameter
 from .principal import Principal
@@ -106,7 +106,7 @@ class Confirm(QueryParameter):
 
     def _action(self, request: Request, trip: Trip) -> str:
         """This very address minus the token (``next`` and the rest kept), as a same-site path."""
-        url = quote((request.root + request.path).encode("utf-8"))
+        url = own_path(request)
         if request.query:
             url = without_params(f"{url}?{request.query}", [self.param])
         return safe_relative_path(url) or quote(request.root + (trip.listen or "/"))

@@ -16,7 +16,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, TypeVar
-from urllib.parse import quote
 
 from .confirm import Confirm
 from .errors import (
@@ -36,7 +35,7 @@ from .errors import (
 )
 from .jwks import JWKS_PATH, RemoteKeys, published
 from .keys import KeyInput
-from .messages import Reply, Request, parse_query, redirect, same_origin
+from .messages import Reply, Request, own_path, parse_query, redirect, same_origin
 from .pages import ErrorPageHook, ErrorPages
 from .placements import Placement
 from .principal import Principal
@@ -63,7 +62,7 @@ _SAFE_METHODS = ("GET", "HEAD")
 
 def _original_url(request: Request) -> str:
     """The URL a request was made to (root path included), for a ``next`` parameter."""
-    url = quote((request.root + request.path).encode("utf-8"))
+    url = own_path(request)
     return f"{url}?{request.query}" if request.query else url
 
 

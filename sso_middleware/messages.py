@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from html.parser import HTMLParser
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import quote, unquote_plus, urlsplit
 
 from .errors import BadRequest
 
@@ -55,6 +55,16 @@ class Request:
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
+
+
+def own_path(request: Request) -> str:
+    """The path ``request`` was made to, root path included, as a same-site path to come back to
+    (a page's form, the login page's ``next``).
+
+    >>> own_path(Request("GET", "/sso/oidc/authorize", query="client_id=wiki", root="/my app"))
+    '/my%20app/sso/oidc/authorize'
+    """
+    return quote((request.root + request.path).encode("utf-8"))
 
 
 _HEX = "0123456789abcdefABCDEF"
@@ -235,6 +245,7 @@ __all__ = [
     "FormReader",
     "Reply",
     "Request",
+    "own_path",
     "parse_query",
     "post_form",
     "redirect",

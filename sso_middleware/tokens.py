@@ -719,7 +719,7 @@ class OwnTokens:
             signing_input, _, signature = token.rpartition(".")
             expected = _b64(self._key.sign(signing_input.encode("ascii")))
             if hmac.compare_digest(expected, signature.encode("ascii")):
-                claims = _json_object(_b64decode(signing_input[len(header):]))
+                claims = segment_json(signing_input[len(header):])
                 return check_claims(claims, self._policy, now).subject, claims
         verified = verify(token, self._policy, now)
         return verified.subject, verified.claims

@@ -25,7 +25,7 @@ from authlib.oauth2.rfc7636.challenge import CODE_CHALLENGE_PATTERN
 from authlib.oidc.core.errors import LoginRequiredError, RequestNotSupportedError, RequestURINotSupportedError
 
 from ..errors import BadRequest, SSOError
-from ..messages import MAX_FORM, Reply, Request, redirect
+from ..messages import MAX_FORM, Reply, Request, own_path, redirect
 from ..principal import Principal
 from ..redirects import with_params
 from ..steps import Steps
@@ -33,7 +33,7 @@ from .claims import user_claims
 from .clients import Client
 from .codes import Grant
 from .consent import consent
-from .endpoint import Ask, Endpoint, RedirectMismatch, UnknownClient, logger, own_path, parameters, refused
+from .endpoint import Ask, Endpoint, RedirectMismatch, UnknownClient, logger, parameters, refused
 from .freshness import MARK_TTL, CannotTell, MustSignIn, authenticated_at
 from .marks import CONSENT, DECISION, LOGIN, bound, every
 

@@ -22,12 +22,12 @@ from urllib.parse import urlsplit
 from authlib.oauth2.rfc6749.errors import AccessDeniedError
 from authlib.oidc.core.errors import ConsentRequiredError
 
-from ..messages import Reply, Request
+from ..messages import Reply, Request, own_path
 from ..pages import ConfirmView, confirm_reply
 from ..principal import Principal
 from .claims import subject
 from .clients import Client
-from .endpoint import form_returned, own_path, shown_name
+from .endpoint import form_returned, shown_name
 from .marks import CONSENT, DECISION, LOGIN, bound, every
 
 if TYPE_CHECKING:

@@ -15,7 +15,6 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, NamedTuple
-from urllib.parse import quote
 
 from authlib.oauth2.base import OAuth2Error
 
@@ -131,16 +130,6 @@ def is_form(request: Request) -> bool:
     return (request.header("content-type") or "").split(";")[0].strip().lower() == _FORM
 
 
-def own_path(request: Request) -> str:
-    """The path ``request`` was made to, root path included, as a same-site path to come back to
-    (a page's form, the login page's ``next``).
-
-    >>> own_path(Request("GET", "/sso/oidc/authorize", query="client_id=wiki", root="/my app"))
-    '/my%20app/sso/oidc/authorize'
-    """
-    return quote((request.root + request.path).encode("utf-8"))
-
-
 def shown_name(principal: Principal) -> str:
     """The signed-in user as a page names them: the email, else the name, else the id (not escaped).
 
@@ -244,7 +233,6 @@ __all__ = [
     "is_form",
     "json_reply",
     "oauth_error",
-    "own_path",
     "parameters",
     "refused",
     "shown_name",

@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 from ..errors import ConfigurationError, InvalidToken, RequestError, SignOutRefused, SSOError
 from ..keys import KeySet
-from ..messages import MAX_FORM, Reply, Request, redirect
+from ..messages import MAX_FORM, Reply, Request, own_path, redirect
 from ..pages import ConfirmView, confirm_reply, notice_reply
 from ..principal import Principal
 from ..redirects import with_params
@@ -46,7 +46,6 @@ from .endpoint import (
     UnknownClient,
     form_returned,
     logger,
-    own_path,
     parameters,
     refused,
     shown_name,
