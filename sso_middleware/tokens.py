@@ -588,20 +588,6 @@ def _say_required(claims: Mapping[str, Any], policy: TokenPolicy, now: float) ->
     return "required: " + (", ".join(policy.required) or "nothing beyond the above")
 
 
-def _subject(claims: Mapping[str, Any], policy: TokenPolicy) -> str | int | None:
-    """The first identity claim present (a string or an integer); ``None`` if none is asked for."""
-    if not policy.identity:
-        return None
-    for name in policy.identity:
-        value = claims.get(name)
-        if value is None or value == "":
-            continue
-        if not _fits_identity(value):
-            raise InvalidClaim(name)
-        return value  # type: ignore[no-any-return]
-    raise MissingTokenClaim(policy.identity[0])
-
-
 def _fits_identity(value: object) -> bool:
     """A string of at most 512 characters that UTF-8 can encode, or a 64-bit integer.
 
@@ -614,12 +600,22 @@ def _fits_identity(value: object) -> bool:
 
 
 def _check_identity(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> str | int | None:
-    """Refuse a ``sub``/``id`` of the wrong type or an unusable identity; the identity."""
+    """Refuse a ``sub``/``id`` of the wrong type or an unusable identity; the identity: the first
+    of the policy's identity claims present (``None`` if it names none)."""
     for name in ("sub", "id"):  # whoever reads them later gets a string or an integer
         value = claims.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
             raise InvalidClaim(name)
-    return _subject(claims, policy)
+    if not policy.identity:
+        return None
+    for name in policy.identity:  # the first identity claim present
+        value = claims.get(name)
+        if value is None or value == "":
+            continue
+        if not _fits_identity(value):
+            raise InvalidClaim(name)
+        return value  # type: ignore[no-any-return]
+    raise MissingTokenClaim(policy.identity[0])
 
 
 def _say_identity(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> str:
@@ -659,16 +655,24 @@ class Checked(NamedTuple):
 
 _NAMES = [check.name for check in CLAIM_CHECKS]
 _EXP, _IDENTITY = _NAMES.index("exp"), _NAMES.index("identity")
+_CHECKS = tuple(check.check for check in CLAIM_CHECKS)
+
+
+def _every_check(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> list[Any]:
+    """What each claim check found, in the table's order (every login and session miss: one
+    pass, no names compared)."""
+    found = []
+    for check in _CHECKS:  # (a loop: a comprehension costs a frame before 3.12)
+        found.append(check(claims, policy, now))
+    return found
 
 
 def check_claims(claims: Mapping[str, Any], policy: TokenPolicy, now: float,
                  only: Collection[str] | None = None) -> Checked:
     """Every claim check (or those named in ``only``), in order, on an authentic claim set; what
     ``exp`` and ``identity`` found, by name (``now`` and ``None`` for a check left out)."""
-    if only is None:  # every login and session miss: one pass, no names compared
-        found = []
-        for _, check, _ in CLAIM_CHECKS:  # (a loop: a comprehension costs a frame before 3.12)
-            found.append(check(claims, policy, now))
+    if only is None:
+        found = _every_check(claims, policy, now)
         return Checked(found[_EXP], found[_IDENTITY])
     ran = {name: check(claims, policy, now) for name, check, _ in CLAIM_CHECKS if name in only}
     return Checked(ran.get("exp", now), ran.get("identity"))
@@ -720,7 +724,7 @@ class OwnTokens:
             expected = _b64(self._key.sign(signing_input.encode("ascii")))
             if hmac.compare_digest(expected, signature.encode("ascii")):
                 claims = segment_json(signing_input[len(header):])
-                return check_claims(claims, self._policy, now).subject, claims
+                return _every_check(claims, self._policy, now)[_IDENTITY], claims
         verified = verify(token, self._policy, now)
         return verified.subject, verified.claims
 
