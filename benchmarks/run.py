@@ -202,7 +202,7 @@ def main() -> int:
 
     comparisons = [c.as_dict() for c in in_process(number, repeat)]
     report["in_process"] = comparisons
-    print(table(comparisons, ["name", "subject_us", "baseline_us", "ratio", "delta_us", "target",
+    print(table(comparisons, ["name", "subject_us", "baseline_us", "ratio", "spread", "delta_us", "target",
                               "baseline"]))
 
     sizes = (1000, 5000) if args.smoke else (10_000, 100_000, 1_000_000)

@@ -30,9 +30,18 @@ class Comparison:
         return statistics.median(self.baseline_times)
 
     @property
+    def ratios(self) -> list[float]:
+        """Each round's ratio: its pair ran back to back, under the same noise."""
+        return [s / b for s, b in zip(self.subject_times, self.baseline_times)]
+
+    @property
     def ratio(self) -> float:
-        # median of per-round ratios: each round's pair ran back to back, under the same noise
-        return statistics.median(s / b for s, b in zip(self.subject_times, self.baseline_times))
+        return statistics.median(self.ratios)
+
+    @property
+    def deltas(self) -> list[float]:
+        """Each round's subject time less its baseline's."""
+        return [s - b for s, b in zip(self.subject_times, self.baseline_times)]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -42,8 +51,15 @@ class Comparison:
             "baseline_us": round(self.base * 1e6, 3),
             "ratio": round(self.ratio, 4),
             "delta_us": round((self.subject - self.base) * 1e6, 3),
+            "spread": _range(self.ratios, 1, 4),
+            "delta_spread_us": _range(self.deltas, 1e6, 3),
             "target": self.target,
         }
+
+
+def _range(values: list[float], scale: float, digits: int) -> list[float]:
+    """The lowest and highest of ``values`` (per round), scaled and rounded: the spread beside a median."""
+    return [round(min(values) * scale, digits), round(max(values) * scale, digits)]
 
 
 def _rounds(
