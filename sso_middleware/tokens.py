@@ -601,7 +601,8 @@ def _fits_identity(value: object) -> bool:
 
 def _check_identity(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> str | int | None:
     """Refuse a ``sub``/``id`` of the wrong type or an unusable identity; the identity: the first
-    of the policy's identity claims present (``None`` if it names none)."""
+    of the policy's identity claims that is present and not ``""`` (``None`` when the policy
+    names no identity claim)."""
     for name in ("sub", "id"):  # whoever reads them later gets a string or an integer
         value = claims.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
@@ -656,11 +657,14 @@ class Checked(NamedTuple):
 _NAMES = [check.name for check in CLAIM_CHECKS]
 _EXP, _IDENTITY = _NAMES.index("exp"), _NAMES.index("identity")
 _CHECKS = tuple(check.check for check in CLAIM_CHECKS)
+"""The table's check functions (the table is a constant tuple: taken once, the same checks
+``--explain`` shows)."""
 
 
 def _every_check(claims: Mapping[str, Any], policy: TokenPolicy, now: float) -> list[Any]:
-    """What each claim check found, in the table's order (every login and session miss: one
-    pass, no names compared)."""
+    """What each claim check found, in the table's order (index it with ``_EXP`` and
+    ``_IDENTITY``); the first check to refuse raises its error. Every login and session miss:
+    one pass, no names compared."""
     found = []
     for check in _CHECKS:  # (a loop: a comprehension costs a frame before 3.12)
         found.append(check(claims, policy, now))
@@ -685,9 +689,10 @@ class OwnTokens:
     Every token the key signs with ``typ`` carries the same header: its gates (``format``,
     ``algorithm``, ``typ``, ``key``) passed once, here. A token starting with that very header
     and carrying the key's HMAC (compared on the canonical encoding, so one spelling passes) is
-    left its payload (strict base64url and JSON) and every claim check, by the table itself; no
-    one-time id is computed. Any other token, and any refusal, goes through :func:`verify`
-    (another key of the policy, a key pair, the refusal's own error).
+    left its payload (strict base64url and JSON) and every claim check, by the table itself (a
+    refusal there is the error ``verify`` raises: the same check raises it); no one-time id is
+    computed. Any other token, and a token refused before its claims, goes through
+    :func:`verify` (another key of the policy, a key pair, the refusal's own error).
 
     >>> key = Key("a-secret-of-at-least-thirty-two-bytes!")
     >>> own = OwnTokens(key, TokenPolicy(KeySet([key]), identity=("sub",)), typ="JWT")
